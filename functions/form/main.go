@@ -1,0 +1,22 @@
+// Command form serves the story form, the thank-you page and static assets.
+package main
+
+import (
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"frontlinevoices/shared/site"
+)
+
+func main() {
+	slog.SetDefault(lambdacontext.NewLogger())
+	h, err := site.FromEnv(os.Getenv)
+	if err != nil {
+		slog.Error("init", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(h)
+}

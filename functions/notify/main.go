@@ -1,0 +1,29 @@
+// Command notify emails the comms team and the volunteer about each new story.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"frontlinevoices/shared/notify"
+)
+
+func main() {
+	slog.SetDefault(lambdacontext.NewLogger())
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		slog.Error("init", "error", err.Error())
+		os.Exit(1)
+	}
+	h, err := notify.FromEnv(os.Getenv, awsCfg)
+	if err != nil {
+		slog.Error("init", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(h)
+}

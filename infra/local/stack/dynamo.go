@@ -1,0 +1,477 @@
+package stack
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	miniserver "github.com/truora/minidyn/server"
+)
+
+// dynamo wraps minidyn's DynamoDB server with what it lacks: streams (a
+// record for every item a write changes), UpdateTimeToLive and
+// DescribeTimeToLive, ListTables and an ACTIVE TableStatus. It also injects
+// faults for tests and saves tables to disk.
+type dynamo struct {
+	inner  http.Handler
+	faults *Faults
+	region string
+
+	mu     sync.Mutex // serialises writes so old and new images are exact
+	tables map[string]*table
+	seq    int64
+	dirty  bool
+	// onRecord receives every stream record, in order.
+	onRecord func(tableName string, rec events.DynamoDBEventRecord)
+}
+
+type table struct {
+	keys    []string // hash key, then range key
+	ttlAttr string
+}
+
+func newDynamo(region string, faults *Faults) *dynamo {
+	return &dynamo{inner: miniserver.NewServer(), faults: faults, region: region, tables: map[string]*table{}}
+}
+
+func (d *dynamo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	target := r.Header.Get("X-Amz-Target")
+	op := target[strings.LastIndexByte(target, '.')+1:]
+	if f, ok := d.faults.take("dynamodb", op); ok {
+		writeAWSJSONError(w, f.Status, f.Code, f.Message)
+		return
+	}
+	var req map[string]json.RawMessage
+	_ = json.Unmarshal(body, &req)
+	tableName := unquote(req["TableName"])
+
+	switch op {
+	case "ListTables":
+		d.mu.Lock()
+		names := make([]string, 0, len(d.tables))
+		for n := range d.tables {
+			names = append(names, n)
+		}
+		d.mu.Unlock()
+		writeJSON(w, map[string]any{"TableNames": names})
+		return
+	case "UpdateTimeToLive":
+		var in struct {
+			TimeToLiveSpecification struct {
+				AttributeName string
+				Enabled       bool
+			}
+		}
+		_ = json.Unmarshal(body, &in)
+		d.mu.Lock()
+		if t, ok := d.tables[tableName]; ok && in.TimeToLiveSpecification.Enabled {
+			t.ttlAttr = in.TimeToLiveSpecification.AttributeName
+		}
+		d.mu.Unlock()
+		writeJSON(w, map[string]any{"TimeToLiveSpecification": in.TimeToLiveSpecification})
+		return
+	case "DescribeTimeToLive":
+		d.mu.Lock()
+		t := d.tables[tableName]
+		d.mu.Unlock()
+		desc := map[string]any{"TimeToLiveStatus": "DISABLED"}
+		if t != nil && t.ttlAttr != "" {
+			desc = map[string]any{"TimeToLiveStatus": "ENABLED", "AttributeName": t.ttlAttr}
+		}
+		writeJSON(w, map[string]any{"TimeToLiveDescription": desc})
+		return
+	case "CreateTable", "DescribeTable":
+		rec := d.forward(r, body)
+		if rec.Code == http.StatusOK {
+			d.mu.Lock()
+			if op == "CreateTable" {
+				d.tables[tableName] = &table{keys: keyNames(body)}
+			}
+			d.mu.Unlock()
+			rec = withActiveStatus(rec, tableName, d.region)
+		}
+		copyResponse(w, rec)
+		return
+	case "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems":
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		keys := d.writtenKeys(op, body)
+		before := make([]map[string]json.RawMessage, len(keys))
+		for i, k := range keys {
+			before[i] = d.getItem(k.table, k.key)
+		}
+		rec := d.forward(r, body)
+		if rec.Code == http.StatusOK {
+			d.dirty = true
+			for i, k := range keys {
+				d.emit(k.table, k.key, before[i], d.getItem(k.table, k.key))
+			}
+		}
+		copyResponse(w, rec)
+		return
+	}
+	copyResponse(w, d.forward(r, body))
+}
+
+func (d *dynamo) forward(r *http.Request, body []byte) *httptest.ResponseRecorder {
+	req := r.Clone(r.Context())
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.ContentLength = int64(len(body))
+	rec := httptest.NewRecorder()
+	d.inner.ServeHTTP(rec, req)
+	return rec
+}
+
+// call sends one DynamoDB JSON API request to minidyn directly (no faults,
+// no stream records): for images, loading and saving.
+func (d *dynamo) call(op string, in any) (map[string]json.RawMessage, error) {
+	b, _ := json.Marshal(in)
+	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(b))
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+op)
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	rec := httptest.NewRecorder()
+	d.inner.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", op, rec.Body.String())
+	}
+	var out map[string]json.RawMessage
+	err := json.Unmarshal(rec.Body.Bytes(), &out)
+	return out, err
+}
+
+type itemKey struct {
+	table string
+	key   map[string]json.RawMessage
+}
+
+// writtenKeys lists the keys of the items a write request touches.
+func (d *dynamo) writtenKeys(op string, body []byte) []itemKey {
+	var out []itemKey
+	add := func(tableName string, item map[string]json.RawMessage) {
+		t := d.tables[tableName]
+		if t == nil {
+			return
+		}
+		k := map[string]json.RawMessage{}
+		for _, name := range t.keys {
+			if v, ok := item[name]; ok {
+				k[name] = v
+			}
+		}
+		out = append(out, itemKey{table: tableName, key: k})
+	}
+	switch op {
+	case "PutItem", "UpdateItem", "DeleteItem":
+		var in struct {
+			TableName string
+			Item, Key map[string]json.RawMessage
+		}
+		_ = json.Unmarshal(body, &in)
+		if in.Item != nil {
+			add(in.TableName, in.Item)
+		} else {
+			add(in.TableName, in.Key)
+		}
+	case "BatchWriteItem":
+		var in struct {
+			RequestItems map[string][]struct {
+				PutRequest    *struct{ Item map[string]json.RawMessage }
+				DeleteRequest *struct{ Key map[string]json.RawMessage }
+			}
+		}
+		_ = json.Unmarshal(body, &in)
+		for tn, reqs := range in.RequestItems {
+			for _, r := range reqs {
+				if r.PutRequest != nil {
+					add(tn, r.PutRequest.Item)
+				} else if r.DeleteRequest != nil {
+					add(tn, r.DeleteRequest.Key)
+				}
+			}
+		}
+	case "TransactWriteItems":
+		var in struct {
+			TransactItems []map[string]struct {
+				TableName string
+				Item, Key map[string]json.RawMessage
+			}
+		}
+		_ = json.Unmarshal(body, &in)
+		for _, ti := range in.TransactItems {
+			for kind, x := range ti {
+				if kind == "ConditionCheck" {
+					continue
+				}
+				if x.Item != nil {
+					add(x.TableName, x.Item)
+				} else {
+					add(x.TableName, x.Key)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (d *dynamo) getItem(tableName string, key map[string]json.RawMessage) map[string]json.RawMessage {
+	out, err := d.call("GetItem", map[string]any{"TableName": tableName, "Key": key, "ConsistentRead": true})
+	if err != nil || out["Item"] == nil {
+		return nil
+	}
+	var item map[string]json.RawMessage
+	_ = json.Unmarshal(out["Item"], &item)
+	return item
+}
+
+// emit makes the stream record for one changed item, as DynamoDB Streams
+// does with NEW_AND_OLD_IMAGES.
+func (d *dynamo) emit(tableName string, key, before, after map[string]json.RawMessage) {
+	if d.onRecord == nil || reflect.DeepEqual(canonical(before), canonical(after)) {
+		return
+	}
+	name := "MODIFY"
+	switch {
+	case before == nil:
+		name = "INSERT"
+	case after == nil:
+		name = "REMOVE"
+	}
+	d.seq++
+	seq := fmt.Sprintf("%021d", d.seq)
+	rec := events.DynamoDBEventRecord{
+		AWSRegion:      d.region,
+		EventID:        strconv.FormatInt(d.seq, 16),
+		EventName:      name,
+		EventSource:    "aws:dynamodb",
+		EventVersion:   "1.1",
+		EventSourceArn: fmt.Sprintf("arn:aws:dynamodb:%s:000000000000:table/%s/stream/local", d.region, tableName),
+		Change: events.DynamoDBStreamRecord{
+			ApproximateCreationDateTime: events.SecondsEpochTime{Time: time.Now()},
+			Keys:                        toAttrs(key),
+			NewImage:                    toAttrs(after),
+			OldImage:                    toAttrs(before),
+			SequenceNumber:              seq,
+			SizeBytes:                   int64(len(canonical(after)) + len(canonical(before))),
+			StreamViewType:              "NEW_AND_OLD_IMAGES",
+		},
+	}
+	d.onRecord(tableName, rec)
+}
+
+func canonical(item map[string]json.RawMessage) string {
+	if item == nil {
+		return ""
+	}
+	b, _ := json.Marshal(item) // map keys are sorted
+	var v any
+	_ = json.Unmarshal(b, &v)
+	b, _ = json.Marshal(v)
+	return string(b)
+}
+
+func toAttrs(item map[string]json.RawMessage) map[string]events.DynamoDBAttributeValue {
+	if item == nil {
+		return nil
+	}
+	b, _ := json.Marshal(item)
+	var out map[string]events.DynamoDBAttributeValue
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// expire deletes items whose TTL attribute is in the past, as DynamoDB's
+// TTL does (there within days; here at once), with REMOVE stream records.
+func (d *dynamo) expire(now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for name, t := range d.tables {
+		if t.ttlAttr == "" {
+			continue
+		}
+		for _, item := range d.scan(name) {
+			var n struct{ N string }
+			if json.Unmarshal(item[t.ttlAttr], &n) != nil || n.N == "" {
+				continue
+			}
+			secs, err := strconv.ParseFloat(n.N, 64)
+			if err != nil || secs > float64(now.Unix()) {
+				continue
+			}
+			key := map[string]json.RawMessage{}
+			for _, k := range t.keys {
+				key[k] = item[k]
+			}
+			if _, err := d.call("DeleteItem", map[string]any{"TableName": name, "Key": key}); err == nil {
+				d.dirty = true
+				d.emit(name, key, item, nil)
+			}
+		}
+	}
+}
+
+func (d *dynamo) scan(tableName string) []map[string]json.RawMessage {
+	var items []map[string]json.RawMessage
+	var start json.RawMessage
+	for {
+		in := map[string]any{"TableName": tableName}
+		if start != nil {
+			in["ExclusiveStartKey"] = start
+		}
+		out, err := d.call("Scan", in)
+		if err != nil {
+			return items
+		}
+		var page []map[string]json.RawMessage
+		_ = json.Unmarshal(out["Items"], &page)
+		items = append(items, page...)
+		start = out["LastEvaluatedKey"]
+		if len(start) == 0 || string(start) == "null" || string(start) == "{}" {
+			return items
+		}
+	}
+}
+
+// save writes every table's items to dir/<table>.json.
+func (d *dynamo) save(dir string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.dirty {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for name := range d.tables {
+		b, err := json.Marshal(d.scan(name))
+		if err != nil {
+			return err
+		}
+		tmp := filepath.Join(dir, name+".json.tmp")
+		if err := os.WriteFile(tmp, b, 0o600); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, name+".json")); err != nil {
+			return err
+		}
+	}
+	d.dirty = false
+	return nil
+}
+
+// load puts saved items back, without stream records (they were delivered
+// in the run that wrote them).
+func (d *dynamo) load(dir string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for name := range d.tables {
+		b, err := os.ReadFile(filepath.Join(dir, name+".json"))
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		var items []map[string]json.RawMessage
+		if err := json.Unmarshal(b, &items); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		for _, item := range items {
+			if _, err := d.call("PutItem", map[string]any{"TableName": name, "Item": item}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func keyNames(createTable []byte) []string {
+	var in struct {
+		KeySchema []struct{ AttributeName, KeyType string }
+	}
+	_ = json.Unmarshal(createTable, &in)
+	var keys []string
+	for _, k := range in.KeySchema {
+		if k.KeyType == "HASH" {
+			keys = append([]string{k.AttributeName}, keys...)
+		} else {
+			keys = append(keys, k.AttributeName)
+		}
+	}
+	return keys
+}
+
+// withActiveStatus fills in what minidyn leaves out of a table description.
+func withActiveStatus(rec *httptest.ResponseRecorder, tableName, region string) *httptest.ResponseRecorder {
+	var out map[string]map[string]any
+	if json.Unmarshal(rec.Body.Bytes(), &out) != nil {
+		return rec
+	}
+	for _, k := range []string{"Table", "TableDescription"} {
+		if desc, ok := out[k]; ok {
+			desc["TableStatus"] = "ACTIVE"
+			desc["LatestStreamArn"] = fmt.Sprintf("arn:aws:dynamodb:%s:000000000000:table/%s/stream/local", region, tableName)
+			if gsis, ok := desc["GlobalSecondaryIndexes"].([]any); ok {
+				for _, g := range gsis {
+					if m, ok := g.(map[string]any); ok {
+						m["IndexStatus"] = "ACTIVE"
+					}
+				}
+			}
+		}
+	}
+	b, _ := json.Marshal(out)
+	fixed := httptest.NewRecorder()
+	for k, v := range rec.Header() {
+		fixed.Header()[k] = v
+	}
+	fixed.Header().Del("Content-Length")
+	fixed.WriteHeader(rec.Code)
+	fixed.Write(b)
+	return fixed
+}
+
+func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length")
+	// The SDK checks DynamoDB responses against this CRC32, as AWS sends it.
+	w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(rec.Body.Bytes())), 10))
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeAWSJSONError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("X-Amzn-ErrorType", code)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.dynamodb.v20120810#" + code, "message": msg})
+}
+
+func unquote(raw json.RawMessage) string {
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	return s
+}

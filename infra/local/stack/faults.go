@@ -1,0 +1,63 @@
+package stack
+
+import (
+	"net/http"
+	"sync"
+)
+
+// Fault is an error an emulator answers instead of doing the work.
+type Fault struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+// Common faults.
+var (
+	// Throttled is DynamoDB's throttling error, which the SDK retries.
+	Throttled = Fault{Status: http.StatusBadRequest, Code: "ProvisionedThroughputExceededException", Message: "local fault: throttled"}
+	// SESUnavailable is a server-side SES failure.
+	SESUnavailable = Fault{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: "local fault: SES unavailable"}
+)
+
+// Faults makes the emulators fail on purpose: the next n calls of one
+// operation of one service answer with a fault. Tests use it to prove that
+// throttling and failed emails are survived.
+type Faults struct {
+	mu      sync.Mutex
+	pending map[string][]Fault
+}
+
+// Inject makes the next n calls of service's op ("dynamodb" "PutItem",
+// "ses" "SendEmail", "s3" "PutObject") fail with f.
+func (f *Faults) Inject(service, op string, n int, fault Fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pending == nil {
+		f.pending = map[string][]Fault{}
+	}
+	for range n {
+		f.pending[service+"/"+op] = append(f.pending[service+"/"+op], fault)
+	}
+}
+
+// Pending is how many injected faults have not fired yet.
+func (f *Faults) Pending(service, op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.pending[service+"/"+op])
+}
+
+func (f *Faults) take(service, op string) (Fault, bool) {
+	if f == nil {
+		return Fault{}, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	q := f.pending[service+"/"+op]
+	if len(q) == 0 {
+		return Fault{}, false
+	}
+	f.pending[service+"/"+op] = q[1:]
+	return q[0], true
+}

@@ -1,0 +1,234 @@
+package stack
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Template is the part of template.yaml the local stack reads: parameters,
+// the Globals for functions, and resources. Intrinsic functions (!Ref,
+// !GetAtt, !Sub, …) are kept as one-key maps ({"Ref": x}) and resolved
+// against local values by Resolve.
+type Template struct {
+	Parameters map[string]map[string]any
+	Globals    map[string]any
+	Resources  map[string]Resource
+}
+
+// Resource is one resource of the template.
+type Resource struct {
+	Type       string
+	Properties map[string]any
+	Metadata   map[string]any
+}
+
+// LoadTemplate reads and parses a SAM template.
+func LoadTemplate(path string) (*Template, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, fmt.Errorf("template: %w", err)
+	}
+	doc, ok := convert(&root).(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("template: not a mapping")
+	}
+	t := &Template{Parameters: map[string]map[string]any{}, Resources: map[string]Resource{}}
+	for k, v := range asMap(doc["Parameters"]) {
+		t.Parameters[k] = asMap(v)
+	}
+	t.Globals = asMap(asMap(doc["Globals"])["Function"])
+	for name, v := range asMap(doc["Resources"]) {
+		r := asMap(v)
+		t.Resources[name] = Resource{Type: asString(r["Type"]), Properties: asMap(r["Properties"]), Metadata: asMap(r["Metadata"])}
+	}
+	return t, nil
+}
+
+// convert turns a YAML node into plain Go values, keeping CloudFormation's
+// short-form tags as long-form maps (!Ref X → {"Ref": "X"}).
+func convert(n *yaml.Node) any {
+	var v any
+	switch n.Kind {
+	case yaml.DocumentNode:
+		return convert(n.Content[0])
+	case yaml.AliasNode:
+		return convert(n.Alias)
+	case yaml.MappingNode:
+		m := map[string]any{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			m[n.Content[i].Value] = convert(n.Content[i+1])
+		}
+		v = m
+	case yaml.SequenceNode:
+		s := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			s = append(s, convert(c))
+		}
+		v = s
+	default:
+		var x any
+		if n.Tag != "" && strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+			x = n.Value
+		} else if err := n.Decode(&x); err != nil {
+			x = n.Value
+		}
+		v = x
+	}
+	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+		name := strings.TrimPrefix(n.Tag, "!")
+		if name == "GetAtt" {
+			if s, ok := v.(string); ok {
+				parts := strings.SplitN(s, ".", 2)
+				v = []any{parts[0], parts[len(parts)-1]}
+			}
+		}
+		if name != "Ref" && name != "Condition" {
+			name = "Fn::" + name
+		}
+		return map[string]any{name: v}
+	}
+	return v
+}
+
+// Function is a serverless function with Globals merged in.
+type Function struct {
+	Name        string
+	Properties  map[string]any
+	Environment map[string]any
+	Events      map[string]Event
+}
+
+// Event is one event source of a function.
+type Event struct {
+	Name       string
+	Type       string
+	Properties map[string]any
+}
+
+// Functions lists the template's functions, sorted by name, with Globals
+// merged (SAM merges them on deploy; a function's own value wins).
+func (t *Template) Functions() []Function {
+	var out []Function
+	for name, r := range t.Resources {
+		if r.Type != "AWS::Serverless::Function" {
+			continue
+		}
+		props := map[string]any{}
+		for k, v := range t.Globals {
+			props[k] = v
+		}
+		for k, v := range r.Properties {
+			props[k] = v
+		}
+		env := map[string]any{}
+		for k, v := range asMap(asMap(t.Globals["Environment"])["Variables"]) {
+			env[k] = v
+		}
+		for k, v := range asMap(asMap(r.Properties["Environment"])["Variables"]) {
+			env[k] = v
+		}
+		f := Function{Name: name, Properties: props, Environment: env, Events: map[string]Event{}}
+		for en, ev := range asMap(r.Properties["Events"]) {
+			e := asMap(ev)
+			f.Events[en] = Event{Name: en, Type: asString(e["Type"]), Properties: asMap(e["Properties"])}
+		}
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Resolver gives local values to the template's references.
+type Resolver struct {
+	Params    map[string]string // parameter values (overriding defaults)
+	Resources map[string]string // logical id → local physical name
+	Pseudo    map[string]string // AWS::Region and friends
+}
+
+var subVar = regexp.MustCompile(`\$\{([^}]+)\}`)
+
+// Resolve turns a template value into a string using local values.
+func (r Resolver) Resolve(t *Template, v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case int, int64, float64, bool:
+		return fmt.Sprint(x), nil
+	case map[string]any:
+		if ref, ok := x["Ref"]; ok {
+			return r.ref(t, asString(ref))
+		}
+		if ga, ok := x["Fn::GetAtt"]; ok {
+			parts := asSlice(ga)
+			if len(parts) != 2 {
+				return "", fmt.Errorf("bad GetAtt %v", ga)
+			}
+			name, ok := r.Resources[asString(parts[0])]
+			if !ok {
+				return "", fmt.Errorf("GetAtt of unknown resource %v", parts[0])
+			}
+			return "arn:aws:local:::" + name + "/" + asString(parts[1]), nil
+		}
+		if sub, ok := x["Fn::Sub"]; ok {
+			var err error
+			out := subVar.ReplaceAllStringFunc(asString(sub), func(m string) string {
+				name := m[2 : len(m)-1]
+				s, e := r.ref(t, strings.SplitN(name, ".", 2)[0])
+				if e != nil {
+					err = e
+				}
+				return s
+			})
+			return out, err
+		}
+	}
+	return "", fmt.Errorf("cannot resolve %v locally", v)
+}
+
+func (r Resolver) ref(t *Template, name string) (string, error) {
+	if v, ok := r.Pseudo[name]; ok {
+		return v, nil
+	}
+	if v, ok := r.Params[name]; ok {
+		return v, nil
+	}
+	if p, ok := t.Parameters[name]; ok {
+		if d, ok := p["Default"]; ok {
+			return fmt.Sprint(d), nil
+		}
+		return "", fmt.Errorf("parameter %s has no default and no local value", name)
+	}
+	if v, ok := r.Resources[name]; ok {
+		return v, nil
+	}
+	return "", fmt.Errorf("unknown reference %s", name)
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+func asString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,497 @@
+// Package stack runs the whole of Frontline Voices in one process, on
+// in-process emulators: minidyn for DynamoDB (with streams added), gofakes3
+// for S3 and a local SES v2 that keeps an outbox. Routes, functions,
+// tables, buckets and event wiring all come from template.yaml, and each
+// function is built by the same constructor its main.go calls on Lambda.
+package stack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3afero"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+// Region is the region the local stack pretends to be in.
+const Region = "eu-west-2"
+
+// Options configure a local stack.
+type Options struct {
+	// Addr is the site's listen address; port 0 picks a free port.
+	Addr string
+	// DataDir keeps the table, the bucket and the outbox between runs.
+	// Empty means keep everything in memory and a temporary folder.
+	DataDir string
+	// Template is the path of template.yaml; empty finds it above the
+	// working directory.
+	Template string
+	// Params override the template's parameters.
+	Params map[string]string
+	// Log receives the stack's and the functions' log lines.
+	Log *slog.Logger
+}
+
+// Stack is a running local system.
+type Stack struct {
+	URL       string // the site, e.g. http://127.0.0.1:8080
+	S3URL     string
+	AWS       aws.Config
+	Outbox    *Outbox
+	Faults    *Faults
+	Template  *Template
+	Tables    map[string]string // logical id → table name
+	Buckets   map[string]string // logical id → bucket name
+	Functions map[string]*function
+
+	opts     Options
+	log      *slog.Logger
+	dynamo   *dynamo
+	servers  []*http.Server
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	pending  atomic.Int64
+	inflight atomic.Int64
+	streams  map[string][]*streamMapping // table name → mappings
+	s3events []s3Mapping
+	actions  []localAction
+	local    *http.ServeMux
+	tmpDir   string
+}
+
+// Start starts a stack. Close it when done.
+func Start(ctx context.Context, opts Options) (*Stack, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if opts.Template == "" {
+		p, err := findTemplate()
+		if err != nil {
+			return nil, err
+		}
+		opts.Template = p
+	}
+	tmpl, err := LoadTemplate(opts.Template)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{
+		opts: opts, log: opts.Log, Template: tmpl, Faults: &Faults{},
+		Tables: map[string]string{}, Buckets: map[string]string{}, Functions: map[string]*function{},
+		streams: map[string][]*streamMapping{}, local: http.NewServeMux(),
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	if err := s.start(ctx, runCtx); err != nil {
+		s.Close(context.Background())
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Stack) start(ctx, runCtx context.Context) error {
+	dataDir := s.opts.DataDir
+	if dataDir == "" {
+		tmp, err := os.MkdirTemp("", "frontline-voices-*")
+		if err != nil {
+			return err
+		}
+		dataDir = tmp
+		s.tmpDir = tmp
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return err
+	}
+
+	// Emulators, each on its own loopback port.
+	s.dynamo = newDynamo(Region, s.Faults)
+	s.dynamo.onRecord = s.onStreamRecord
+	ddbURL, err := s.listen(runCtx, "127.0.0.1:0", s.dynamo)
+	if err != nil {
+		return err
+	}
+	var backend gofakes3.Backend = s3mem.New()
+	if s.opts.DataDir != "" {
+		fs, err := s3afero.FsPath(filepath.Join(dataDir, "s3"), s3afero.FsPathCreateAll)
+		if err != nil {
+			return err
+		}
+		if backend, err = s3afero.MultiBucket(fs); err != nil {
+			return err
+		}
+	}
+	fake := gofakes3.New(&s3Backend{Backend: backend, onCreated: s.onObjectCreated}, gofakes3.WithoutVersioning(), gofakes3.WithTimeSkewLimit(0))
+	if s.S3URL, err = s.listen(runCtx, "127.0.0.1:0", exposeHeaders(fake.Server(), s.Faults)); err != nil {
+		return err
+	}
+	if s.Outbox, err = newOutbox(filepath.Join(dataDir, "outbox"), s.Faults); err != nil {
+		return err
+	}
+	sesURL, err := s.listen(runCtx, "127.0.0.1:0", s.Outbox)
+	if err != nil {
+		return err
+	}
+
+	// The SDK finds the emulators through its own endpoint settings, as a
+	// function would find AWS. These are process-wide: one stack a process.
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_DYNAMODB": ddbURL,
+		"AWS_ENDPOINT_URL_S3":       s.S3URL,
+		"AWS_ENDPOINT_URL_SESV2":    sesURL,
+		"AWS_REGION":                Region,
+		"AWS_ACCESS_KEY_ID":         "local",
+		"AWS_SECRET_ACCESS_KEY":     "local",
+		"AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		os.Setenv(k, v)
+	}
+	os.Unsetenv("AWS_PROFILE")
+	if s.AWS, err = config.LoadDefaultConfig(ctx); err != nil {
+		return err
+	}
+
+	// The site listener first, so functions can be told its URL.
+	addr := s.opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	siteListener, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	s.URL = "http://" + displayAddr(siteListener.Addr().String())
+
+	if err := s.createResources(ctx, dataDir); err != nil {
+		siteListener.Close()
+		return err
+	}
+	router, err := s.buildFunctions(runCtx, dataDir)
+	if err != nil {
+		siteListener.Close()
+		return err
+	}
+	s.local.HandleFunc("/_local/outbox", s.outboxPage)
+	s.local.HandleFunc("/_local/outbox/", s.outboxPage)
+	mux := http.NewServeMux()
+	mux.Handle("/_local/", s.local)
+	mux.Handle("/", router)
+	s.servers = append(s.servers, serve(runCtx, siteListener, mux))
+
+	// Background work: save the table now and then, expire TTL'd items.
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-t.C:
+				s.dynamo.expire(time.Now())
+				if s.opts.DataDir != "" {
+					if err := s.dynamo.save(filepath.Join(dataDir, "dynamodb")); err != nil {
+						s.log.Error("saving tables", "error", err.Error())
+					}
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+func (s *Stack) outboxPage(w http.ResponseWriter, r *http.Request) {
+	s.Outbox.page(w, r, s.actions)
+}
+
+// HandleLocal adds a local-only endpoint under /_local/ (e.g. run the
+// digest now), and a button for it on the outbox page when label is set.
+func (s *Stack) HandleLocal(path, label string, h http.HandlerFunc) {
+	s.local.HandleFunc(path, h)
+	if label != "" {
+		s.actions = append(s.actions, localAction{ID: strings.Trim(strings.ReplaceAll(path, "/", "-"), "-"), Label: label, Path: path})
+	}
+}
+
+func (s *Stack) listen(ctx context.Context, addr string, h http.Handler) (string, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	s.servers = append(s.servers, serve(ctx, l, h))
+	return "http://" + l.Addr().String(), nil
+}
+
+func displayAddr(a string) string {
+	host, port, _ := net.SplitHostPort(a)
+	if host == "::" || host == "0.0.0.0" || host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// createResources creates the template's tables and buckets in the
+// emulators, and loads saved table contents.
+func (s *Stack) createResources(ctx context.Context, dataDir string) error {
+	db := dynamodb.NewFromConfig(s.AWS)
+	s3c := s3.NewFromConfig(s.AWS, func(o *s3.Options) { o.UsePathStyle = true })
+	for name, r := range s.Template.Resources {
+		switch r.Type {
+		case "AWS::DynamoDB::Table":
+			in, ttl, err := createTableInput(name, r.Properties)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if _, err := db.CreateTable(ctx, in); err != nil {
+				return fmt.Errorf("create table %s: %w", name, err)
+			}
+			if ttl != "" {
+				if _, err := db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+					TableName:               in.TableName,
+					TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(ttl), Enabled: aws.Bool(true)},
+				}); err != nil {
+					return err
+				}
+			}
+			s.Tables[name] = name
+		case "AWS::S3::Bucket":
+			bucket := strings.ToLower(name)
+			if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+				var owned interface{ ErrorCode() string }
+				if !errors.As(err, &owned) || (owned.ErrorCode() != "BucketAlreadyOwnedByYou" && owned.ErrorCode() != "BucketAlreadyExists") {
+					return fmt.Errorf("create bucket %s: %w", bucket, err)
+				}
+			}
+			s.Buckets[name] = bucket
+		}
+	}
+	if s.opts.DataDir != "" {
+		return s.dynamo.load(filepath.Join(dataDir, "dynamodb"))
+	}
+	return nil
+}
+
+func createTableInput(name string, p map[string]any) (*dynamodb.CreateTableInput, string, error) {
+	in := &dynamodb.CreateTableInput{TableName: aws.String(name), BillingMode: types.BillingModePayPerRequest}
+	for _, a := range asSlice(p["AttributeDefinitions"]) {
+		m := asMap(a)
+		in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{
+			AttributeName: aws.String(asString(m["AttributeName"])), AttributeType: types.ScalarAttributeType(asString(m["AttributeType"])),
+		})
+	}
+	in.KeySchema = keySchema(p["KeySchema"])
+	for _, g := range asSlice(p["GlobalSecondaryIndexes"]) {
+		m := asMap(g)
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+			IndexName:  aws.String(asString(m["IndexName"])),
+			KeySchema:  keySchema(m["KeySchema"]),
+			Projection: &types.Projection{ProjectionType: types.ProjectionType(asString(asMap(m["Projection"])["ProjectionType"]))},
+		})
+	}
+	if len(in.KeySchema) == 0 {
+		return nil, "", errors.New("no KeySchema")
+	}
+	ttl := ""
+	if spec := asMap(p["TimeToLiveSpecification"]); spec["Enabled"] == true {
+		ttl = asString(spec["AttributeName"])
+	}
+	return in, ttl, nil
+}
+
+func keySchema(v any) []types.KeySchemaElement {
+	var out []types.KeySchemaElement
+	for _, k := range asSlice(v) {
+		m := asMap(k)
+		out = append(out, types.KeySchemaElement{AttributeName: aws.String(asString(m["AttributeName"])), KeyType: types.KeyType(asString(m["KeyType"]))})
+	}
+	return out
+}
+
+// buildFunctions builds every function of the template with its resolved
+// environment and wires its events: HTTP routes, streams and S3.
+func (s *Stack) buildFunctions(ctx context.Context, dataDir string) (*api, error) {
+	secret, err := localSecret(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	params := map[string]string{
+		"CommsAddresses": "comms-team@frontline-voices.localhost",
+		"SenderAddress":  "stories@frontline-voices.localhost",
+		"SigningSecret":  secret,
+	}
+	for k, v := range s.opts.Params {
+		params[k] = v
+	}
+	resources := map[string]string{}
+	for name := range s.Template.Resources {
+		resources[name] = name
+	}
+	for k, v := range s.Buckets {
+		resources[k] = v
+	}
+	res := Resolver{Params: params, Resources: resources, Pseudo: map[string]string{
+		"AWS::Region": Region, "AWS::AccountId": "000000000000", "AWS::Partition": "aws",
+		"AWS::URLSuffix": "localhost", "AWS::StackName": "frontline-voices-local",
+	}}
+	// Values that only exist locally: where the site and the bucket are.
+	overrides := map[string]string{"SITE_URL": s.URL, "S3_PATH_STYLE": "true", "CONNECT_SRC": s.S3URL}
+
+	router := &api{log: s.log}
+	for _, f := range s.Template.Functions() {
+		ctor, ok := Functions[f.Name]
+		if !ok {
+			return nil, fmt.Errorf("template function %s has no constructor in the local stack (stack.Functions)", f.Name)
+		}
+		env := map[string]string{}
+		for k, v := range f.Environment {
+			if o, ok := overrides[k]; ok {
+				env[k] = o
+				continue
+			}
+			val, err := res.Resolve(s.Template, v)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", f.Name, k, err)
+			}
+			env[k] = val
+		}
+		h, err := ctor(func(k string) string { return env[k] }, s.AWS)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		timeout := 3 * time.Second
+		if t, ok := f.Properties["Timeout"].(int); ok {
+			timeout = time.Duration(t) * time.Second
+		}
+		fn := &function{name: f.Name, timeout: timeout, handler: lambda.NewHandler(h), env: env}
+		s.Functions[f.Name] = fn
+		for _, ev := range f.Events {
+			if err := s.wire(ctx, router, res, fn, ev); err != nil {
+				return nil, fmt.Errorf("%s event %s: %w", f.Name, ev.Name, err)
+			}
+		}
+	}
+	return router, nil
+}
+
+func (s *Stack) wire(ctx context.Context, router *api, res Resolver, fn *function, ev Event) error {
+	switch ev.Type {
+	case "HttpApi":
+		router.add(asString(ev.Properties["Method"]), asString(ev.Properties["Path"]), fn)
+	case "DynamoDB":
+		ga := asSlice(asMap(ev.Properties["Stream"])["Fn::GetAtt"])
+		if len(ga) != 2 {
+			return errors.New("Stream must be !GetAtt <Table>.StreamArn")
+		}
+		table := asString(ga[0])
+		m, err := newStreamMapping(fn, ev, table, s.log, &s.pending)
+		if err != nil {
+			return err
+		}
+		s.streams[table] = append(s.streams[table], m)
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); m.run(ctx) }()
+	default:
+		return fmt.Errorf("event type %s is not supported by the local stack", ev.Type)
+	}
+	return nil
+}
+
+func (s *Stack) onStreamRecord(table string, rec events.DynamoDBEventRecord) {
+	for _, m := range s.streams[table] {
+		m.add(rec)
+	}
+}
+
+// s3Mapping delivers ObjectCreated notifications for a bucket to a function.
+type s3Mapping struct {
+	fn     *function
+	bucket string
+	prefix string
+	suffix string
+}
+
+func (s *Stack) onObjectCreated(bucket, key string, size int64, etag string) {}
+
+// WaitIdle waits until every event raised so far has been delivered.
+func (s *Stack) WaitIdle(ctx context.Context) error {
+	for {
+		if s.pending.Load() == 0 && s.inflight.Load() == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("local stack still busy (%d events pending): %w", s.pending.Load(), ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// Close stops the stack, saving the table first when it has a data folder.
+func (s *Stack) Close(ctx context.Context) error {
+	var errs []error
+	if s.dynamo != nil && s.opts.DataDir != "" {
+		errs = append(errs, s.dynamo.save(filepath.Join(s.opts.DataDir, "dynamodb")))
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	for _, srv := range s.servers {
+		errs = append(errs, srv.Shutdown(ctx))
+	}
+	s.wg.Wait()
+	if s.tmpDir != "" {
+		errs = append(errs, os.RemoveAll(s.tmpDir))
+	}
+	return errors.Join(errs...)
+}
+
+// localSecret is the signing secret of a local stack, kept in its data
+// folder so links in the outbox keep working after a restart.
+func localSecret(dir string) (string, error) {
+	p := filepath.Join(dir, "signing-secret")
+	if b, err := os.ReadFile(p); err == nil && len(b) >= 32 {
+		return string(b), nil
+	}
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	secret := hex.EncodeToString(b[:])
+	return secret, os.WriteFile(p, []byte(secret), 0o600)
+}
+
+func findTemplate() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, "template.yaml")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("template.yaml not found above the working directory")
+		}
+		dir = parent
+	}
+}

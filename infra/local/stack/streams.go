@@ -1,0 +1,157 @@
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// streamMapping is a DynamoDB event source mapping: it delivers a table's
+// stream records to a function in order, in batches, retrying failed
+// records as Lambda does (ReportBatchItemFailures: from the first failed
+// record on) until MaximumRetryAttempts, then dropping them with a log line
+// (the on-failure destination).
+type streamMapping struct {
+	fn         *function
+	table      string
+	batchSize  int
+	maxRetries int
+	filters    []map[string][]string
+	log        *slog.Logger
+	pending    *atomic.Int64
+
+	mu    sync.Mutex
+	queue []events.DynamoDBEventRecord
+	wake  chan struct{}
+}
+
+func newStreamMapping(fn *function, ev Event, table string, log *slog.Logger, pending *atomic.Int64) (*streamMapping, error) {
+	m := &streamMapping{fn: fn, table: table, batchSize: 100, maxRetries: -1, log: log, pending: pending, wake: make(chan struct{}, 1)}
+	if n, ok := ev.Properties["BatchSize"].(int); ok {
+		m.batchSize = n
+	}
+	if n, ok := ev.Properties["MaximumRetryAttempts"].(int); ok {
+		m.maxRetries = n
+	}
+	for _, f := range asSlice(asMap(ev.Properties["FilterCriteria"])["Filters"]) {
+		var pattern map[string][]string
+		if err := json.Unmarshal([]byte(asString(asMap(f)["Pattern"])), &pattern); err != nil {
+			return nil, fmt.Errorf("%s: the local stack supports filter patterns of top-level fields with lists of strings: %w", fn.name, err)
+		}
+		m.filters = append(m.filters, pattern)
+	}
+	return m, nil
+}
+
+// matches applies the mapping's filter patterns (any pattern may match).
+func (m *streamMapping) matches(rec events.DynamoDBEventRecord) bool {
+	if len(m.filters) == 0 {
+		return true
+	}
+	fields := map[string]string{"eventName": rec.EventName, "eventSource": rec.EventSource, "awsRegion": rec.AWSRegion}
+	for _, f := range m.filters {
+		ok := true
+		for k, allowed := range f {
+			if !slices.Contains(allowed, fields[k]) {
+				ok = false
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *streamMapping) add(rec events.DynamoDBEventRecord) {
+	if !m.matches(rec) {
+		return
+	}
+	m.pending.Add(1)
+	m.mu.Lock()
+	m.queue = append(m.queue, rec)
+	m.mu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (m *streamMapping) run(ctx context.Context) {
+	for {
+		m.mu.Lock()
+		n := min(len(m.queue), m.batchSize)
+		batch := slices.Clone(m.queue[:n])
+		m.mu.Unlock()
+		if n == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-m.wake:
+				continue
+			}
+		}
+		done := m.deliver(ctx, batch)
+		m.mu.Lock()
+		m.queue = m.queue[done:]
+		m.mu.Unlock()
+		m.pending.Add(-int64(done))
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// deliver invokes the function until the batch is through or given up, and
+// returns how many records of the batch are finished.
+func (m *streamMapping) deliver(ctx context.Context, batch []events.DynamoDBEventRecord) int {
+	done := 0
+	for attempt := 0; ; attempt++ {
+		var resp events.DynamoDBEventResponse
+		err := m.fn.invoke(ctx, events.DynamoDBEvent{Records: batch[done:]}, &resp)
+		if err == nil && len(resp.BatchItemFailures) == 0 {
+			return len(batch)
+		}
+		if err == nil {
+			// Lambda restarts from the lowest failed sequence number.
+			first := len(batch)
+			for _, f := range resp.BatchItemFailures {
+				for i := done; i < len(batch); i++ {
+					if batch[i].Change.SequenceNumber == f.ItemIdentifier && i < first {
+						first = i
+					}
+				}
+			}
+			if first == len(batch) { // an unknown identifier: retry the whole batch
+				first = done
+			}
+			done = first
+		}
+		if ctx.Err() != nil {
+			return len(batch)
+		}
+		if m.maxRetries >= 0 && attempt >= m.maxRetries {
+			m.log.Error("stream records dropped after retries (on AWS: sent to the on-failure destination)",
+				"function", m.fn.name, "records", len(batch)-done, "error", fmt.Sprint(err))
+			return len(batch)
+		}
+		m.log.Warn("stream batch will be retried", "function", m.fn.name, "attempt", attempt+1, "records", len(batch)-done)
+		select {
+		case <-ctx.Done():
+			return len(batch)
+		case <-time.After(backoff(attempt)):
+		}
+	}
+}
+
+func backoff(attempt int) time.Duration {
+	d := 50 * time.Millisecond << min(attempt, 5)
+	return min(d, time.Second)
+}

@@ -1,0 +1,132 @@
+// Package mail sends the service's emails through SES v2 and renders them
+// from embedded templates: an HTML part (html/template escapes every piece
+// of volunteer text) and a plain-text part.
+package mail
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"net/mail"
+	"strings"
+	texttemplate "text/template"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+)
+
+// SES is the part of the SES v2 client the mailer uses.
+type SES interface {
+	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+}
+
+var _ SES = (*sesv2.Client)(nil)
+
+// Message is one email.
+type Message struct {
+	To      []string
+	ReplyTo []string
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Mailer sends messages from one sender address.
+type Mailer struct {
+	ses  SES
+	from string
+}
+
+// NewMailer returns a mailer sending as from.
+func NewMailer(ses SES, from string) *Mailer { return &Mailer{ses: ses, from: from} }
+
+// Send sends msg and returns SES's message id. Header values are checked:
+// addresses must parse and the subject is kept to one line.
+func (m *Mailer) Send(ctx context.Context, msg Message) (string, error) {
+	if len(msg.To) == 0 {
+		return "", errors.New("mail: no recipients")
+	}
+	for _, a := range append(append([]string{m.from}, msg.To...), msg.ReplyTo...) {
+		if strings.ContainsAny(a, "\r\n") {
+			return "", errors.New("mail: line break in an address")
+		}
+		if _, err := mail.ParseAddress(a); err != nil {
+			return "", fmt.Errorf("mail: invalid address: %w", err)
+		}
+	}
+	out, err := m.ses.SendEmail(ctx, &sesv2.SendEmailInput{
+		FromEmailAddress: aws.String(m.from),
+		Destination:      &types.Destination{ToAddresses: msg.To},
+		ReplyToAddresses: msg.ReplyTo,
+		Content: &types.EmailContent{Simple: &types.Message{
+			Subject: &types.Content{Data: aws.String(OneLine(msg.Subject)), Charset: aws.String("UTF-8")},
+			Body: &types.Body{
+				Text: &types.Content{Data: aws.String(msg.Text), Charset: aws.String("UTF-8")},
+				Html: &types.Content{Data: aws.String(msg.HTML), Charset: aws.String("UTF-8")},
+			},
+		}},
+	})
+	if err != nil {
+		return "", fmt.Errorf("mail: send: %w", err)
+	}
+	return aws.ToString(out.MessageId), nil
+}
+
+// OneLine makes s safe for a header: no CR, LF or other control characters,
+// at most 150 characters.
+func OneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 150 {
+		s = string(r[:149]) + "…"
+	}
+	return s
+}
+
+//go:embed templates
+var templateFS embed.FS
+
+var funcs = map[string]any{
+	"join":    strings.Join,
+	"excerpt": Excerpt,
+	"pair":    func(k, v string) []string { return []string{k, v} },
+}
+
+var (
+	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
+	textTemplates = texttemplate.Must(texttemplate.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.txt"))
+)
+
+// Render renders the named email (templates/<name>.html and .txt) with data.
+func Render(name string, data any) (text, html string, err error) {
+	var t, h bytes.Buffer
+	if err := textTemplates.ExecuteTemplate(&t, name+".txt", data); err != nil {
+		return "", "", fmt.Errorf("mail: render %s text: %w", name, err)
+	}
+	if err := htmlTemplates.ExecuteTemplate(&h, name+".html", data); err != nil {
+		return "", "", fmt.Errorf("mail: render %s html: %w", name, err)
+	}
+	return t.String(), h.String(), nil
+}
+
+// Excerpt returns at most n characters of s, cut at a word where it can be.
+func Excerpt(n int, s string) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	cut := string(r[:n])
+	if i := strings.LastIndexAny(cut, " \n"); i > n/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimSpace(cut) + "…"
+}

@@ -1,0 +1,172 @@
+// Package notify handles the stories table's DynamoDB stream: for each new
+// story it emails the comms team an alert and the volunteer a confirmation.
+// Records arrive at least once, so each email is claimed with a conditional
+// write before it is sent and marked sent after: however often a record is
+// delivered, each email goes out once. A failed send releases its claim and
+// reports the record as failed, so Lambda delivers it again.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"frontlinevoices/shared/config"
+	"frontlinevoices/shared/mail"
+	"frontlinevoices/shared/store"
+	"frontlinevoices/shared/story"
+)
+
+// Config is the notify function's configuration.
+type Config struct {
+	TableName    string        `env:"TABLE_NAME,required"`
+	CommsAddress []string      `env:"COMMS_ADDRESSES,required"`
+	Sender       string        `env:"SENDER_ADDRESS,required"`
+	SiteURL      string        `env:"SITE_URL,required"`
+	ClaimLease   time.Duration `env:"CLAIM_LEASE" default:"2m"`
+}
+
+// Stories is what notify needs from the store.
+type Stories interface {
+	GetStory(ctx context.Context, id string) (story.Story, error)
+	ClaimEmail(ctx context.Context, id, kind string, lease time.Duration) (bool, error)
+	MarkEmailSent(ctx context.Context, id, kind, messageID string) error
+	ReleaseEmail(ctx context.Context, id, kind string) error
+}
+
+// Sender sends one email.
+type Sender interface {
+	Send(ctx context.Context, msg mail.Message) (string, error)
+}
+
+var (
+	_ Stories = (*store.Store)(nil)
+	_ Sender  = (*mail.Mailer)(nil)
+)
+
+// Email kinds, also the names of the sent markers on the story.
+const (
+	KindAlert        = "alert"
+	KindConfirmation = "confirmation"
+)
+
+// Handler handles stream batches.
+type Handler struct {
+	cfg     Config
+	stories Stories
+	mail    Sender
+	// Flags returns warnings for the comms team about a story.
+	Flags func(story.Story) []string
+	// Links returns the volunteer's personal links for the confirmation.
+	Links func(story.Story) mail.Links
+}
+
+// New returns a notify handler.
+func New(cfg Config, stories Stories, sender Sender) *Handler {
+	return &Handler{cfg: cfg, stories: stories, mail: sender,
+		Flags: func(story.Story) []string { return nil },
+		Links: func(story.Story) mail.Links { return mail.Links{} },
+	}
+}
+
+// FromEnv builds the handler from the function's environment and AWS config.
+func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error), error) {
+	var cfg Config
+	if err := config.Load(getenv, &cfg); err != nil {
+		return nil, err
+	}
+	h := New(cfg, store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName),
+		mail.NewMailer(sesv2.NewFromConfig(awsCfg), cfg.Sender))
+	return h.Handle, nil
+}
+
+// Handle processes one batch and reports the records to deliver again.
+func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	var resp events.DynamoDBEventResponse
+	for _, rec := range ev.Records {
+		start := time.Now()
+		id, ok := storyID(rec)
+		if !ok || rec.EventName != string(events.DynamoDBOperationTypeInsert) {
+			continue
+		}
+		sent, err := h.notify(ctx, id)
+		attrs := []any{"eventId", rec.EventID, "sequence", rec.Change.SequenceNumber, "sent", sent, "latencyMs", time.Since(start).Milliseconds()}
+		if err != nil {
+			slog.ErrorContext(ctx, "notify failed; the record will be retried", append(attrs, "error", err.Error())...)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
+			continue
+		}
+		slog.InfoContext(ctx, "notified", attrs...)
+	}
+	return resp, nil
+}
+
+func storyID(rec events.DynamoDBEventRecord) (string, bool) {
+	pk, sk := rec.Change.Keys[store.AttrPK], rec.Change.Keys[store.AttrSK]
+	if pk.DataType() != events.DataTypeString || sk.DataType() != events.DataTypeString {
+		return "", false
+	}
+	return store.StoryIDFromKey(pk.String(), sk.String())
+}
+
+// notify sends whichever of the story's emails have not gone out yet and
+// returns how many it sent.
+func (h *Handler) notify(ctx context.Context, id string) (int, error) {
+	st, err := h.stories.GetStory(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil // erased before we got to it: nothing to tell anyone
+	}
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	var errs []error
+	for _, kind := range []string{KindAlert, KindConfirmation} {
+		ok, err := h.sendOnce(ctx, st, kind)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ok {
+			sent++
+		}
+	}
+	return sent, errors.Join(errs...)
+}
+
+func (h *Handler) sendOnce(ctx context.Context, st story.Story, kind string) (bool, error) {
+	claimed, err := h.stories.ClaimEmail(ctx, st.ID, kind, h.cfg.ClaimLease)
+	if err != nil || !claimed {
+		return false, err
+	}
+	msg, err := h.message(st, kind)
+	var id string
+	if err == nil {
+		id, err = h.mail.Send(ctx, msg)
+	}
+	if err != nil {
+		if rerr := h.stories.ReleaseEmail(ctx, st.ID, kind); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return false, fmt.Errorf("%s email: %w", kind, err)
+	}
+	if err := h.stories.MarkEmailSent(ctx, st.ID, kind, id); err != nil {
+		// The email went out: retrying the record would send it twice. The
+		// claim expires after the lease; log so the gap can be seen.
+		slog.WarnContext(ctx, "email sent but not marked", "kind", kind, "error", err.Error())
+	}
+	return true, nil
+}
+
+func (h *Handler) message(st story.Story, kind string) (mail.Message, error) {
+	if kind == KindAlert {
+		return mail.Alert(st, h.cfg.CommsAddress, h.Flags(st))
+	}
+	return mail.Confirmation(st, h.Links(st))
+}

@@ -1,0 +1,107 @@
+package site
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"frontlinevoices/shared/story"
+)
+
+// formView is what the form template shows: the answers so far, the
+// problems with them and the lists to choose from.
+type formView struct {
+	Values         story.Submission
+	Errors         story.FieldErrors
+	Notice         string
+	Started        string
+	ConsentVersion string
+	Options        story.OptionLists
+	Consents       []story.ConsentStatement
+	ContactSlots   []contactSlot
+}
+
+// Err returns the error message for field.
+func (v formView) Err(field string) string { return v.Errors.For(field) }
+
+type contactSlot struct {
+	Index                                                   int
+	Contact                                                 story.Contact
+	Open                                                    bool
+	ErrName, ErrConstituency, ErrParty, ErrWhen, ErrWhat string
+}
+
+func newFormView(sub story.Submission, errs story.FieldErrors, started string) formView {
+	if sub.ID == "" {
+		sub.ID = story.NewID()
+	}
+	slots := make([]contactSlot, story.MaxContacts)
+	for i := range slots {
+		slots[i].Index = i
+		if i < len(sub.Contacts) {
+			slots[i].Contact = sub.Contacts[i]
+			slots[i].Open = true
+		}
+		p := fmt.Sprintf("mpContacts.%d.", i)
+		slots[i].ErrName = errs.For(p + "name")
+		slots[i].ErrConstituency = errs.For(p + "constituency")
+		slots[i].ErrParty = errs.For(p + "party")
+		slots[i].ErrWhen = errs.For(p + "when")
+		slots[i].ErrWhat = errs.For(p + "what")
+	}
+	slots[0].Open = true
+	return formView{
+		Values:         sub,
+		Errors:         errs,
+		Started:        started,
+		ConsentVersion: story.ConsentVersion(),
+		Options:        story.Options,
+		Consents:       story.ConsentStatements,
+		ContactSlots:   slots,
+	}
+}
+
+// formFields are the non-answer fields the form carries along.
+type formFields struct {
+	Started string `json:"started"`
+	Website string `json:"website"` // the honeypot: people never see it
+}
+
+// parseForm reads a plain (no-JS) form post.
+func parseForm(v url.Values) (story.Submission, formFields) {
+	sub := story.Submission{
+		ID:                    v.Get("id"),
+		Name:                  v.Get("name"),
+		Role:                  v.Get("role"),
+		RoleOther:             v.Get("roleOther"),
+		Practice:              v.Get("practice"),
+		Borough:               v.Get("borough"),
+		Email:                 v.Get("email"),
+		Phone:                 v.Get("phone"),
+		PreferredContact:      v.Get("preferredContact"),
+		Topics:                v["topics"],
+		TopicOther:            v.Get("topicOther"),
+		Story:                 v.Get("story"),
+		Activities:            v["activities"],
+		PatientsSpeak:         v.Get("patientsWouldSpeak"),
+		PatientsNote:          v.Get("patientsNote"),
+		ConsentVersion:        v.Get("consentVersion"),
+		SafeguardingConfirmed: v.Get("safeguardingConfirmed") != "",
+		Consent:               map[string]bool{},
+	}
+	for k, vals := range v {
+		if id, ok := strings.CutPrefix(k, "consent."); ok && len(vals) > 0 && vals[0] != "" {
+			sub.Consent[id] = true
+		}
+	}
+	for i := range story.MaxContacts {
+		p := fmt.Sprintf("mp.%d.", i)
+		sub.Contacts = append(sub.Contacts, story.Contact{
+			Name: v.Get(p + "name"), Constituency: v.Get(p + "constituency"), Party: v.Get(p + "party"),
+			When: v.Get(p + "when"), What: v.Get(p + "what"),
+		})
+	}
+	return sub, formFields{Started: v.Get("started"), Website: v.Get("website")}
+}
+
+func parseQuery(body string) (url.Values, error) { return url.ParseQuery(body) }

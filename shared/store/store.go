@@ -1,0 +1,209 @@
+// Package store keeps stories in DynamoDB. It is the only package that
+// knows the table's layout:
+//
+//	pk = STORY#<id>, sk = STORY      a story (attributes: story.Story's fields)
+//	day, at                          the byDay index: stories by UTC day, then time
+//	sent.<email>, claim.<email>      which notification emails went out
+//
+// Every write that may be repeated is conditional, so a retried request or a
+// re-delivered event changes nothing the second time.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"frontlinevoices/shared/story"
+)
+
+// DynamoDB is the part of the DynamoDB client the store uses.
+type DynamoDB interface {
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+var _ DynamoDB = (*dynamodb.Client)(nil)
+
+// Errors the store returns; handlers map them to responses in one place.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrConflict = errors.New("store: a different story already has this id")
+)
+
+// Names of the table's key and index attributes (template.yaml declares them).
+const (
+	AttrPK      = "pk"
+	AttrSK      = "sk"
+	AttrDay     = "day"
+	AttrAt      = "at"
+	IndexByDay  = "byDay"
+	storySK     = "STORY"
+	storyPrefix = "STORY#"
+)
+
+// Store reads and writes stories in one table.
+type Store struct {
+	db    DynamoDB
+	table string
+	now   func() time.Time
+}
+
+// New returns a store for table.
+func New(db DynamoDB, table string) *Store {
+	return &Store{db: db, table: table, now: time.Now}
+}
+
+// StoryKey is the primary key of story id.
+func StoryKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		AttrPK: &types.AttributeValueMemberS{Value: storyPrefix + id},
+		AttrSK: &types.AttributeValueMemberS{Value: storySK},
+	}
+}
+
+// StoryIDFromKey returns the story id in a key or image, if it is a story's.
+func StoryIDFromKey(pk, sk string) (string, bool) {
+	if sk != storySK || len(pk) <= len(storyPrefix) || pk[:len(storyPrefix)] != storyPrefix {
+		return "", false
+	}
+	return pk[len(storyPrefix):], true
+}
+
+// PutStory saves a new story. Sending the same story again (same id, same
+// answers) returns the one saved first with created false; a different
+// story with the same id is ErrConflict.
+func (s *Store) PutStory(ctx context.Context, st story.Story) (saved story.Story, created bool, err error) {
+	item, err := attributevalue.MarshalMap(st)
+	if err != nil {
+		return story.Story{}, false, fmt.Errorf("store: marshal story: %w", err)
+	}
+	for k, v := range StoryKey(st.ID) {
+		item[k] = v
+	}
+	at := st.SubmittedAt.UTC()
+	item[AttrDay] = &types.AttributeValueMemberS{Value: at.Format(time.DateOnly)}
+	item[AttrAt] = &types.AttributeValueMemberS{Value: at.Format(time.RFC3339Nano) + "#" + st.ID}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(s.table),
+		Item:                                item,
+		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err == nil {
+		return st, true, nil
+	}
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); !ok {
+		return story.Story{}, false, fmt.Errorf("store: put story: %w", err)
+	}
+	existing, err := s.GetStory(ctx, st.ID)
+	if err != nil {
+		return story.Story{}, false, err
+	}
+	if existing.ContentHash != st.ContentHash {
+		return story.Story{}, false, ErrConflict
+	}
+	return existing, false, nil
+}
+
+// GetStory reads story id with a strongly consistent read.
+func (s *Store) GetStory(ctx context.Context, id string) (story.Story, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            StoryKey(id),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return story.Story{}, fmt.Errorf("store: get story: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return story.Story{}, ErrNotFound
+	}
+	var st story.Story
+	if err := attributevalue.UnmarshalMap(out.Item, &st); err != nil {
+		return story.Story{}, fmt.Errorf("store: unmarshal story: %w", err)
+	}
+	return st, nil
+}
+
+// ClaimEmail claims the right to send email kind (e.g. "alert") for story
+// id. It returns false when that email was already sent, or when another
+// delivery holds an unexpired claim. A claim lasts for lease, so a sender
+// that dies mid-send does not block the email for ever.
+func (s *Store) ClaimEmail(ctx context.Context, id, kind string, lease time.Duration) (bool, error) {
+	now := s.now()
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 StoryKey(id),
+		UpdateExpression:    aws.String("SET #claim = :until"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(#sent) AND (attribute_not_exists(#claim) OR #claim < :now)"),
+		ExpressionAttributeNames: map[string]string{
+			"#claim": "claim_" + kind,
+			"#sent":  "sent_" + kind,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":until": number(now.Add(lease).UnixMilli()),
+			":now":   number(now.UnixMilli()),
+		},
+	})
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: claim %s email: %w", kind, err)
+	}
+	return true, nil
+}
+
+// MarkEmailSent records that email kind went out for story id.
+func (s *Store) MarkEmailSent(ctx context.Context, id, kind, messageID string) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      StoryKey(id),
+		UpdateExpression:         aws.String("SET #sent = :msg REMOVE #claim"),
+		ConditionExpression:      aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames: map[string]string{"#claim": "claim_" + kind, "#sent": "sent_" + kind},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":msg": &types.AttributeValueMemberS{Value: s.now().UTC().Format(time.RFC3339) + " " + messageID},
+		},
+	})
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+		return nil // the story was erased meanwhile: nothing to mark
+	}
+	if err != nil {
+		return fmt.Errorf("store: mark %s email sent: %w", kind, err)
+	}
+	return nil
+}
+
+// ReleaseEmail gives up a claim after a failed send, so a retry can claim it.
+func (s *Store) ReleaseEmail(ctx context.Context, id, kind string) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      StoryKey(id),
+		UpdateExpression:         aws.String("REMOVE #claim"),
+		ConditionExpression:      aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames: map[string]string{"#claim": "claim_" + kind},
+	})
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: release %s email: %w", kind, err)
+	}
+	return nil
+}
+
+func number(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}

@@ -1,0 +1,324 @@
+package story
+
+import (
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Limits on what a volunteer can send. They keep a story far below
+// DynamoDB's 400 KB item limit (about 25 KB at most, measured in the tests).
+const (
+	MinStoryChars = 20
+	MaxStoryChars = 5000
+	maxShort      = 120  // names, practice, constituency…
+	maxNote       = 1000 // patients' note, what a contact was
+)
+
+// FieldError is a problem with one answer, worded for the volunteer.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// FieldErrors lists every problem with a submission, in form order.
+type FieldErrors []FieldError
+
+func (e FieldErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, f := range e {
+		msgs[i] = f.Field + ": " + f.Message
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// For returns the message for field, if any.
+func (e FieldErrors) For(field string) string {
+	for _, f := range e {
+		if f.Field == field {
+			return f.Message
+		}
+	}
+	return ""
+}
+
+func (e *FieldErrors) add(field, format string, args ...any) {
+	*e = append(*e, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// Normalize trims and cleans every answer: Unicode NFC, no control
+// characters, single-line fields on one line, line breaks kept only in the
+// long answers. Empty MP contacts are dropped.
+func (s Submission) Normalize() Submission {
+	s.ID = line(s.ID)
+	s.Name = line(s.Name)
+	s.Role = line(s.Role)
+	s.RoleOther = line(s.RoleOther)
+	s.Practice = line(s.Practice)
+	s.Borough = line(s.Borough)
+	s.Email = line(s.Email)
+	s.Phone = line(s.Phone)
+	s.PreferredContact = line(s.PreferredContact)
+	s.Topics = ids(s.Topics)
+	s.TopicOther = line(s.TopicOther)
+	s.Story = text(s.Story)
+	s.Activities = ids(s.Activities)
+	s.PatientsSpeak = line(s.PatientsSpeak)
+	s.PatientsNote = text(s.PatientsNote)
+	s.ConsentVersion = line(s.ConsentVersion)
+	contacts := make([]Contact, 0, len(s.Contacts))
+	for _, c := range s.Contacts {
+		c = Contact{Name: line(c.Name), Constituency: line(c.Constituency), Party: line(c.Party), When: line(c.When), What: text(c.What)}
+		if !c.empty() {
+			contacts = append(contacts, c)
+		}
+	}
+	s.Contacts = contacts
+	return s
+}
+
+// line cleans a one-line answer: NFC, control characters and runs of white
+// space become one space, trimmed.
+func line(v string) string {
+	v = norm.NFC.String(strings.ToValidUTF8(v, "\uFFFD"))
+	var b strings.Builder
+	space := false
+	for _, r := range v {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || isInvisible(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// text cleans a long answer: NFC, CRLF to LF, no control characters but
+// line breaks and tabs, trailing space trimmed, at most two blank lines.
+func text(v string) string {
+	v = norm.NFC.String(strings.ToValidUTF8(v, "\uFFFD"))
+	v = strings.ReplaceAll(v, "\r\n", "\n")
+	v = strings.ReplaceAll(v, "\r", "\n")
+	var b strings.Builder
+	for _, r := range v {
+		switch {
+		case r == '\n' || r == '\t':
+			b.WriteRune(r)
+		case unicode.IsControl(r) || isInvisible(r):
+		default:
+			b.WriteRune(r)
+		}
+	}
+	lines := strings.Split(b.String(), "\n")
+	out := make([]string, 0, len(lines))
+	blank := 0
+	for _, l := range lines {
+		l = strings.TrimRightFunc(l, unicode.IsSpace)
+		if l == "" {
+			blank++
+			if blank > 2 {
+				continue
+			}
+		} else {
+			blank = 0
+		}
+		out = append(out, l)
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
+}
+
+// isInvisible reports format characters that hide or reorder text (bidi
+// overrides, zero-width characters) and have no place in a story.
+func isInvisible(r rune) bool {
+	return unicode.Is(unicode.Cf, r) && r != '\u200d' // keep ZWJ for emoji sequences
+}
+
+func ids(v []string) []string {
+	out := make([]string, 0, len(v))
+	for _, s := range v {
+		s = line(s)
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Validate checks a normalised submission. It returns the story to keep, or
+// every problem found, each worded so a person knows what to change.
+func (s Submission) Validate(now time.Time) (Story, FieldErrors) {
+	var errs FieldErrors
+	required(&errs, "name", s.Name, "Enter your full name", 2, maxShort)
+	if s.Role == "" {
+		errs.add("role", "Choose your role")
+	} else if !has(Options.Roles, s.Role) {
+		errs.add("role", "Choose your role from the list")
+	} else if s.Role == "other" {
+		required(&errs, "roleOther", s.RoleOther, "Tell us your role", 2, maxShort)
+	}
+	required(&errs, "practice", s.Practice, "Enter the name of your practice", 2, 150)
+	borough, ok := FindBorough(s.Borough)
+	if s.Borough == "" {
+		errs.add("borough", "Choose the borough your practice is in")
+	} else if !ok {
+		errs.add("borough", "Choose a borough from the list")
+	}
+	checkEmail(&errs, s.Email)
+	checkPhone(&errs, s.Phone)
+	switch s.PreferredContact {
+	case "":
+		errs.add("preferredContact", "Choose how you would like us to contact you")
+	case "email":
+	case "phone":
+		if s.Phone == "" && errs.For("phone") == "" {
+			errs.add("phone", "Enter a phone number, or choose email as the way to contact you")
+		}
+	default:
+		errs.add("preferredContact", "Choose email or phone")
+	}
+	if len(s.Topics) == 0 {
+		errs.add("topics", "Choose at least one topic your story is about")
+	}
+	for _, t := range s.Topics {
+		if !has(Options.Topics, t) {
+			errs.add("topics", "Choose topics from the list")
+			break
+		}
+	}
+	if slices.Contains(s.Topics, "other") {
+		required(&errs, "topicOther", s.TopicOther, "Tell us what the other topic is", 2, maxShort)
+	} else {
+		s.TopicOther = ""
+	}
+	if n := utf8.RuneCountInString(s.Story); n == 0 {
+		errs.add("story", "Tell us your story")
+	} else if n < MinStoryChars {
+		errs.add("story", "Tell us a little more: your story must be at least %d characters", MinStoryChars)
+	} else if n > MaxStoryChars {
+		errs.add("story", "Your story must be %d characters or fewer: it is %d now", MaxStoryChars, n)
+	}
+	for _, a := range s.Activities {
+		if !has(Options.Activities, a) {
+			errs.add("activities", "Choose activities from the list")
+			break
+		}
+	}
+	checkContacts(&errs, s.Contacts)
+	if s.PatientsSpeak == "" {
+		errs.add("patientsWouldSpeak", "Tell us whether patients might speak about this too")
+	} else if !has(Options.PatientsWouldSpeak, s.PatientsSpeak) {
+		errs.add("patientsWouldSpeak", "Choose one of the answers")
+	}
+	optional(&errs, "patientsNote", s.PatientsNote, maxNote)
+	if s.ConsentVersion != ConsentVersion() {
+		errs.add("consent", "The consent wording has changed since you opened the form. Please read it again and tick the boxes you agree to")
+	} else {
+		for _, c := range ConsentStatements {
+			if c.Required && !s.Consent[c.ID] {
+				errs.add("consent."+c.ID, "You must agree to this so we can use your story")
+			}
+		}
+	}
+	if s.ID != "" && !ValidID(s.ID) {
+		errs.add("id", "This form's reference is not valid: reload the page and send it again")
+	}
+	if len(errs) > 0 {
+		return Story{}, errs
+	}
+	if s.ID == "" {
+		s.ID = NewID()
+	}
+	now = now.UTC()
+	consents := make([]ConsentRecord, 0, len(ConsentStatements))
+	for _, c := range ConsentStatements {
+		consents = append(consents, ConsentRecord{Statement: c.ID, Version: c.Version(), Agreed: s.Consent[c.ID], At: now, Channel: "form"})
+	}
+	roleOther := ""
+	if s.Role == "other" {
+		roleOther = s.RoleOther
+	}
+	phone := s.Phone
+	return Story{
+		ID: s.ID, Name: s.Name, Role: s.Role, RoleOther: roleOther, Practice: s.Practice,
+		Borough: s.Borough, Area: borough.Area.ID, Email: s.Email, Phone: phone,
+		PreferredContact: s.PreferredContact, Topics: s.Topics, TopicOther: s.TopicOther,
+		Text: s.Story, Activities: s.Activities, Contacts: s.Contacts,
+		PatientsSpeak: s.PatientsSpeak, PatientsNote: s.PatientsNote,
+		Consents: consents, SubmittedAt: now, ContentHash: hashOf(s),
+	}, nil
+}
+
+func required(errs *FieldErrors, field, v, missing string, minLen, maxLen int) {
+	n := utf8.RuneCountInString(v)
+	switch {
+	case n == 0:
+		errs.add(field, "%s", missing)
+	case n < minLen:
+		errs.add(field, "%s: at least %d characters", missing, minLen)
+	case n > maxLen:
+		errs.add(field, "This must be %d characters or fewer: it is %d now", maxLen, n)
+	}
+}
+
+func optional(errs *FieldErrors, field, v string, maxLen int) {
+	if n := utf8.RuneCountInString(v); n > maxLen {
+		errs.add(field, "This must be %d characters or fewer: it is %d now", maxLen, n)
+	}
+}
+
+func checkEmail(errs *FieldErrors, v string) {
+	if v == "" {
+		errs.add("email", "Enter your email address")
+		return
+	}
+	addr, err := mail.ParseAddress(v)
+	at := strings.LastIndexByte(v, '@')
+	if err != nil || addr.Address != v || len(v) > 254 || at < 1 || !strings.Contains(v[at:], ".") || strings.HasSuffix(v, ".") {
+		errs.add("email", "Enter an email address like name@example.org")
+	}
+}
+
+func checkPhone(errs *FieldErrors, v string) {
+	if v == "" {
+		return
+	}
+	digits := 0
+	for i, r := range v {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == ' ' || r == '-' || r == '(' || r == ')' || (r == '+' && i == 0):
+		default:
+			errs.add("phone", "Enter a phone number using only digits, spaces and a leading +, like 020 7946 0000")
+			return
+		}
+	}
+	if digits < 10 || digits > 15 {
+		errs.add("phone", "Enter a phone number with 10 to 15 digits, like 07700 900000")
+	}
+}
+
+func checkContacts(errs *FieldErrors, cs []Contact) {
+	if len(cs) > MaxContacts {
+		errs.add("mpContacts", "List at most %d contacts with MPs or candidates", MaxContacts)
+		return
+	}
+	for i, c := range cs {
+		p := fmt.Sprintf("mpContacts.%d.", i)
+		required(errs, p+"name", c.Name, "Enter the MP's or candidate's name", 2, maxShort)
+		optional(errs, p+"constituency", c.Constituency, maxShort)
+		optional(errs, p+"party", c.Party, 60)
+		optional(errs, p+"when", c.When, 60)
+		required(errs, p+"what", c.What, "Tell us what the contact was", 2, maxNote)
+	}
+}

@@ -1,0 +1,208 @@
+// Package submit handles POST /api/stories: it checks a story, keeps it
+// once however often it is sent, and answers JSON clients with JSON and the
+// plain form with a page.
+package submit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"frontlinevoices/shared/apigw"
+	"frontlinevoices/shared/config"
+	"frontlinevoices/shared/site"
+	"frontlinevoices/shared/store"
+	"frontlinevoices/shared/story"
+	"frontlinevoices/shared/token"
+)
+
+// Config is the submit function's configuration.
+type Config struct {
+	TableName     string        `env:"TABLE_NAME,required"`
+	SigningSecret string        `env:"SIGNING_SECRET,required"`
+	MinFillTime   time.Duration `env:"MIN_FILL_TIME" default:"3s"`
+	MaxBodyBytes  int           `env:"MAX_BODY_BYTES" default:"65536"`
+	ConnectSrc    []string      `env:"CONNECT_SRC"`
+}
+
+// Stories is what the handler needs from the store.
+type Stories interface {
+	PutStory(ctx context.Context, st story.Story) (story.Story, bool, error)
+}
+
+var _ Stories = (*store.Store)(nil)
+
+// Handler handles story submissions.
+type Handler struct {
+	cfg     Config
+	stories Stories
+	signer  token.Signer
+	csp     string
+	now     func() time.Time
+}
+
+// New returns a submit handler.
+func New(cfg Config, stories Stories) (*Handler, error) {
+	signer, err := token.NewSigner(cfg.SigningSecret)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{cfg: cfg, stories: stories, signer: signer, csp: apigw.ContentSecurityPolicy(cfg.ConnectSrc...), now: time.Now}, nil
+}
+
+// FromEnv builds the handler from the function's environment and AWS config.
+func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, error) {
+	var cfg Config
+	if err := config.Load(getenv, &cfg); err != nil {
+		return nil, err
+	}
+	h, err := New(cfg, store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName))
+	if err != nil {
+		return nil, err
+	}
+	return apigw.WithLogging(slog.Default(), h.Handle), nil
+}
+
+// jsonBody is the JSON API's request: a submission plus the form's fields.
+type jsonBody struct {
+	story.Submission
+	Started string `json:"started"`
+	Website string `json:"website"`
+}
+
+// Received is the JSON answer to an accepted story.
+type Received struct {
+	ID          string    `json:"id"`
+	Status      string    `json:"status"`
+	SubmittedAt time.Time `json:"submittedAt"`
+	Next        string    `json:"next"`
+}
+
+// Handle handles one submission.
+func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response, error) {
+	jsonClient := apigw.WantsJSON(req)
+	mt := apigw.MediaType(req)
+	if mt != "application/json" && mt != "application/x-www-form-urlencoded" {
+		return h.fail(jsonClient, http.StatusUnsupportedMediaType, "Unsupported content type",
+			"Send the story as application/json or application/x-www-form-urlencoded."), nil
+	}
+	body, err := apigw.Body(req)
+	if err != nil {
+		return h.fail(jsonClient, http.StatusBadRequest, "Unreadable request", "The request body could not be decoded."), nil
+	}
+	if len(body) > h.cfg.MaxBodyBytes {
+		return h.fail(jsonClient, http.StatusRequestEntityTooLarge, "Your story is too long to send",
+			fmt.Sprintf("A submission can be at most %d KB. Shorten your story and send it again.", h.cfg.MaxBodyBytes/1024)), nil
+	}
+	var (
+		sub              story.Submission
+		started, website string
+	)
+	if mt == "application/json" {
+		var jb jsonBody
+		if err := json.Unmarshal(body, &jb); err != nil {
+			return h.fail(true, http.StatusBadRequest, "Malformed JSON", "The request body is not a valid story: "+jsonProblem(err)), nil
+		}
+		sub, started, website = jb.Submission, jb.Started, jb.Website
+	} else {
+		sub, started, website, err = site.ParseForm(string(body))
+		if err != nil {
+			return h.fail(false, http.StatusBadRequest, "Unreadable form", "The form could not be read. Go back and send it again."), nil
+		}
+	}
+	sub = sub.Normalize()
+	now := h.now()
+
+	// Spam: a filled honeypot, a forged start time or a form sent faster than
+	// a person could fill it gets an ordinary answer, and nothing is kept.
+	issued, tokErr := h.signer.Verify(site.FormTokenPurpose, started, now)
+	ms, _ := strconv.ParseInt(issued, 10, 64)
+	switch {
+	case website != "", errors.Is(tokErr, token.ErrInvalid),
+		tokErr == nil && now.Sub(time.UnixMilli(ms)) < h.cfg.MinFillTime:
+		slog.InfoContext(ctx, "submission discarded as automated", "requestId", req.RequestContext.RequestID)
+		return h.accepted(jsonClient, Received{ID: sub.ID, Status: "received", SubmittedAt: now.UTC(), Next: "/thanks"}), nil
+	case errors.Is(tokErr, token.ErrExpired):
+		return h.invalid(jsonClient, sub, story.FieldErrors{{Field: "send",
+			Message: "This form was opened more than 7 days ago. Your answers are kept: check them and send again"}}, now), nil
+	}
+
+	st, errs := sub.Validate(now)
+	if errs != nil {
+		return h.invalid(jsonClient, sub, errs, now), nil
+	}
+	saved, _, err := h.stories.PutStory(ctx, st)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return h.fail(jsonClient, http.StatusConflict, "This form was already sent with different answers",
+			"Open a new form to send another story."), nil
+	case err != nil:
+		slog.ErrorContext(ctx, "saving story failed", "requestId", req.RequestContext.RequestID, "error", err.Error())
+		if jsonClient {
+			return apigw.Problem(http.StatusServiceUnavailable, "We could not save your story just now",
+				"Nothing is lost: please send it again in a moment."), nil
+		}
+		return site.FormPage(h.signer, now, http.StatusServiceUnavailable, sub, nil,
+			"We could not save your story just now. Your answers are below: please press Send my story again in a moment.", h.csp), nil
+	}
+	return h.accepted(jsonClient, Received{ID: saved.ID, Status: "received", SubmittedAt: saved.SubmittedAt, Next: "/thanks"}), nil
+}
+
+func (h *Handler) accepted(jsonClient bool, r Received) apigw.Response {
+	if jsonClient {
+		return apigw.JSON(http.StatusCreated, r)
+	}
+	return apigw.Redirect(http.StatusSeeOther, r.Next)
+}
+
+// invalid answers a submission that needs correcting: problem+json with
+// every field's error, or the form again with every answer kept.
+func (h *Handler) invalid(jsonClient bool, sub story.Submission, errs story.FieldErrors, now time.Time) apigw.Response {
+	if jsonClient {
+		// The enhanced form needs a fresh start token and consent version to
+		// send again after an expired form or changed consent wording.
+		return apigw.ProblemBody(http.StatusUnprocessableEntity, struct {
+			apigw.ProblemDetails
+			Started        string `json:"started"`
+			ConsentVersion string `json:"consentVersion"`
+		}{
+			ProblemDetails: apigw.ProblemDetails{
+				Type:   "/problems/invalid-story",
+				Title:  "Some answers need correcting",
+				Status: http.StatusUnprocessableEntity,
+				Errors: errs,
+			},
+			Started:        site.StartToken(h.signer, now),
+			ConsentVersion: story.ConsentVersion(),
+		})
+	}
+	return site.FormPage(h.signer, now, http.StatusUnprocessableEntity, sub, errs, "", h.csp)
+}
+
+func (h *Handler) fail(jsonClient bool, status int, title, detail string) apigw.Response {
+	if jsonClient {
+		return apigw.Problem(status, title, detail)
+	}
+	return site.Message(status, title, detail, "/", h.csp)
+}
+
+// jsonProblem describes a JSON decoding error without echoing the input.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("the field %q has the wrong type (expected %s)", te.Field, te.Type)
+	}
+	if strings.Contains(err.Error(), "unexpected end") {
+		return "it ends too early"
+	}
+	return "it is not valid JSON"
+}

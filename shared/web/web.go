@@ -1,0 +1,86 @@
+// Package web holds the site's page templates and static assets, embedded
+// in the binary, and renders pages.
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Static is the site's static assets (site.css, form.js, …).
+var Static, _ = fs.Sub(staticFS, "static")
+
+// versions maps an asset name to a short hash of its content, so asset URLs
+// change when the content does and can be cached for ever.
+var versions = func() map[string]string {
+	v := map[string]string{}
+	_ = fs.WalkDir(Static, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(Static, p)
+		if err != nil {
+			return err
+		}
+		h := sha256.Sum256(b)
+		v[p] = hex.EncodeToString(h[:5])
+		return nil
+	})
+	return v
+}()
+
+// AssetURL is the cache-busting URL of a static asset.
+func AssetURL(name string) string {
+	return "/static/" + name + "?v=" + versions[name]
+}
+
+// ContentType returns the Content-Type of a static asset by its extension.
+func ContentType(name string) string {
+	switch path.Ext(name) {
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	case ".png":
+		return "image/png"
+	case ".ico":
+		return "image/x-icon"
+	case ".mp4":
+		return "video/mp4"
+	}
+	return "application/octet-stream"
+}
+
+var funcs = template.FuncMap{
+	"asset": AssetURL,
+	"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
+	"join":  strings.Join,
+	"add":   func(a, b int) int { return a + b },
+}
+
+var pages = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
+
+// Render renders the named page template with data.
+func Render(name string, data any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := pages.ExecuteTemplate(&b, name, data); err != nil {
+		return nil, fmt.Errorf("web: render %s: %w", name, err)
+	}
+	return b.Bytes(), nil
+}
