@@ -377,7 +377,21 @@ func TestMediaRecorderFixtureLayout(t *testing.T) {
 	}
 }
 
-func TestRejections(t *testing.T) {
+type rejectionCase struct {
+	name   string
+	data   []byte
+	code   string
+	reason string
+}
+
+type acceptedCase struct {
+	name     string
+	data     []byte
+	mime     string
+	duration time.Duration
+}
+
+func rejectionCases() []rejectionCase {
 	riff := func(kind string) []byte {
 		return append([]byte("RIFF\x24\x00\x00\x00"+kind), make([]byte, 64)...)
 	}
@@ -391,12 +405,7 @@ func TestRejections(t *testing.T) {
 	videoTrak := trak(1, 1000, 0, "vide")
 	webmVideoTracks := ebml(idTracks, ebml(idTrackEntry, ebml(idTrackNumber, uintBytes(1)), ebml(idTrackType, uintBytes(1))))
 
-	cases := []struct {
-		name   string
-		data   []byte
-		code   string
-		reason string
-	}{
+	return []rejectionCase{
 		{"empty", nil, CodeNotVideo, "it is empty"},
 		{"tiny binary", []byte{0x01, 0x02, 0x03}, CodeNotVideo, "too short"},
 		{"short text", []byte("hi"), CodeNotVideo, "text"},
@@ -462,7 +471,10 @@ func TestRejections(t *testing.T) {
 		{"block past end", cat(ebmlHeader("webm"), unknownSizeElem(idSegment), webmVideoTracks, unknownSizeElem(idCluster),
 			ebml(idTimestamp, uintBytes(0)), []byte{0xA3, 0x10, 0x00, 0x10, 0x00, 0x81, 0x00, 0x00, 0x80}), CodeTruncated, "incomplete"},
 	}
-	for _, tc := range cases {
+}
+
+func TestRejections(t *testing.T) {
+	for _, tc := range rejectionCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			info, err := Inspect(bytes.NewReader(tc.data), int64(len(tc.data)))
 			checkResult(t, tc.name, info, err, fixtureCase{code: tc.code, reason: tc.reason})
@@ -471,7 +483,7 @@ func TestRejections(t *testing.T) {
 	}
 }
 
-func TestAccepted(t *testing.T) {
+func acceptedCases(t testing.TB) []acceptedCase {
 	ftypIsom := mkbox("ftyp", []byte("isom\x00\x00\x02\x00isomiso2avc1mp41"))
 	fast := readFixture(t, "faststart.mp4")
 	atEnd := readFixture(t, "moov_at_end.mp4")
@@ -505,12 +517,7 @@ func TestAccepted(t *testing.T) {
 	videoTrak := trak(1, 1000, 0, "vide")
 	ebmlVideoTracks := ebml(idTracks, ebml(idTrackEntry, ebml(idTrackNumber, uintBytes(1)), ebml(idTrackType, uintBytes(1))))
 
-	cases := []struct {
-		name     string
-		data     []byte
-		mime     string
-		duration time.Duration
-	}{
+	return []acceptedCase{
 		{"64-bit mdat size", large, "video/mp4", 2 * time.Second},
 		{"mdat size 0", size0, "video/mp4", 2 * time.Second},
 		{"legacy quicktime", legacy, "video/quicktime", 2 * time.Second},
@@ -567,7 +574,10 @@ func TestAccepted(t *testing.T) {
 			ebml(idSimpleBlock, []byte{0x40, 200, 0x00, 0x00, 0x80})),
 			"video/webm", 1200 * time.Millisecond},
 	}
-	for _, tc := range cases {
+}
+
+func TestAccepted(t *testing.T) {
+	for _, tc := range acceptedCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			info, err := Inspect(bytes.NewReader(tc.data), int64(len(tc.data)))
 			container := "mp4"
@@ -679,6 +689,12 @@ func FuzzInspect(f *testing.F) {
 			continue
 		}
 		f.Add(readFixture(f, e.Name()))
+	}
+	for _, c := range rejectionCases() {
+		f.Add(c.data)
+	}
+	for _, c := range acceptedCases(f) {
+		f.Add(c.data)
 	}
 	ftyp := mkbox("ftyp", []byte("isom\x00\x00\x02\x00isom"))
 	f.Add(cat(ftyp, mkbox("moov", mvhd(0, 1000, 0), trak(1, 1000, 0, "vide"), mkbox("mvex", trex(1, 3000))), moof(1, true, 0, 0, 30, nil)))
@@ -797,7 +813,7 @@ func moof(id uint32, withTfdt bool, base uint64, defDur uint32, count uint32, du
 
 // mvhdV1 rewrites the mvhd of a moov-at-end file as version 1 (the moov
 // grows by 12 bytes; it is the last box, so no offsets move).
-func mvhdV1(t *testing.T, data []byte) []byte {
+func mvhdV1(t testing.TB, data []byte) []byte {
 	moovStart, moovEnd := findBox(t, data, "moov")
 	moov := data[moovStart:moovEnd]
 	if moovEnd != int64(len(data)) || string(moov[12:16]) != "mvhd" || moov[16] != 0 {

@@ -25,9 +25,9 @@ type formView struct {
 func (v formView) Err(field string) string { return v.Errors.For(field) }
 
 type contactSlot struct {
-	Index                                                   int
-	Contact                                                 story.Contact
-	Open                                                    bool
+	Index                                                int
+	Contact                                              story.Contact
+	Open                                                 bool
 	ErrName, ErrConstituency, ErrParty, ErrWhen, ErrWhat string
 }
 

@@ -99,7 +99,9 @@ func ParseForm(body string) (story.Submission, string, string, error) {
 }
 
 // Page renders a page template.
-func Page(status int, name string, data any, csp string) apigw.Response { return page(status, name, data, csp) }
+func Page(status int, name string, data any, csp string) apigw.Response {
+	return page(status, name, data, csp)
+}
 
 // Message renders a simple page with a title, a message and a way back.
 func Message(status int, title, message, back, csp string) apigw.Response {

@@ -170,11 +170,12 @@ func (s *Store) MarkEmailSent(ctx context.Context, id, kind, messageID string) e
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(s.table),
 		Key:                      StoryKey(id),
-		UpdateExpression:         aws.String("SET #sent = :msg REMOVE #claim"),
+		UpdateExpression:         aws.String("SET #sent = :msg, #claim = :none"),
 		ConditionExpression:      aws.String("attribute_exists(pk)"),
 		ExpressionAttributeNames: map[string]string{"#claim": "claim_" + kind, "#sent": "sent_" + kind},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":msg": &types.AttributeValueMemberS{Value: s.now().UTC().Format(time.RFC3339) + " " + messageID},
+			":msg":  &types.AttributeValueMemberS{Value: s.now().UTC().Format(time.RFC3339) + " " + messageID},
+			":none": number(0),
 		},
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
@@ -189,11 +190,14 @@ func (s *Store) MarkEmailSent(ctx context.Context, id, kind, messageID string) e
 // ReleaseEmail gives up a claim after a failed send, so a retry can claim it.
 func (s *Store) ReleaseEmail(ctx context.Context, id, kind string) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.table),
-		Key:                      StoryKey(id),
-		UpdateExpression:         aws.String("REMOVE #claim"),
-		ConditionExpression:      aws.String("attribute_exists(pk)"),
-		ExpressionAttributeNames: map[string]string{"#claim": "claim_" + kind},
+		TableName: aws.String(s.table),
+		Key:       StoryKey(id),
+		// An expired claim (0) rather than REMOVE: minidyn ignores REMOVE of a
+		// #name, and 0 reads the same to ClaimEmail.
+		UpdateExpression:          aws.String("SET #claim = :none"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames:  map[string]string{"#claim": "claim_" + kind},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":none": number(0)},
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return nil

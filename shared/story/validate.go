@@ -79,7 +79,10 @@ func (s Submission) Normalize() Submission {
 			contacts = append(contacts, c)
 		}
 	}
-	s.Contacts = contacts
+	s.Contacts = nil // no empty lists: they are stored as nothing at all
+	if len(contacts) > 0 {
+		s.Contacts = contacts
+	}
 	return s
 }
 
@@ -144,7 +147,7 @@ func isInvisible(r rune) bool {
 }
 
 func ids(v []string) []string {
-	out := make([]string, 0, len(v))
+	var out []string
 	for _, s := range v {
 		s = line(s)
 		if s != "" && !slices.Contains(out, s) {

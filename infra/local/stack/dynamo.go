@@ -459,15 +459,19 @@ func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	_ = json.NewEncoder(w).Encode(v)
+	rec := httptest.NewRecorder()
+	rec.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	_ = json.NewEncoder(rec).Encode(v)
+	copyResponse(w, rec)
 }
 
 func writeAWSJSONError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	w.Header().Set("X-Amzn-ErrorType", code)
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.dynamodb.v20120810#" + code, "message": msg})
+	rec := httptest.NewRecorder()
+	rec.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	rec.Header().Set("X-Amzn-ErrorType", code)
+	rec.WriteHeader(status)
+	_ = json.NewEncoder(rec).Encode(map[string]string{"__type": "com.amazonaws.dynamodb.v20120810#" + code, "message": msg})
+	copyResponse(w, rec)
 }
 
 func unquote(raw json.RawMessage) string {

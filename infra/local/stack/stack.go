@@ -291,6 +291,17 @@ func (s *Stack) createResources(ctx context.Context, dataDir string) error {
 	return nil
 }
 
+// CreateTableInput is the CreateTable request for the template's table
+// logicalID, named logicalID: tests use it to make the real table layout.
+func (t *Template) CreateTableInput(logicalID string) (*dynamodb.CreateTableInput, error) {
+	r, ok := t.Resources[logicalID]
+	if !ok || r.Type != "AWS::DynamoDB::Table" {
+		return nil, fmt.Errorf("no table %s in the template", logicalID)
+	}
+	in, _, err := createTableInput(logicalID, r.Properties)
+	return in, err
+}
+
 func createTableInput(name string, p map[string]any) (*dynamodb.CreateTableInput, string, error) {
 	in := &dynamodb.CreateTableInput{TableName: aws.String(name), BillingMode: types.BillingModePayPerRequest}
 	for _, a := range asSlice(p["AttributeDefinitions"]) {
@@ -410,6 +421,10 @@ func (s *Stack) wire(ctx context.Context, router *api, res Resolver, fn *functio
 		s.streams[table] = append(s.streams[table], m)
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); m.run(ctx) }()
+	case "S3":
+		return s.wireS3(res, fn, ev)
+	case "ScheduleV2":
+		return s.wireSchedule(ctx, fn, ev)
 	default:
 		return fmt.Errorf("event type %s is not supported by the local stack", ev.Type)
 	}
@@ -421,16 +436,6 @@ func (s *Stack) onStreamRecord(table string, rec events.DynamoDBEventRecord) {
 		m.add(rec)
 	}
 }
-
-// s3Mapping delivers ObjectCreated notifications for a bucket to a function.
-type s3Mapping struct {
-	fn     *function
-	bucket string
-	prefix string
-	suffix string
-}
-
-func (s *Stack) onObjectCreated(bucket, key string, size int64, etag string) {}
 
 // WaitIdle waits until every event raised so far has been delivered.
 func (s *Stack) WaitIdle(ctx context.Context) error {

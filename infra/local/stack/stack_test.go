@@ -1,0 +1,340 @@
+package stack_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"frontlinevoices/infra/local/stack"
+	"frontlinevoices/shared/store"
+	"frontlinevoices/shared/story"
+)
+
+var st *stack.Stack
+
+const fillTime = 150 * time.Millisecond
+
+func TestMain(m *testing.M) {
+	ctx := context.Background()
+	var err error
+	st, err = stack.Start(ctx, stack.Options{
+		Params: map[string]string{"MinFillTime": fillTime.String()},
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start stack:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = st.Close(ctx)
+	os.Exit(code)
+}
+
+// client never follows redirects, so tests see the 303.
+var client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+var hiddenInput = regexp.MustCompile(`<input type="hidden" name="(\w+)" value="([^"]*)">`)
+
+// openForm GETs the form and returns its hidden fields, after waiting the
+// minimum fill time as a person would.
+func openForm(t *testing.T) map[string]string {
+	t.Helper()
+	resp, err := client.Get(st.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET / = %d", resp.StatusCode)
+	}
+	fields := map[string]string{}
+	for _, m := range hiddenInput.FindAllStringSubmatch(string(b), -1) {
+		fields[m[1]] = m[2]
+	}
+	if fields["id"] == "" || fields["started"] == "" {
+		t.Fatalf("form has no id or start token: %v", fields)
+	}
+	time.Sleep(fillTime + 50*time.Millisecond)
+	return fields
+}
+
+func jsonStory(hidden map[string]string, email string) map[string]any {
+	return map[string]any{
+		"id": hidden["id"], "started": hidden["started"], "consentVersion": hidden["consentVersion"],
+		"name": "Amara Okafor", "role": "practice_nurse", "practice": "Bellenden Road Surgery", "borough": "southwark",
+		"email": email, "preferredContact": "email", "topics": []string{"workload"},
+		"story":              "Our phone lines opened at 8am and within ten minutes 140 people were waiting.",
+		"activities":         []string{"media"},
+		"patientsWouldSpeak": "maybe",
+		"consent":            map[string]bool{"contact": true, "store": true},
+	}
+}
+
+func postJSON(t *testing.T, body any) (*http.Response, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, st.URL+"/api/stories", strings.NewReader(string(b)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp, out
+}
+
+func postForm(t *testing.T, v url.Values) (*http.Response, string) {
+	t.Helper()
+	resp, err := client.PostForm(st.URL+"/api/stories", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func stories() *store.Store {
+	return store.New(dynamodb.NewFromConfig(st.AWS), st.Tables["StoriesTable"])
+}
+
+func waitIdle(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := st.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// emailsTo counts the alert and the confirmation about one volunteer.
+func emailsTo(t *testing.T, email string) (alerts, confirmations int) {
+	t.Helper()
+	for _, e := range st.Outbox.Emails() {
+		if strings.Contains(e.Text, email) && e.To[0] == "comms-team@frontline-voices.localhost" {
+			alerts++
+		}
+		if e.To[0] == email {
+			confirmations++
+		}
+	}
+	return alerts, confirmations
+}
+
+func TestJSONStoryIsKeptAndEmailedOnce(t *testing.T) {
+	email := "json.story@example.org"
+	hidden := openForm(t)
+	body := jsonStory(hidden, email)
+	resp, out := postJSON(t, body)
+	if resp.StatusCode != http.StatusCreated || out["id"] != hidden["id"] {
+		t.Fatalf("POST = %d %v", resp.StatusCode, out)
+	}
+	// The same submission again: the first result, nothing new.
+	resp2, out2 := postJSON(t, body)
+	if resp2.StatusCode != http.StatusCreated || out2["id"] != out["id"] || out2["submittedAt"] != out["submittedAt"] {
+		t.Fatalf("repeat POST = %d %v, want the first result %v", resp2.StatusCode, out2, out)
+	}
+	// The same id with other answers is a conflict.
+	body["story"] = "A different story entirely, long enough to be valid."
+	if resp3, _ := postJSON(t, body); resp3.StatusCode != http.StatusConflict {
+		t.Fatalf("changed POST = %d, want 409", resp3.StatusCode)
+	}
+	got, err := stories().GetStory(context.Background(), hidden["id"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Email != email || got.Area != "sel" || !got.Consented("contact") || got.Consented("public") {
+		t.Fatalf("stored story = %+v", got)
+	}
+	waitIdle(t)
+	if a, c := emailsTo(t, email); a != 1 || c != 1 {
+		t.Fatalf("alerts=%d confirmations=%d, want 1 and 1", a, c)
+	}
+}
+
+func TestPlainFormStory(t *testing.T) {
+	email := "plain.form@example.org"
+	hidden := openForm(t)
+	v := url.Values{}
+	for k, val := range hidden {
+		v.Set(k, val)
+	}
+	v.Set("name", "Tomasz Nowak")
+	v.Set("role", "receptionist")
+	v.Set("practice", "Lea Valley Medical Centre")
+	v.Set("borough", "waltham_forest")
+	v.Set("email", email)
+	v.Set("preferredContact", "email")
+	v["topics"] = []string{"access", "workforce"}
+	v.Set("story", "Every morning I am the first voice patients hear.")
+	v.Set("patientsWouldSpeak", "no")
+	v.Set("consent.contact", "yes")
+	v.Set("consent.store", "yes")
+	resp, _ := postForm(t, v)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/thanks" {
+		t.Fatalf("POST = %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, err := stories().GetStory(context.Background(), hidden["id"]); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t)
+	if a, c := emailsTo(t, email); a != 1 || c != 1 {
+		t.Fatalf("alerts=%d confirmations=%d, want 1 and 1", a, c)
+	}
+}
+
+func TestInvalidPlainFormKeepsEveryAnswer(t *testing.T) {
+	hidden := openForm(t)
+	v := url.Values{}
+	for k, val := range hidden {
+		v.Set(k, val)
+	}
+	v.Set("name", "Zoë <b>Ångström</b>")
+	v.Set("practice", "The Surgery & Co")
+	v.Set("email", "not an email")
+	v.Set("story", "Something long enough to count as a story for the test.")
+	v.Set("mp.0.name", "Jane Example")
+	resp, page := postForm(t, v)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("POST = %d", resp.StatusCode)
+	}
+	for _, want := range []string{
+		`value="Zoë &lt;b&gt;Ångström&lt;/b&gt;"`, `value="The Surgery &amp; Co"`, `value="not an email"`,
+		"Something long enough to count as a story for the test.", `value="Jane Example"`,
+		"Enter an email address like name@example.org", "Choose your role", "Tell us what the contact was",
+		`value="` + hidden["id"] + `"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("re-rendered form lacks %q", want)
+		}
+	}
+	if _, err := stories().GetStory(context.Background(), hidden["id"]); err != store.ErrNotFound {
+		t.Fatalf("invalid story was stored: %v", err)
+	}
+}
+
+func TestSESFailureIsRetried(t *testing.T) {
+	email := "ses.failure@example.org"
+	// Enough failures to outlast the SDK's own retries: the stream retries.
+	st.Faults.Inject("ses", "SendEmail", 4, stack.SESUnavailable)
+	hidden := openForm(t)
+	if resp, out := postJSON(t, jsonStory(hidden, email)); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST = %d %v", resp.StatusCode, out)
+	}
+	waitIdle(t)
+	if n := st.Faults.Pending("ses", "SendEmail"); n != 0 {
+		t.Fatalf("%d SES faults never fired", n)
+	}
+	if a, c := emailsTo(t, email); a != 1 || c != 1 {
+		t.Fatalf("alerts=%d confirmations=%d, want 1 and 1", a, c)
+	}
+}
+
+func TestThrottledTable(t *testing.T) {
+	// A short throttle is absorbed by the SDK's retries.
+	st.Faults.Inject("dynamodb", "PutItem", 2, stack.Throttled)
+	hidden := openForm(t)
+	if resp, out := postJSON(t, jsonStory(hidden, "throttled@example.org")); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST under a short throttle = %d %v", resp.StatusCode, out)
+	}
+	// A long one gives the volunteer a clear answer and keeps their answers.
+	st.Faults.Inject("dynamodb", "PutItem", 10, stack.Throttled)
+	hidden = openForm(t)
+	body := jsonStory(hidden, "throttled.long@example.org")
+	resp, out := postJSON(t, body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(fmt.Sprint(out["detail"]), "Nothing is lost") {
+		t.Fatalf("POST under a long throttle = %d %v", resp.StatusCode, out)
+	}
+	for st.Faults.Pending("dynamodb", "PutItem") > 0 {
+		postJSON(t, map[string]any{}) // invalid bodies do not write; drain with real writes below
+		break
+	}
+	drain := st.Faults.Pending("dynamodb", "PutItem")
+	st.Faults.Inject("dynamodb", "PutItem", 0, stack.Throttled)
+	for range drain {
+		hidden := openForm(t)
+		postJSON(t, jsonStory(hidden, "drain@example.org"))
+	}
+	if resp, out := postJSON(t, body); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST after the throttle = %d %v", resp.StatusCode, out)
+	}
+}
+
+func TestBotsAreAnsweredButNothingIsKept(t *testing.T) {
+	hidden := openForm(t)
+	body := jsonStory(hidden, "honeypot@example.org")
+	body["website"] = "http://spam.example"
+	if resp, _ := postJSON(t, body); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("honeypot POST = %d", resp.StatusCode)
+	}
+	forged := jsonStory(hidden, "forged@example.org")
+	forged["started"] = "1.2.3"
+	if resp, _ := postJSON(t, forged); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("forged POST = %d", resp.StatusCode)
+	}
+	if _, err := stories().GetStory(context.Background(), hidden["id"]); err != store.ErrNotFound {
+		t.Fatalf("a bot's story was stored: %v", err)
+	}
+	// Too fast: a form sent the moment it was shown.
+	resp, _ := client.Get(st.URL + "/")
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fast := map[string]string{}
+	for _, m := range hiddenInput.FindAllStringSubmatch(string(b), -1) {
+		fast[m[1]] = m[2]
+	}
+	if resp, _ := postJSON(t, jsonStory(fast, "fast@example.org")); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("fast POST = %d", resp.StatusCode)
+	}
+	if _, err := stories().GetStory(context.Background(), fast["id"]); err != store.ErrNotFound {
+		t.Fatalf("a too-fast story was stored: %v", err)
+	}
+	waitIdle(t)
+	for _, e := range st.Outbox.Emails() {
+		if strings.Contains(e.Text, "honeypot@") || strings.Contains(e.Text, "fast@") || strings.Contains(e.Text, "forged@") {
+			t.Fatalf("a bot's story was emailed: %s", e.Subject)
+		}
+	}
+}
+
+func TestRequestLimits(t *testing.T) {
+	big := strings.Repeat("x", 70*1024)
+	req, _ := http.NewRequest(http.MethodPost, st.URL+"/api/stories", strings.NewReader(`{"story":"`+big+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("big body = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	req, _ = http.NewRequest(http.MethodPost, st.URL+"/api/stories", strings.NewReader("hello"))
+	req.Header.Set("Content-Type", "text/plain")
+	req.Header.Set("Accept", "application/json")
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Fatalf("text/plain = %d", resp.StatusCode)
+	}
+}
+
+var _ = story.NewID
