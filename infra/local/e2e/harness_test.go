@@ -1,0 +1,127 @@
+// Package e2e drives the local stack with Debian's chromium through
+// chromedp: the form as a volunteer uses it, with JavaScript on and off.
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"frontlinevoices/infra/local/stack"
+)
+
+var (
+	st      *stack.Stack
+	browser context.Context
+)
+
+// fillTime is the stack's minimum fill time in these tests: a person takes
+// longer, and the browser waits at least this long before sending.
+const fillTime = 300 * time.Millisecond
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx := context.Background()
+	var err error
+	st, err = stack.Start(ctx, stack.Options{
+		Params: map[string]string{"MinFillTime": fillTime.String()},
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start stack:", err)
+		return 1
+	}
+	defer st.Close(ctx)
+
+	path := os.Getenv("CHROMIUM")
+	if path == "" {
+		path, err = exec.LookPath("chromium")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: chromium is not installed (apt-get install chromium) and CHROMIUM is not set")
+			return 1
+		}
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.WindowSize(412, 915), // a phone
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+	)
+	defer cancelAlloc()
+	var cancelBrowser context.CancelFunc
+	browser, cancelBrowser = chromedp.NewContext(alloc)
+	defer cancelBrowser()
+	if err := chromedp.Do(browser); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: start chromium:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// tab opens a new tab; with js false the page runs no script at all.
+func tab(t *testing.T, js bool) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser)
+	t.Cleanup(cancel)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancelTimeout)
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !js})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+// waitIdle waits until the stack has delivered every event so far.
+func waitIdle(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := st.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// screenshot saves the page to $E2E_SCREENSHOTS/name.png when set, for a
+// person to look at.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	dir := os.Getenv("E2E_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	_ = os.WriteFile(dir+"/"+name+".png", b, 0o644)
+}
+
+// byID selects the element with this id; ids may hold dots (field names).
+func byID(id string) chromedp.CSS {
+	return chromedp.CSS("#" + strings.ReplaceAll(id, ".", `\.`))
+}
