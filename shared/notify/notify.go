@@ -62,7 +62,8 @@ type Handler struct {
 	cfg     Config
 	stories Stories
 	mail    Sender
-	// Flags returns warnings for the comms team about a story.
+	// Flags returns warnings for the comms team about a story (by default
+	// the ones the submit handler found).
 	Flags func(story.Story) []string
 	// Links returns the volunteer's personal links for the confirmation.
 	Links func(story.Story) mail.Links
@@ -71,7 +72,7 @@ type Handler struct {
 // New returns a notify handler.
 func New(cfg Config, stories Stories, sender Sender) *Handler {
 	return &Handler{cfg: cfg, stories: stories, mail: sender,
-		Flags: func(story.Story) []string { return nil },
+		Flags: func(st story.Story) []string { return st.Flags },
 		Links: func(story.Story) mail.Links { return mail.Links{} },
 	}
 }

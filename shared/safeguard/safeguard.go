@@ -755,3 +755,27 @@ func normalise(fs []Finding) []Finding {
 	}
 	return out
 }
+
+// Flags describes, for the comms team, what in the texts may identify a
+// patient: one sentence, or nil when nothing was found. confirmed says the
+// volunteer was warned in the form and chose to send it as it was.
+func Flags(confirmed bool, texts ...string) []string {
+	var labels []string
+	seen := map[Kind]bool{}
+	for _, t := range texts {
+		for _, f := range Scan(t) {
+			if !seen[f.Kind] {
+				seen[f.Kind] = true
+				labels = append(labels, f.Kind.Label())
+			}
+		}
+	}
+	if len(labels) == 0 {
+		return nil
+	}
+	flag := "May identify a patient: it seems to contain " + strings.Join(labels, ", ") + "."
+	if confirmed {
+		flag += " The volunteer was warned and chose to send it as it is."
+	}
+	return []string{flag}
+}

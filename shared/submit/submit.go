@@ -19,6 +19,7 @@ import (
 
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/config"
+	"frontlinevoices/shared/safeguard"
 	"frontlinevoices/shared/site"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
@@ -140,6 +141,7 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	if errs != nil {
 		return h.invalid(jsonClient, sub, errs, now), nil
 	}
+	st.Flags = safeguard.Flags(sub.SafeguardingConfirmed, st.Text, st.PatientsNote)
 	saved, _, err := h.stories.PutStory(ctx, st)
 	switch {
 	case errors.Is(err, store.ErrConflict):
@@ -206,3 +208,6 @@ func jsonProblem(err error) string {
 	}
 	return "it is not valid JSON"
 }
+
+// SetClock replaces the handler's clock (for tests).
+func (h *Handler) SetClock(now func() time.Time) { h.now = now }

@@ -35,7 +35,8 @@ type Outbox struct {
 	seq    int
 }
 
-func newOutbox(dir string, faults *Faults) (*Outbox, error) {
+// NewOutbox returns a local SES v2 endpoint keeping messages in dir.
+func NewOutbox(dir string, faults *Faults) (*Outbox, error) {
 	o := &Outbox{dir: dir, faults: faults}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err

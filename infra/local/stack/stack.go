@@ -144,7 +144,7 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 	if s.S3URL, err = s.listen(runCtx, "127.0.0.1:0", exposeHeaders(fake.Server(), s.Faults)); err != nil {
 		return err
 	}
-	if s.Outbox, err = newOutbox(filepath.Join(dataDir, "outbox"), s.Faults); err != nil {
+	if s.Outbox, err = NewOutbox(filepath.Join(dataDir, "outbox"), s.Faults); err != nil {
 		return err
 	}
 	sesURL, err := s.listen(runCtx, "127.0.0.1:0", s.Outbox)
