@@ -66,7 +66,7 @@ func (p *Pages) Handle(_ context.Context, req apigw.Request) (apigw.Response, er
 	path := req.RawPath
 	switch {
 	case path == "/" || path == "":
-		return FormPage(p.signer, p.now(), http.StatusOK, story.Submission{}, nil, "", p.csp), nil
+		return FormPage(http.StatusOK, story.Submission{}, nil, "", StartToken(p.signer, p.now()), p.csp), nil
 	case path == "/thanks":
 		return Page(http.StatusOK, "thanks.html", nil, p.csp), nil
 	case strings.HasPrefix(path, "/static/"):
@@ -81,8 +81,10 @@ func StartToken(s token.Signer, now time.Time) string {
 }
 
 // FormPage renders the story form with the answers and errors given.
-func FormPage(s token.Signer, now time.Time, status int, sub story.Submission, errs story.FieldErrors, notice, csp string) apigw.Response {
-	v := newFormView(sub, errs, StartToken(s, now))
+// started is the form's signed start time: a form shown again for
+// corrections keeps the time it was first shown.
+func FormPage(status int, sub story.Submission, errs story.FieldErrors, notice, started, csp string) apigw.Response {
+	v := newFormView(sub, errs, started)
 	v.Notice = notice
 	return page(status, "form.html", v, csp)
 }

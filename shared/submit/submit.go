@@ -126,6 +126,10 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	// Spam: a filled honeypot, a forged start time or a form sent faster than
 	// a person could fill it gets an ordinary answer, and nothing is kept.
 	issued, tokErr := h.signer.Verify(site.FormTokenPurpose, started, now)
+	if tokErr != nil {
+		// A form shown again (to correct it) needs a start time that works.
+		started = site.StartToken(h.signer, now)
+	}
 	ms, _ := strconv.ParseInt(issued, 10, 64)
 	switch {
 	case website != "", errors.Is(tokErr, token.ErrInvalid),
@@ -134,12 +138,12 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 		return h.accepted(jsonClient, Received{ID: sub.ID, Status: "received", SubmittedAt: now.UTC(), Next: "/thanks"}), nil
 	case errors.Is(tokErr, token.ErrExpired):
 		return h.invalid(jsonClient, sub, story.FieldErrors{{Field: "send",
-			Message: "This form was opened more than 7 days ago. Your answers are kept: check them and send again"}}, now), nil
+			Message: "This form was opened more than 7 days ago. Your answers are kept: check them and send again"}}, started), nil
 	}
 
 	st, errs := sub.Validate(now)
 	if errs != nil {
-		return h.invalid(jsonClient, sub, errs, now), nil
+		return h.invalid(jsonClient, sub, errs, started), nil
 	}
 	st.Flags = safeguard.Flags(sub.SafeguardingConfirmed, st.Text, st.PatientsNote)
 	saved, _, err := h.stories.PutStory(ctx, st)
@@ -153,8 +157,8 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 			return apigw.Problem(http.StatusServiceUnavailable, "We could not save your story just now",
 				"Nothing is lost: please send it again in a moment."), nil
 		}
-		return site.FormPage(h.signer, now, http.StatusServiceUnavailable, sub, nil,
-			"We could not save your story just now. Your answers are below: please press Send my story again in a moment.", h.csp), nil
+		return site.FormPage(http.StatusServiceUnavailable, sub, nil,
+			"We could not save your story just now. Your answers are below: please press Send my story again in a moment.", started, h.csp), nil
 	}
 	return h.accepted(jsonClient, Received{ID: saved.ID, Status: "received", SubmittedAt: saved.SubmittedAt, Next: "/thanks"}), nil
 }
@@ -168,10 +172,10 @@ func (h *Handler) accepted(jsonClient bool, r Received) apigw.Response {
 
 // invalid answers a submission that needs correcting: problem+json with
 // every field's error, or the form again with every answer kept.
-func (h *Handler) invalid(jsonClient bool, sub story.Submission, errs story.FieldErrors, now time.Time) apigw.Response {
+func (h *Handler) invalid(jsonClient bool, sub story.Submission, errs story.FieldErrors, started string) apigw.Response {
 	if jsonClient {
-		// The enhanced form needs a fresh start token and consent version to
-		// send again after an expired form or changed consent wording.
+		// The enhanced form needs a working start token and the consent
+		// version to send again after an expired form or changed wording.
 		return apigw.ProblemBody(http.StatusUnprocessableEntity, struct {
 			apigw.ProblemDetails
 			Started        string `json:"started"`
@@ -183,11 +187,11 @@ func (h *Handler) invalid(jsonClient bool, sub story.Submission, errs story.Fiel
 				Status: http.StatusUnprocessableEntity,
 				Errors: errs,
 			},
-			Started:        site.StartToken(h.signer, now),
+			Started:        started,
 			ConsentVersion: story.ConsentVersion(),
 		})
 	}
-	return site.FormPage(h.signer, now, http.StatusUnprocessableEntity, sub, errs, "", h.csp)
+	return site.FormPage(http.StatusUnprocessableEntity, sub, errs, "", started, h.csp)
 }
 
 func (h *Handler) fail(jsonClient bool, status int, title, detail string) apigw.Response {

@@ -218,6 +218,9 @@ func TestInvalidPlainFormKeepsEveryAnswer(t *testing.T) {
 		"Something long enough to count as a story for the test.", `value="Jane Example"`,
 		"Enter an email address like name@example.org", "Choose your role", "Tell us what the contact was",
 		`value="` + hidden["id"] + `"`,
+		// The form keeps the time it was first shown, so a quick correction
+		// is not taken for a bot.
+		`name="started" value="` + hidden["started"] + `"`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("re-rendered form lacks %q", want)
