@@ -77,6 +77,9 @@ type Stack struct {
 	actions  []localAction
 	local    *http.ServeMux
 	tmpDir   string
+	// restoreEnv puts back the environment this stack replaced, so a stack
+	// started and closed inside another's process leaves it working.
+	restoreEnv []func()
 }
 
 // Start starts a stack. Close it when done.
@@ -91,6 +94,8 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		}
 		opts.Template = p
 	}
+	// The functions log through slog's default logger, as on Lambda.
+	slog.SetDefault(opts.Log)
 	tmpl, err := LoadTemplate(opts.Template)
 	if err != nil {
 		return nil, err
@@ -163,6 +168,11 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 		"AWS_SECRET_ACCESS_KEY":     "local",
 		"AWS_EC2_METADATA_DISABLED": "true",
 	} {
+		if old, ok := os.LookupEnv(k); ok {
+			s.restoreEnv = append(s.restoreEnv, func() { os.Setenv(k, old) })
+		} else {
+			s.restoreEnv = append(s.restoreEnv, func() { os.Unsetenv(k) })
+		}
 		os.Setenv(k, v)
 	}
 	os.Unsetenv("AWS_PROFILE")
@@ -466,6 +476,9 @@ func (s *Stack) Close(ctx context.Context) error {
 	s.wg.Wait()
 	if s.tmpDir != "" {
 		errs = append(errs, os.RemoveAll(s.tmpDir))
+	}
+	for _, restore := range s.restoreEnv {
+		restore()
 	}
 	return errors.Join(errs...)
 }
