@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -22,6 +23,7 @@ import (
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
+	"frontlinevoices/shared/token"
 )
 
 // Config is the notify function's configuration.
@@ -31,6 +33,11 @@ type Config struct {
 	Sender       string        `env:"SENDER_ADDRESS,required"`
 	SiteURL      string        `env:"SITE_URL,required"`
 	ClaimLease   time.Duration `env:"CLAIM_LEASE" default:"2m"`
+	// SigningSecret signs the personal links in the confirmation.
+	SigningSecret string `env:"SIGNING_SECRET"`
+	// RetentionDays is how long stories are kept, and so how long the
+	// withdrawal link lasts.
+	RetentionDays int `env:"RETENTION_DAYS" default:"730"`
 }
 
 // Stories is what notify needs from the store.
@@ -85,7 +92,27 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 	}
 	h := New(cfg, store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName),
 		mail.NewMailer(sesv2.NewFromConfig(awsCfg), cfg.Sender))
+	if cfg.SigningSecret != "" {
+		signer, err := token.NewSigner(cfg.SigningSecret)
+		if err != nil {
+			return nil, err
+		}
+		h.Links = PersonalLinks(signer, cfg.SiteURL, time.Duration(cfg.RetentionDays)*24*time.Hour, time.Now)
+	}
 	return h.Handle, nil
+}
+
+// PersonalLinks gives the confirmation its personal links: "add video
+// clips" (the thank-you page with an upload token that lasts
+// story.UploadLinkLife) and "manage or withdraw your story" (a token that
+// lasts as long as the story is kept). Tokens carry only the story id.
+func PersonalLinks(signer token.Signer, siteURL string, retention time.Duration, now func() time.Time) func(story.Story) mail.Links {
+	site := strings.TrimRight(siteURL, "/")
+	return func(st story.Story) mail.Links {
+		up := signer.Sign(story.UploadTokenPurpose, st.ID, now().Add(story.UploadLinkLife))
+		wd := signer.Sign(story.WithdrawTokenPurpose, st.ID, st.SubmittedAt.Add(retention))
+		return mail.Links{UploadURL: site + "/thanks?t=" + up, WithdrawURL: site + "/withdraw?t=" + wd}
+	}
 }
 
 // Handle processes one batch and reports the records to deliver again.

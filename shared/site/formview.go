@@ -79,6 +79,7 @@ func parseForm(v url.Values) (story.Submission, formFields) {
 		Email:                 v.Get("email"),
 		Phone:                 v.Get("phone"),
 		PreferredContact:      v.Get("preferredContact"),
+		PersonalEmailOnly:     v.Get("personalEmailOnly") != "",
 		Topics:                v["topics"],
 		TopicOther:            v.Get("topicOther"),
 		Story:                 v.Get("story"),

@@ -5,6 +5,8 @@ package site
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -30,12 +32,20 @@ type Config struct {
 	SigningSecret string `env:"SIGNING_SECRET,required"`
 	// ConnectSrc lists extra origins the pages' scripts may call (the clips bucket).
 	ConnectSrc []string `env:"CONNECT_SRC"`
+	// The clip limits the thank-you page's uploader shows and applies
+	// before anything is sent (the uploads function enforces them).
+	MaxClipBytes int64         `env:"MAX_CLIP_BYTES" default:"524288000"`
+	MaxClips     int           `env:"MAX_CLIPS" default:"5"`
+	ClipPartSize int64         `env:"CLIP_PART_SIZE" default:"8388608"`
+	ClipTypes    []string      `env:"CLIP_TYPES" default:"video/mp4,video/quicktime,video/webm"`
+	MaxClipTime  time.Duration `env:"MAX_CLIP_DURATION" default:"5m"`
 }
 
 // Pages serves GET /, GET /thanks and GET /static/{file}.
 type Pages struct {
 	signer token.Signer
 	csp    string
+	clips  story.ClipLimits
 	now    func() time.Time
 }
 
@@ -45,7 +55,11 @@ func New(cfg Config) (*Pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pages{signer: signer, csp: apigw.ContentSecurityPolicy(cfg.ConnectSrc...), now: time.Now}, nil
+	clips := story.ClipLimits{MaxBytes: cfg.MaxClipBytes, MaxClips: cfg.MaxClips, PartSize: cfg.ClipPartSize, Types: cfg.ClipTypes, MaxDuration: cfg.MaxClipTime}
+	if err := clips.Check(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return &Pages{signer: signer, csp: apigw.ContentSecurityPolicy(cfg.ConnectSrc...), clips: clips, now: time.Now}, nil
 }
 
 // FromEnv builds the handler from the function's environment.
@@ -68,7 +82,7 @@ func (p *Pages) Handle(_ context.Context, req apigw.Request) (apigw.Response, er
 	case path == "/" || path == "":
 		return FormPage(http.StatusOK, story.Submission{}, nil, "", StartToken(p.signer, p.now()), p.csp), nil
 	case path == "/thanks":
-		return Page(http.StatusOK, "thanks.html", nil, p.csp), nil
+		return p.thanks(req), nil
 	case strings.HasPrefix(path, "/static/"):
 		return static(strings.TrimPrefix(path, "/static/"), apigw.Query(req).Get("v") != ""), nil
 	}
@@ -133,4 +147,53 @@ func static(name string, versioned bool) apigw.Response {
 		"cache-control":          cache,
 		"x-content-type-options": "nosniff",
 	}, Body: string(b)}
+}
+
+// thanksView is what the thank-you page shows: the uploader, when the
+// visitor may add clips to a story, or why not.
+type thanksView struct {
+	Uploader *uploaderView
+	Notice   string
+}
+
+// uploaderView fills the uploader's data attributes (see
+// web/uploader/README.md).
+type uploaderView struct {
+	Token, Story     string
+	MaxBytes         int64
+	MaxFiles         int
+	Types, Exts      string
+	PartSize         int64
+	MaxSize, Formats string
+	MaxLength        string
+}
+
+// thanks shows the thank-you page, with the uploader for the story whose
+// upload token the visitor holds: from the link in the confirmation email
+// (?t=), else from the cookie the submit response set.
+func (p *Pages) thanks(req apigw.Request) apigw.Response {
+	v := thanksView{}
+	tok := apigw.Query(req).Get("t")
+	fromLink := tok != ""
+	if !fromLink {
+		tok = apigw.Cookie(req, story.UploadCookie)
+	}
+	if tok != "" {
+		id, err := p.signer.Verify(story.UploadTokenPurpose, tok, p.now())
+		switch {
+		case err == nil && story.ValidID(id):
+			v.Uploader = &uploaderView{
+				Token: tok, Story: id,
+				MaxBytes: p.clips.MaxBytes, MaxFiles: p.clips.MaxClips, PartSize: p.clips.PartSize,
+				Types: strings.Join(p.clips.Types, ","), Exts: strings.Join(p.clips.Extensions(), ","),
+				MaxSize: story.HumanBytes(p.clips.MaxBytes), Formats: p.clips.TypeNames(),
+				MaxLength: story.HumanDuration(p.clips.MaxDuration),
+			}
+		case errors.Is(err, token.ErrExpired) && fromLink:
+			v.Notice = "The link to add video clips has expired: links last 7 days. Reply to your confirmation email if you would still like to send a clip."
+		case fromLink:
+			v.Notice = "This link to add video clips is not valid. Use the link in your confirmation email exactly as it is."
+		}
+	}
+	return page(http.StatusOK, "thanks.html", v, p.csp)
 }

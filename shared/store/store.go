@@ -2,7 +2,10 @@
 // knows the table's layout:
 //
 //	pk = STORY#<id>, sk = STORY      a story (attributes: story.Story's fields)
-//	day, at                          the byDay index: stories by UTC day, then time
+//	pk = STORY#<id>, sk = WITHDRAWN  the tombstone of an erased story: no personal data
+//	day, at                          the byDay index: stories (and tombstones) by UTC day, then time
+//	emailKey                         the byEmail index (lower-cased email), for requests by email
+//	expiresAt                        DynamoDB TTL: when the item is deleted (retention)
 //	sent.<email>, claim.<email>      which notification emails went out
 //
 // Every write that may be repeated is conditional, so a retried request or a
@@ -14,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,26 +47,46 @@ var (
 
 // Names of the table's key and index attributes (template.yaml declares them).
 const (
-	AttrPK      = "pk"
-	AttrSK      = "sk"
-	AttrDay     = "day"
-	AttrAt      = "at"
-	IndexByDay  = "byDay"
-	storySK     = "STORY"
-	storyPrefix = "STORY#"
+	AttrPK       = "pk"
+	AttrSK       = "sk"
+	AttrDay      = "day"
+	AttrAt       = "at"
+	AttrEmailKey = "emailKey"
+	AttrExpires  = "expiresAt"
+	IndexByDay   = "byDay"
+	IndexByEmail = "byEmail"
+	storySK      = "STORY"
+	tombstoneSK  = "WITHDRAWN"
+	storyPrefix  = "STORY#"
 )
+
+// DefaultRetention is how long a story is kept unless configured otherwise.
+const DefaultRetention = 730 * 24 * time.Hour
 
 // Store reads and writes stories in one table.
 type Store struct {
-	db    DynamoDB
-	table string
-	now   func() time.Time
+	db        DynamoDB
+	table     string
+	now       func() time.Time
+	retention time.Duration
 }
 
-// New returns a store for table.
+// New returns a store for table that keeps stories for DefaultRetention.
 func New(db DynamoDB, table string) *Store {
-	return &Store{db: db, table: table, now: time.Now}
+	return &Store{db: db, table: table, now: time.Now, retention: DefaultRetention}
 }
+
+// WithRetention sets how long stories are kept before DynamoDB's TTL
+// deletes them.
+func (s *Store) WithRetention(d time.Duration) *Store {
+	if d > 0 {
+		s.retention = d
+	}
+	return s
+}
+
+// ExpiresAt is when a story submitted at t is deleted.
+func (s *Store) ExpiresAt(t time.Time) time.Time { return t.Add(s.retention) }
 
 // StoryKey is the primary key of story id.
 func StoryKey(id string) map[string]types.AttributeValue {
@@ -94,6 +118,8 @@ func (s *Store) PutStory(ctx context.Context, st story.Story) (saved story.Story
 	at := st.SubmittedAt.UTC()
 	item[AttrDay] = &types.AttributeValueMemberS{Value: at.Format(time.DateOnly)}
 	item[AttrAt] = &types.AttributeValueMemberS{Value: at.Format(time.RFC3339Nano) + "#" + st.ID}
+	item[AttrEmailKey] = &types.AttributeValueMemberS{Value: strings.ToLower(st.Email)}
+	item[AttrExpires] = number(s.ExpiresAt(at).Unix())
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                           aws.String(s.table),
 		Item:                                item,

@@ -19,24 +19,27 @@ const MaxContacts = 5
 // Submission is what a volunteer sends: the form's answers before they are
 // trusted. Field names are the form's and the JSON API's.
 type Submission struct {
-	ID               string          `json:"id"`
-	Name             string          `json:"name"`
-	Role             string          `json:"role"`
-	RoleOther        string          `json:"roleOther,omitempty"`
-	Practice         string          `json:"practice"`
-	Borough          string          `json:"borough"`
-	Email            string          `json:"email"`
-	Phone            string          `json:"phone,omitempty"`
-	PreferredContact string          `json:"preferredContact"`
-	Topics           []string        `json:"topics"`
-	TopicOther       string          `json:"topicOther,omitempty"`
-	Story            string          `json:"story"`
-	Activities       []string        `json:"activities"`
-	Contacts         []Contact       `json:"mpContacts,omitempty"`
-	PatientsSpeak    string          `json:"patientsWouldSpeak"`
-	PatientsNote     string          `json:"patientsNote,omitempty"`
-	Consent          map[string]bool `json:"consent"`
-	ConsentVersion   string          `json:"consentVersion"`
+	ID               string `json:"id"`
+	Name             string `json:"name"`
+	Role             string `json:"role"`
+	RoleOther        string `json:"roleOther,omitempty"`
+	Practice         string `json:"practice"`
+	Borough          string `json:"borough"`
+	Email            string `json:"email"`
+	Phone            string `json:"phone,omitempty"`
+	PreferredContact string `json:"preferredContact"`
+	// PersonalEmailOnly asks the team to contact the volunteer only at
+	// this (personal) address, never through their practice.
+	PersonalEmailOnly bool            `json:"personalEmailOnly,omitempty"`
+	Topics            []string        `json:"topics"`
+	TopicOther        string          `json:"topicOther,omitempty"`
+	Story             string          `json:"story"`
+	Activities        []string        `json:"activities"`
+	Contacts          []Contact       `json:"mpContacts,omitempty"`
+	PatientsSpeak     string          `json:"patientsWouldSpeak"`
+	PatientsNote      string          `json:"patientsNote,omitempty"`
+	Consent           map[string]bool `json:"consent"`
+	ConsentVersion    string          `json:"consentVersion"`
 	// SafeguardingConfirmed is set when the volunteer was warned that the
 	// story may identify a patient and chose to send it as it is.
 	SafeguardingConfirmed bool `json:"safeguardingConfirmed,omitempty"`
@@ -57,26 +60,27 @@ func (c Contact) empty() bool {
 
 // Story is a validated, normalised submission as it is kept.
 type Story struct {
-	ID               string          `json:"id" dynamodbav:"id"`
-	Name             string          `json:"name" dynamodbav:"name"`
-	Role             string          `json:"role" dynamodbav:"role"`
-	RoleOther        string          `json:"roleOther,omitempty" dynamodbav:"roleOther,omitempty"`
-	Practice         string          `json:"practice" dynamodbav:"practice"`
-	Borough          string          `json:"borough" dynamodbav:"borough"`
-	Area             string          `json:"area" dynamodbav:"area"`
-	Email            string          `json:"email" dynamodbav:"email"`
-	Phone            string          `json:"phone,omitempty" dynamodbav:"phone,omitempty"`
-	PreferredContact string          `json:"preferredContact" dynamodbav:"preferredContact"`
-	Topics           []string        `json:"topics" dynamodbav:"topics"`
-	TopicOther       string          `json:"topicOther,omitempty" dynamodbav:"topicOther,omitempty"`
-	Text             string          `json:"story" dynamodbav:"story"`
-	Activities       []string        `json:"activities" dynamodbav:"activities"`
-	Contacts         []Contact       `json:"mpContacts,omitempty" dynamodbav:"mpContacts,omitempty"`
-	PatientsSpeak    string          `json:"patientsWouldSpeak" dynamodbav:"patientsWouldSpeak"`
-	PatientsNote     string          `json:"patientsNote,omitempty" dynamodbav:"patientsNote,omitempty"`
-	Consents         []ConsentRecord `json:"consents" dynamodbav:"consents"`
-	Flags            []string        `json:"flags,omitempty" dynamodbav:"flags,omitempty"`
-	SubmittedAt      time.Time       `json:"submittedAt" dynamodbav:"submittedAt"`
+	ID                string          `json:"id" dynamodbav:"id"`
+	Name              string          `json:"name" dynamodbav:"name"`
+	Role              string          `json:"role" dynamodbav:"role"`
+	RoleOther         string          `json:"roleOther,omitempty" dynamodbav:"roleOther,omitempty"`
+	Practice          string          `json:"practice" dynamodbav:"practice"`
+	Borough           string          `json:"borough" dynamodbav:"borough"`
+	Area              string          `json:"area" dynamodbav:"area"`
+	Email             string          `json:"email" dynamodbav:"email"`
+	Phone             string          `json:"phone,omitempty" dynamodbav:"phone,omitempty"`
+	PreferredContact  string          `json:"preferredContact" dynamodbav:"preferredContact"`
+	PersonalEmailOnly bool            `json:"personalEmailOnly,omitempty" dynamodbav:"personalEmailOnly,omitempty"`
+	Topics            []string        `json:"topics" dynamodbav:"topics"`
+	TopicOther        string          `json:"topicOther,omitempty" dynamodbav:"topicOther,omitempty"`
+	Text              string          `json:"story" dynamodbav:"story"`
+	Activities        []string        `json:"activities" dynamodbav:"activities"`
+	Contacts          []Contact       `json:"mpContacts,omitempty" dynamodbav:"mpContacts,omitempty"`
+	PatientsSpeak     string          `json:"patientsWouldSpeak" dynamodbav:"patientsWouldSpeak"`
+	PatientsNote      string          `json:"patientsNote,omitempty" dynamodbav:"patientsNote,omitempty"`
+	Consents          []ConsentRecord `json:"consents" dynamodbav:"consents"`
+	Flags             []string        `json:"flags,omitempty" dynamodbav:"flags,omitempty"`
+	SubmittedAt       time.Time       `json:"submittedAt" dynamodbav:"submittedAt"`
 	// ContentHash identifies the answers, so a repeated submission with the
 	// same id can be told apart from a different one.
 	ContentHash string `json:"-" dynamodbav:"contentHash"`
@@ -110,6 +114,10 @@ func (s Story) ActivityLabels() []string { return labels(Options.Activities, s.A
 
 // PatientsSpeakLabel is the answer about patients as people read it.
 func (s Story) PatientsSpeakLabel() string { return Label(Options.PatientsWouldSpeak, s.PatientsSpeak) }
+
+// Anonymous reports whether the volunteer asked to be featured anonymously
+// (they did not agree to be named).
+func (s Story) Anonymous() bool { return !s.Consented("named") }
 
 // Consented reports whether the volunteer currently agrees to statement id.
 func (s Story) Consented(id string) bool { return Consented(s.Consents, id) }

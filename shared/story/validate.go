@@ -254,7 +254,7 @@ func (s Submission) Validate(now time.Time) (Story, FieldErrors) {
 	return Story{
 		ID: s.ID, Name: s.Name, Role: s.Role, RoleOther: roleOther, Practice: s.Practice,
 		Borough: s.Borough, Area: borough.Area.ID, Email: s.Email, Phone: phone,
-		PreferredContact: s.PreferredContact, Topics: s.Topics, TopicOther: s.TopicOther,
+		PreferredContact: s.PreferredContact, PersonalEmailOnly: s.PersonalEmailOnly, Topics: s.Topics, TopicOther: s.TopicOther,
 		Text: s.Story, Activities: s.Activities, Contacts: s.Contacts,
 		PatientsSpeak: s.PatientsSpeak, PatientsNote: s.PatientsNote,
 		Consents: consents, SubmittedAt: now, ContentHash: hashOf(s),

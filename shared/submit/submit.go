@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,6 +33,7 @@ type Config struct {
 	SigningSecret string        `env:"SIGNING_SECRET,required"`
 	MinFillTime   time.Duration `env:"MIN_FILL_TIME" default:"3s"`
 	MaxBodyBytes  int           `env:"MAX_BODY_BYTES" default:"65536"`
+	RetentionDays int           `env:"RETENTION_DAYS" default:"730"`
 	ConnectSrc    []string      `env:"CONNECT_SRC"`
 }
 
@@ -66,7 +68,8 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	h, err := New(cfg, store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName))
+	stories := store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName).WithRetention(time.Duration(cfg.RetentionDays) * 24 * time.Hour)
+	h, err := New(cfg, stories)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +89,11 @@ type Received struct {
 	Status      string    `json:"status"`
 	SubmittedAt time.Time `json:"submittedAt"`
 	Next        string    `json:"next"`
+	// UploadToken lets this client attach video clips to the story (the
+	// uploads routes take it in the X-Upload-Token header). The browser
+	// also gets it in an HttpOnly cookie, so it never appears in a URL.
+	UploadToken        string     `json:"uploadToken,omitempty"`
+	UploadTokenExpires *time.Time `json:"uploadTokenExpires,omitempty"`
 }
 
 // Handle handles one submission.
@@ -160,7 +168,29 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 		return site.FormPage(http.StatusServiceUnavailable, sub, nil,
 			"We could not save your story just now. Your answers are below: please press Send my story again in a moment.", started, h.csp), nil
 	}
-	return h.accepted(jsonClient, Received{ID: saved.ID, Status: "received", SubmittedAt: saved.SubmittedAt, Next: "/thanks"}), nil
+	received := Received{ID: saved.ID, Status: "received", SubmittedAt: saved.SubmittedAt, Next: "/thanks"}
+	expires := now.Add(story.UploadTokenLife).Truncate(time.Second)
+	received.UploadToken = h.signer.Sign(story.UploadTokenPurpose, saved.ID, expires)
+	received.UploadTokenExpires = &expires
+	resp := h.accepted(jsonClient, received)
+	resp.Cookies = append(resp.Cookies, UploadCookie(req, received.UploadToken, story.UploadTokenLife))
+	return resp, nil
+}
+
+// UploadCookie is the Set-Cookie value that carries an upload token to the
+// thank-you page and the upload routes: HttpOnly, SameSite=Strict, and
+// Secure except over plain HTTP on this machine (the local stack).
+func UploadCookie(req apigw.Request, tok string, life time.Duration) string {
+	c := story.UploadCookie + "=" + tok + "; Path=/; Max-Age=" + strconv.Itoa(int(life/time.Second)) + "; HttpOnly; SameSite=Strict"
+	host := apigw.Header(req, "host")
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	local := host == "localhost" || net.ParseIP(host).IsLoopback()
+	if !(local && !strings.EqualFold(apigw.Header(req, "x-forwarded-proto"), "https")) {
+		c += "; Secure"
+	}
+	return c
 }
 
 func (h *Handler) accepted(jsonClient bool, r Received) apigw.Response {

@@ -11,9 +11,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"frontlinevoices/shared/ingest"
 	"frontlinevoices/shared/notify"
 	"frontlinevoices/shared/site"
 	"frontlinevoices/shared/submit"
+	"frontlinevoices/shared/uploads"
+	"frontlinevoices/shared/withdraw"
 )
 
 // Constructor builds a function's handler from its environment, exactly as
@@ -23,9 +26,12 @@ type Constructor func(getenv func(string) string, awsCfg aws.Config) (any, error
 // Functions maps each function in template.yaml to its constructor. A test
 // checks that every function in the template has one.
 var Functions = map[string]Constructor{
-	"FormFunction":   func(g func(string) string, _ aws.Config) (any, error) { return site.FromEnv(g) },
-	"SubmitFunction": func(g func(string) string, c aws.Config) (any, error) { return submit.FromEnv(g, c) },
-	"NotifyFunction": func(g func(string) string, c aws.Config) (any, error) { return notify.FromEnv(g, c) },
+	"FormFunction":     func(g func(string) string, _ aws.Config) (any, error) { return site.FromEnv(g) },
+	"SubmitFunction":   func(g func(string) string, c aws.Config) (any, error) { return submit.FromEnv(g, c) },
+	"NotifyFunction":   func(g func(string) string, c aws.Config) (any, error) { return notify.FromEnv(g, c) },
+	"UploadsFunction":  func(g func(string) string, c aws.Config) (any, error) { return uploads.FromEnv(g, c) },
+	"IngestFunction":   func(g func(string) string, c aws.Config) (any, error) { return ingest.FromEnv(g, c) },
+	"WithdrawFunction": func(g func(string) string, c aws.Config) (any, error) { return withdraw.FromEnv(g, c) },
 }
 
 // function is one deployed function: its handler behind the same JSON

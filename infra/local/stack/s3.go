@@ -1,10 +1,24 @@
 package stack
 
 import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/johannesboyne/gofakes3"
 )
 
@@ -34,8 +48,13 @@ func (b *s3Backend) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta
 }
 
 // exposeHeaders lets browser scripts read ETag (needed for multipart
-// uploads) and Location on every S3 response, not only on preflights.
+// uploads) and Location on every S3 response, not only on preflights. It
+// also does what gofakes3 leaves out and the site relies on: it enforces
+// the policy of browser form POSTs (signature, expiry, key, Content-Type,
+// content-length-range, no unlisted fields), as S3 does, and keeps object
+// tags (gofakes3 would store a PUT ?tagging body as the object itself).
 func exposeHeaders(h http.Handler, faults *Faults) http.Handler {
+	tags := &objectTags{m: map[string][]byte{}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Expose-Headers", "ETag, Location")
 		if r.Method == http.MethodPut || r.Method == http.MethodPost {
@@ -45,21 +64,357 @@ func exposeHeaders(h http.Handler, faults *Faults) http.Handler {
 				return
 			}
 		}
+		if _, ok := r.URL.Query()["tagging"]; ok {
+			tags.serve(w, r)
+			return
+		}
+		if r.Method == http.MethodDelete && r.URL.RawQuery == "" {
+			tags.drop(r.URL.Path)
+		}
+		if r.Method == http.MethodPost && r.URL.RawQuery == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			if status, code, msg := checkPostPolicy(r, time.Now()); status != 0 {
+				w.Header().Set("Access-Control-Allow-Origin", "*")
+				writeS3Error(w, status, code, msg)
+				return
+			}
+		}
 		h.ServeHTTP(w, r)
 	})
 }
 
+func writeS3Error(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	_ = xml.NewEncoder(w).Encode(struct {
+		XMLName xml.Name `xml:"Error"`
+		Code    string
+		Message string
+	}{Code: code, Message: msg})
+}
+
+// checkPostPolicy checks a browser form POST against its signed policy,
+// as S3 does. It returns a zero status when the upload may go ahead.
+func checkPostPolicy(r *http.Request, now time.Time) (int, string, string) {
+	if err := r.ParseMultipartForm(32 << 20); err != nil {
+		return http.StatusBadRequest, "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data."
+	}
+	fields := map[string]string{}
+	for k, v := range r.MultipartForm.Value {
+		if len(v) > 0 {
+			fields[strings.ToLower(k)] = v[0]
+		}
+	}
+	files := r.MultipartForm.File["file"]
+	if len(files) != 1 {
+		return http.StatusBadRequest, "InvalidArgument", "POST requires exactly one file upload per request."
+	}
+	fields["bucket"] = strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0]
+	denied := func(why string) (int, string, string) {
+		return http.StatusForbidden, "AccessDenied", "Invalid according to Policy: " + why
+	}
+	policy := fields["policy"]
+	if policy == "" {
+		return denied("no policy")
+	}
+	// The signature: SigV4 over the base64 policy with the local secret.
+	cred := strings.Split(fields["x-amz-credential"], "/")
+	if len(cred) != 5 || fields["x-amz-algorithm"] != "AWS4-HMAC-SHA256" {
+		return denied("bad credential")
+	}
+	secret := os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if secret == "" {
+		secret = "local"
+	}
+	key := []byte("AWS4" + secret)
+	for _, part := range cred[1:] {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(part))
+		key = m.Sum(nil)
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(policy))
+	if !hmac.Equal([]byte(hex.EncodeToString(m.Sum(nil))), []byte(fields["x-amz-signature"])) {
+		return http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided."
+	}
+	raw, err := base64.StdEncoding.DecodeString(policy)
+	if err != nil {
+		return denied("policy is not base64")
+	}
+	var doc struct {
+		Expiration time.Time `json:"expiration"`
+		Conditions []any     `json:"conditions"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return denied("policy is not JSON")
+	}
+	if !now.Before(doc.Expiration) {
+		return denied("Policy expired.")
+	}
+	covered := map[string]bool{}
+	size := files[0].Size
+	for _, c := range doc.Conditions {
+		switch c := c.(type) {
+		case map[string]any:
+			for k, v := range c {
+				k = strings.ToLower(k)
+				covered[k] = true
+				if fields[k] != fmt.Sprint(v) {
+					return denied(fmt.Sprintf("Policy Condition failed: [\"eq\", \"$%s\", %q]", k, fmt.Sprint(v)))
+				}
+			}
+		case []any:
+			if len(c) != 3 {
+				return denied("bad condition")
+			}
+			op := strings.ToLower(fmt.Sprint(c[0]))
+			if op == "content-length-range" {
+				lo, hi := toInt(c[1]), toInt(c[2])
+				if size < lo {
+					return http.StatusBadRequest, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"
+				}
+				if size > hi {
+					return http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"
+				}
+				continue
+			}
+			k := strings.ToLower(strings.TrimPrefix(fmt.Sprint(c[1]), "$"))
+			covered[k] = true
+			v := fmt.Sprint(c[2])
+			if (op == "eq" && fields[k] != v) || (op == "starts-with" && !strings.HasPrefix(fields[k], v)) {
+				return denied(fmt.Sprintf("Policy Condition failed: [%q, \"$%s\", %q]", op, k, v))
+			}
+		}
+	}
+	for k := range fields {
+		if k == "policy" || k == "x-amz-signature" || k == "bucket" || strings.HasPrefix(k, "x-ignore-") {
+			continue
+		}
+		if !covered[k] {
+			return denied("Extra input fields: " + k)
+		}
+	}
+	return 0, "", ""
+}
+
+func toInt(v any) int64 {
+	switch n := v.(type) {
+	case float64:
+		return int64(n)
+	case json.Number:
+		i, _ := n.Int64()
+		return i
+	}
+	return 0
+}
+
+// objectTags keeps object tags (PUT/GET/DELETE ?tagging) beside gofakes3.
+type objectTags struct {
+	mu sync.Mutex
+	m  map[string][]byte // path → the Tagging XML last put
+}
+
+func (t *objectTags) serve(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch r.Method {
+	case http.MethodPut:
+		b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		if err != nil {
+			writeS3Error(w, http.StatusBadRequest, "MalformedXML", err.Error())
+			return
+		}
+		t.m[r.URL.Path] = b
+	case http.MethodGet:
+		w.Header().Set("Content-Type", "application/xml")
+		if b, ok := t.m[r.URL.Path]; ok {
+			_, _ = w.Write(b)
+			return
+		}
+		_, _ = io.WriteString(w, `<Tagging><TagSet></TagSet></Tagging>`)
+	case http.MethodDelete:
+		delete(t.m, r.URL.Path)
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		writeS3Error(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "")
+	}
+}
+
+func (t *objectTags) drop(path string) {
+	t.mu.Lock()
+	delete(t.m, path)
+	t.mu.Unlock()
+}
+
+// Tags returns the tags of an object of the local S3 (for tests).
+func (s *Stack) Tags(ctx context.Context, bucket, key string) (map[string]string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.S3URL+"/"+bucket+"/"+key+"?tagging", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		TagSet []struct{ Key, Value string } `xml:"TagSet>Tag"`
+	}
+	if err := xml.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, t := range doc.TagSet {
+		out[t.Key] = t.Value
+	}
+	return out, nil
+}
+
 // s3Mapping delivers ObjectCreated notifications for a bucket to a function.
 type s3Mapping struct {
-	fn     *function
-	bucket string
-	prefix string
-	suffix string
+	fn      *function
+	bucket  string
+	prefix  string
+	suffix  string
+	events  []string // e.g. s3:ObjectCreated:*
+	retries int      // after the first attempt, as Lambda's async invocation
 }
 
-// wireS3 wires an S3 event of a function (issue: video clips).
+// wireS3 wires an S3 event of a function: the bucket's notification
+// configuration, as SAM makes it from the event's Bucket, Events and Filter.
 func (s *Stack) wireS3(res Resolver, fn *function, ev Event) error {
-	return fmt.Errorf("S3 events are not wired in the local stack yet")
+	bucket, err := res.Resolve(s.Template, ev.Properties["Bucket"])
+	if err != nil {
+		return fmt.Errorf("Bucket: %w", err)
+	}
+	m := s3Mapping{fn: fn, bucket: bucket, retries: 2}
+	switch e := ev.Properties["Events"].(type) {
+	case string:
+		m.events = []string{e}
+	case []any:
+		for _, x := range e {
+			m.events = append(m.events, asString(x))
+		}
+	}
+	if len(m.events) == 0 {
+		return fmt.Errorf("no Events")
+	}
+	for _, rule := range asSlice(asMap(asMap(ev.Properties["Filter"])["S3Key"])["Rules"]) {
+		r := asMap(rule)
+		switch strings.ToLower(asString(r["Name"])) {
+		case "prefix":
+			m.prefix = asString(r["Value"])
+		case "suffix":
+			m.suffix = asString(r["Value"])
+		}
+	}
+	if n, ok := asMap(s.Template.Resources[fn.name].Properties["EventInvokeConfig"])["MaximumRetryAttempts"].(int); ok {
+		m.retries = n
+	}
+	s.s3events = append(s.s3events, m)
+	return nil
 }
 
-func (s *Stack) onObjectCreated(bucket, key string, size int64, etag string) {}
+func (m s3Mapping) matches(bucket, key, eventName string) bool {
+	if bucket != m.bucket || !strings.HasPrefix(key, m.prefix) || !strings.HasSuffix(key, m.suffix) {
+		return false
+	}
+	return slices.ContainsFunc(m.events, func(p string) bool {
+		p = strings.TrimPrefix(p, "s3:")
+		if strings.HasSuffix(p, "*") {
+			return strings.HasPrefix(eventName, strings.TrimSuffix(p, "*"))
+		}
+		return p == eventName
+	})
+}
+
+// onObjectCreated raises an ObjectCreated notification. Each is delivered
+// at least once, asynchronously, to every function wired to it; a failed
+// delivery is retried as Lambda retries an asynchronous invocation.
+func (s *Stack) onObjectCreated(bucket, key string, size int64, etag string) {
+	name := "ObjectCreated:Put"
+	if size < 0 {
+		name, size = "ObjectCreated:Copy", 0
+	}
+	s.raiseS3(bucket, key, size, etag, name)
+}
+
+// RedeliverS3 delivers the ObjectCreated notification of an object once
+// more, as S3 may, and reports how many functions it went to.
+func (s *Stack) RedeliverS3(bucket, key string) int {
+	return s.raiseS3(bucket, key, 0, "", "ObjectCreated:Put")
+}
+
+func (s *Stack) raiseS3(bucket, key string, size int64, etag, name string) int {
+	n := 0
+	for _, m := range s.s3events {
+		if !m.matches(bucket, key, name) {
+			continue
+		}
+		n++
+		rec := s3Record(bucket, key, size, etag, name)
+		s.pending.Add(1)
+		go s.deliverS3(m, rec)
+	}
+	return n
+}
+
+func (s *Stack) deliverS3(m s3Mapping, rec events.S3EventRecord) {
+	defer s.pending.Add(-1)
+	for attempt := 0; ; attempt++ {
+		err := m.fn.invoke(context.Background(), events.S3Event{Records: []events.S3EventRecord{rec}}, nil)
+		if err == nil {
+			return
+		}
+		if attempt >= m.retries {
+			s.log.Error("S3 event dropped after retries (on AWS: sent to the on-failure destination)",
+				"function", m.fn.name, "key", rec.S3.Object.Key, "error", err.Error())
+			return
+		}
+		s.log.Warn("S3 event will be retried", "function", m.fn.name, "attempt", attempt+1, "error", err.Error())
+		time.Sleep(backoff(attempt))
+	}
+}
+
+// s3Record is the notification S3 sends: the key URL-encoded as in real
+// events (spaces as '+').
+func s3Record(bucket, key string, size int64, etag, name string) events.S3EventRecord {
+	now := time.Now().UTC()
+	return events.S3EventRecord{
+		EventVersion: "2.1",
+		EventSource:  "aws:s3",
+		AWSRegion:    Region,
+		EventTime:    now,
+		EventName:    name,
+		PrincipalID:  events.S3UserIdentity{PrincipalID: "local"},
+		RequestParameters: events.S3RequestParameters{
+			SourceIPAddress: "127.0.0.1",
+		},
+		ResponseElements: map[string]string{"x-amz-request-id": newRequestID()[:16]},
+		S3: events.S3Entity{
+			SchemaVersion:   "1.0",
+			ConfigurationID: "local",
+			Bucket: events.S3Bucket{
+				Name:          bucket,
+				OwnerIdentity: events.S3UserIdentity{PrincipalID: "local"},
+				Arn:           "arn:aws:s3:::" + bucket,
+			},
+			Object: events.S3Object{
+				Key:       eventKey(key),
+				Size:      size,
+				ETag:      strings.Trim(etag, `"`),
+				Sequencer: fmt.Sprintf("%016X", now.UnixNano()),
+			},
+		},
+	}
+}
+
+// eventKey encodes a key as S3 notifications do: each path segment
+// form-encoded, the slashes kept.
+func eventKey(key string) string {
+	parts := strings.Split(key, "/")
+	for i, p := range parts {
+		parts[i] = url.QueryEscape(p)
+	}
+	return strings.Join(parts, "/")
+}

@@ -203,6 +203,7 @@
       body.mpContacts.push(c);
     }
     body.safeguardingConfirmed = confirmedSafeguarding;
+    body.personalEmailOnly = !!fd.get('personalEmailOnly');
     return body;
   }
   function send() {

@@ -1,0 +1,471 @@
+// Package digest sends the comms team a regular summary of the stories
+// that came in since the last one: counts at the top, then the stories
+// grouped by ICB area and borough, and a link to a CSV export of them all.
+//
+// It runs on an EventBridge Scheduler schedule. Scheduler invokes Lambda
+// asynchronously, so a failed digest is retried by Lambda with the same
+// event, and an event can arrive twice; each digest is sent exactly once
+// all the same:
+//
+//   - The period is (watermark, end]: the watermark is the end of the last
+//     digest that went out, and end is the schedule's scheduled time (the
+//     same on every retry and duplicate of one firing).
+//   - Before anything is built, the period is claimed with a conditional
+//     write (store.ClaimDigest). A second invocation, or one started by hand
+//     at the same time, finds the claim and does nothing. A claim whose
+//     lease ran out (its invocation died) can be taken over.
+//   - A failed export or send releases the claim and returns the error, so
+//     the retry can claim the period again.
+//   - Only after SES accepted the email does the watermark move to end.
+//
+// Stories come from the table's byDay index, one Query a day from the
+// watermark's day to today, never a Scan, so a digest reads the new stories
+// and not the table. Stories that become visible in the index late (a slow
+// write, index lag) are not lost: each digest looks back a grace period
+// before its watermark and skips the stories the last digest already sent.
+package digest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	_ "time/tzdata" // Europe/London on a runtime without zoneinfo
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"frontlinevoices/shared/config"
+	"frontlinevoices/shared/mail"
+	"frontlinevoices/shared/store"
+	"frontlinevoices/shared/story"
+)
+
+// Config is the digest function's configuration.
+type Config struct {
+	TableName    string   `env:"TABLE_NAME,required"`
+	CommsAddress []string `env:"COMMS_ADDRESSES,required"`
+	Sender       string   `env:"SENDER_ADDRESS,required"`
+	ExportBucket string   `env:"EXPORT_BUCKET,required"`
+	ExportPrefix string   `env:"EXPORT_PREFIX" default:"exports/"`
+	// SendWhenEmpty sends a short "nothing new" note for a period without
+	// stories; by default such a period sends nothing.
+	SendWhenEmpty bool `env:"SEND_WHEN_EMPTY" default:"false"`
+	// MaxInEmail stories are shown in full; the rest are only in the export.
+	MaxInEmail int `env:"MAX_IN_EMAIL" default:"200"`
+	// LinkTTL is how long the export and clip links work (SigV4 allows 7
+	// days at most).
+	LinkTTL time.Duration `env:"LINK_TTL" default:"168h"`
+	// ClaimLease must be longer than the function's timeout, so a live
+	// digest's claim is never taken over.
+	ClaimLease time.Duration `env:"CLAIM_LEASE" default:"15m"`
+	// Grace is how far before the watermark each digest looks again for
+	// stories that reached the index late.
+	Grace time.Duration `env:"GRACE" default:"10m"`
+	// FirstLookback is how far back the very first digest reaches.
+	FirstLookback time.Duration `env:"FIRST_LOOKBACK" default:"720h"`
+	S3PathStyle   bool          `env:"S3_PATH_STYLE" default:"false"`
+}
+
+// State is what the digest needs from the store.
+type State interface {
+	DigestState(ctx context.Context) (store.DigestState, error)
+	StoriesBetween(ctx context.Context, after, until time.Time) ([]story.Story, store.ReadStats, error)
+	ClaimDigest(ctx context.Context, c store.DigestClaim) (bool, error)
+	ReleaseDigest(ctx context.Context, owner string) error
+	CompleteDigest(ctx context.Context, d store.DigestSent) error
+}
+
+// Sender sends one email.
+type Sender interface {
+	Send(ctx context.Context, msg mail.Message) (string, error)
+}
+
+// Files keeps the export and makes download links (S3 in production).
+type Files interface {
+	// Put writes an object to the export bucket.
+	Put(ctx context.Context, key, contentType string, body []byte) error
+	// Link is a download link to bucket/key, offered as filename.
+	Link(ctx context.Context, bucket, key, filename string) (string, error)
+	// ExportBucket is where Put writes.
+	ExportBucket() string
+}
+
+// Clips lists a story's video clips. The clips feature plugs its store in
+// here; until then no story has clips.
+type Clips interface {
+	StoryClips(ctx context.Context, st story.Story) ([]Clip, error)
+}
+
+// Withdrawals counts the stories withdrawn in a period (a hook for the
+// withdrawal feature: nil counts none).
+type Withdrawals interface {
+	Withdrawn(ctx context.Context, after, until time.Time) (int, error)
+}
+
+// NoClips is the Clips of a system without clips.
+type NoClips struct{}
+
+// StoryClips returns no clips.
+func (NoClips) StoryClips(context.Context, story.Story) ([]Clip, error) { return nil, nil }
+
+var (
+	_ State  = (*store.Store)(nil)
+	_ Sender = (*mail.Mailer)(nil)
+	_ Files  = (*S3Files)(nil)
+)
+
+// Event is what the schedule sends: the template's Input fills it from
+// EventBridge Scheduler's context attributes. Time is read too, so the
+// EventBridge "Scheduled Event" shape works as well.
+type Event struct {
+	ScheduledTime string `json:"scheduledTime,omitempty"`
+	ExecutionID   string `json:"executionId,omitempty"`
+	AttemptNumber string `json:"attemptNumber,omitempty"`
+	ScheduleARN   string `json:"scheduleArn,omitempty"`
+	Time          string `json:"time,omitempty"`
+}
+
+// Result says what an invocation did (Lambda drops it for asynchronous
+// invocations; the local stack shows it).
+type Result struct {
+	Status    string `json:"status"` // sent, empty, busy, done
+	Start     string `json:"start,omitempty"`
+	End       string `json:"end"`
+	Stories   int    `json:"stories"`
+	ItemsRead int    `json:"itemsRead"`
+	Queries   int    `json:"queries"`
+	MessageID string `json:"messageId,omitempty"`
+	ExportKey string `json:"exportKey,omitempty"`
+}
+
+// Statuses of a Result.
+const (
+	StatusSent  = "sent"  // the digest went out
+	StatusEmpty = "empty" // nothing new, nothing sent
+	StatusBusy  = "busy"  // another invocation holds the period
+	StatusDone  = "done"  // this period was already sent
+)
+
+// ukTime is the comms team's clock.
+var ukTime = mustLoadLocation("Europe/London")
+
+func mustLoadLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// Handler runs digests.
+type Handler struct {
+	cfg   Config
+	state State
+	files Files
+	mail  Sender
+	// Clips lists each story's clips.
+	Clips Clips
+	// Withdrawals, when set, counts the period's withdrawals.
+	Withdrawals Withdrawals
+	// Flags returns warnings for the comms team about a story.
+	Flags func(story.Story) []string
+
+	now      func() time.Time
+	newOwner func() string
+}
+
+// New returns a digest handler.
+func New(cfg Config, state State, files Files, sender Sender) *Handler {
+	if cfg.MaxInEmail <= 0 {
+		cfg.MaxInEmail = 200
+	}
+	return &Handler{cfg: cfg, state: state, files: files, mail: sender,
+		Clips: NoClips{}, Flags: DefaultFlags, now: time.Now, newOwner: randomOwner}
+}
+
+// FromEnv builds the handler from the function's environment and AWS config.
+func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Context, Event) (Result, error), error) {
+	var cfg Config
+	if err := config.Load(getenv, &cfg); err != nil {
+		return nil, err
+	}
+	if cfg.LinkTTL > 7*24*time.Hour {
+		return nil, errors.New("config: LINK_TTL may be 168h (7 days) at most")
+	}
+	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3PathStyle })
+	h := New(cfg, store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName),
+		NewS3Files(s3c, cfg.ExportBucket, cfg.LinkTTL), mail.NewMailer(sesv2.NewFromConfig(awsCfg), cfg.Sender))
+	return h.Handle, nil
+}
+
+func randomOwner() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// end is the period's end: the scheduled time, which every retry and
+// duplicate of one firing shares, but never later than now.
+func (h *Handler) end(ev Event) time.Time {
+	now := h.now().UTC()
+	for _, v := range []string{ev.ScheduledTime, ev.Time} {
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			slog.Warn("digest event time is not RFC 3339; using now", "value", v)
+			return now
+		}
+		if t.After(now) {
+			return now
+		}
+		return t.UTC()
+	}
+	return now
+}
+
+// Handle runs one digest. It returns an error only when the digest should
+// be retried (nothing went out).
+func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
+	begin := time.Now()
+	res, err := h.run(ctx, ev)
+	attrs := []any{"status", res.Status, "start", res.Start, "end", res.End, "stories", res.Stories,
+		"itemsRead", res.ItemsRead, "queries", res.Queries, "attempt", ev.AttemptNumber,
+		"latencyMs", time.Since(begin).Milliseconds()}
+	if err != nil {
+		slog.ErrorContext(ctx, "digest failed; it will be retried", append(attrs, "error", err.Error())...)
+		return res, err
+	}
+	slog.InfoContext(ctx, "digest", attrs...)
+	return res, nil
+}
+
+func (h *Handler) run(ctx context.Context, ev Event) (Result, error) {
+	end := h.end(ev)
+	res := Result{End: end.Format(time.RFC3339Nano)}
+	state, err := h.state.DigestState(ctx)
+	if err != nil {
+		return res, err
+	}
+	start := state.Watermark
+	if start.IsZero() {
+		start = end.Add(-h.cfg.FirstLookback)
+	}
+	res.Start = start.Format(time.RFC3339Nano)
+	if !end.After(start) {
+		res.Status = StatusDone
+		return res, nil
+	}
+	if state.Claimed(h.now()) {
+		res.Status = StatusBusy
+		return res, nil
+	}
+
+	// Read (start - grace, end]; skip what the last digest already sent.
+	read, stats, err := h.state.StoriesBetween(ctx, start.Add(-h.cfg.Grace), end)
+	res.ItemsRead, res.Queries = stats.Items, stats.Queries
+	if err != nil {
+		return res, err
+	}
+	sent := map[string]bool{}
+	for _, id := range state.Recent {
+		sent[id] = true
+	}
+	var stories []story.Story
+	var recent []string
+	for _, st := range read {
+		if !sent[st.ID] {
+			stories = append(stories, st)
+		}
+		if st.SubmittedAt.After(end.Add(-h.cfg.Grace)) {
+			recent = append(recent, st.ID)
+		}
+	}
+	res.Stories = len(stories)
+	withdrawn := 0
+	if h.Withdrawals != nil {
+		if withdrawn, err = h.Withdrawals.Withdrawn(ctx, start, end); err != nil {
+			return res, err
+		}
+	}
+	if len(stories) == 0 && withdrawn == 0 && !h.cfg.SendWhenEmpty {
+		res.Status = StatusEmpty
+		return res, nil
+	}
+
+	owner := h.newOwner()
+	now := h.now()
+	ok, err := h.state.ClaimDigest(ctx, store.DigestClaim{
+		Watermark: state.Watermark, End: end, Owner: owner, Now: now, Until: now.Add(h.cfg.ClaimLease),
+	})
+	if err != nil {
+		return res, err
+	}
+	if !ok {
+		res.Status = StatusBusy
+		return res, nil
+	}
+	msgID, exportKey, err := h.send(ctx, start, end, stories, withdrawn)
+	if err != nil {
+		if rerr := h.state.ReleaseDigest(context.WithoutCancel(ctx), owner); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return res, err
+	}
+	res.Status, res.MessageID, res.ExportKey = StatusSent, msgID, exportKey
+	h.complete(ctx, store.DigestSent{
+		Owner: owner, Start: start, End: end, Recent: recent, MessageID: msgID,
+		Stories: len(stories), ExportKey: exportKey, SentAt: h.now(),
+	})
+	return res, nil
+}
+
+// complete moves the watermark. The email went out, so a failure here must
+// not make Lambda retry (that would send it again): it is retried a few
+// times, then logged. Until the claim's lease ends nothing else is sent;
+// after it, the next digest repeats these stories rather than lose them.
+func (h *Handler) complete(ctx context.Context, d store.DigestSent) {
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	for attempt := range 4 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt*attempt) * 250 * time.Millisecond)
+		}
+		if err = h.state.CompleteDigest(ctx, d); err == nil || errors.Is(err, store.ErrDigestClaimLost) {
+			break
+		}
+	}
+	if err != nil {
+		slog.ErrorContext(ctx, "digest sent but the watermark did not move: the next digest may repeat its stories",
+			"end", d.End.Format(time.RFC3339Nano), "messageId", d.MessageID, "error", err.Error())
+	}
+}
+
+// send builds the export and the email and sends it.
+func (h *Handler) send(ctx context.Context, start, end time.Time, stories []story.Story, withdrawn int) (msgID, exportKey string, err error) {
+	entries, err := h.entries(ctx, stories)
+	if err != nil {
+		return "", "", err
+	}
+	r := Build(entries, h.cfg.MaxInEmail, withdrawn)
+	r.Start, r.End = start.In(ukTime), end.In(ukTime)
+	r.Period = period(r.Start, r.End)
+	r.Empty = len(entries) == 0 && withdrawn == 0
+	if len(entries) > 0 {
+		body, err := CSV(entries)
+		if err != nil {
+			return "", "", fmt.Errorf("digest: export: %w", err)
+		}
+		// One key a period, so a retry overwrites rather than adds.
+		exportKey = h.cfg.ExportPrefix + "digest-" + start.UTC().Format("20060102T150405Z") + "-" + end.UTC().Format("20060102T150405Z") + ".csv"
+		if err := h.files.Put(ctx, exportKey, "text/csv; charset=utf-8", body); err != nil {
+			return "", "", fmt.Errorf("digest: export: %w", err)
+		}
+		name := "frontline-voices-digest-" + r.End.Format("2006-01-02") + ".csv"
+		url, err := h.files.Link(ctx, h.files.ExportBucket(), exportKey, name)
+		if err != nil {
+			return "", "", fmt.Errorf("digest: export link: %w", err)
+		}
+		r.Export = Link{URL: url, Name: name, Expires: h.now().Add(h.cfg.LinkTTL).In(ukTime).Format("Mon 2 Jan 2006, 15:04")}
+	}
+	msg, err := Message(r, h.cfg.CommsAddress)
+	if err != nil {
+		return "", "", err
+	}
+	msgID, err = h.mail.Send(ctx, msg)
+	if err != nil {
+		return "", "", err
+	}
+	return msgID, exportKey, nil
+}
+
+// entries prepares every story for display, with its clips' links (looked
+// up a few at a time).
+func (h *Handler) entries(ctx context.Context, stories []story.Story) ([]Entry, error) {
+	entries := make([]Entry, len(stories))
+	errs := make([]error, len(stories))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, st := range stories {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			links, err := h.clipLinks(ctx, st)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			entries[i] = newEntry(st, ukTime, h.Flags(st), links)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return entries, nil
+}
+
+func (h *Handler) clipLinks(ctx context.Context, st story.Story) ([]ClipLink, error) {
+	clips, err := h.Clips.StoryClips(ctx, st)
+	if err != nil {
+		return nil, fmt.Errorf("digest: clips: %w", err)
+	}
+	var out []ClipLink
+	for i, c := range clips {
+		name := safeFilename(c.Name)
+		if name == "" {
+			name = fmt.Sprintf("clip-%d", i+1)
+		}
+		url, err := h.files.Link(ctx, c.Bucket, c.Key, name)
+		if err != nil {
+			return nil, fmt.Errorf("digest: clip link: %w", err)
+		}
+		out = append(out, ClipLink{Name: name, URL: url, Duration: formatDuration(c.Duration)})
+	}
+	return out, nil
+}
+
+// period is the period in words: "Mon 23 Nov 2026, 08:00 to Tue 24 Nov
+// 2026, 08:00 (UK time)".
+func period(start, end time.Time) string {
+	const layout = "Mon 2 Jan 2006, 15:04"
+	return start.Format(layout) + " to " + end.Format(layout) + " (UK time)"
+}
+
+// Message is the digest email of r, to the comms team.
+func Message(r Report, to []string) (mail.Message, error) {
+	text, html, err := mail.Render("digest", r)
+	if err != nil {
+		return mail.Message{}, err
+	}
+	return mail.Message{To: to, Subject: r.Subject(), Text: text, HTML: html}, nil
+}
+
+// safeFilename keeps a download's name to letters, digits, dot, dash and
+// underscore, so it is safe inside a Content-Disposition header.
+func safeFilename(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+			b.WriteRune(r)
+		case r == ' ':
+			b.WriteByte('_')
+		}
+	}
+	out := strings.Trim(b.String(), "._")
+	if len(out) > 100 {
+		out = out[len(out)-100:]
+	}
+	return out
+}

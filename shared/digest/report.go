@@ -1,0 +1,440 @@
+package digest
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"frontlinevoices/shared/mail"
+	"frontlinevoices/shared/safeguard"
+	"frontlinevoices/shared/story"
+)
+
+// ExcerptChars is how much of each story the email shows.
+const ExcerptChars = 300
+
+// Report is everything one digest email shows. Every string that came
+// from a volunteer has been cleaned (see oneLine) and is escaped by the
+// templates; nothing in it is trusted markup.
+type Report struct {
+	Start, End time.Time
+	Period     string // the period in words, UK time
+	Counts     Counts
+	// Areas are the stories shown in full, grouped by ICB area then borough.
+	Areas []AreaGroup
+	// Shown of Total stories are in the email; the rest are only in the export.
+	Shown, Total int
+	Export       Link
+	// Empty is a "nothing new" note (sent only when asked for).
+	Empty bool
+}
+
+// Link is a download link.
+type Link struct {
+	URL     string
+	Name    string
+	Expires string // when the link stops working, in words
+}
+
+// More is how many stories are only in the export.
+func (r Report) More() int { return r.Total - r.Shown }
+
+// Subject is the email's subject line. It carries no volunteer text.
+func (r Report) Subject() string {
+	when := r.End.Format("Mon 2 Jan")
+	if r.Empty {
+		return "Frontline Voices digest: nothing new (" + when + ")"
+	}
+	return fmt.Sprintf("Frontline Voices digest: %s (%s)", plural(r.Total, "new story", "new stories"), when)
+}
+
+// Heading is the email's first line.
+func (r Report) Heading() string {
+	if r.Empty {
+		return "Nothing new"
+	}
+	return plural(r.Total, "new story", "new stories")
+}
+
+// Count is one line of the counts.
+type Count struct {
+	Label string
+	N     int
+}
+
+// Value is N as text, for the templates' rows.
+func (c Count) Value() string { return strconv.Itoa(c.N) }
+
+// Counts summarise every story of the period, including those only in the
+// export.
+type Counts struct {
+	Stories    int
+	Areas      []Count // every ICB area, in the form's order, then any unknown
+	Activities []Count // every activity offered, in the form's order
+	MPContact  int     // stories reporting contact with an MP or candidate
+	WithClips  int
+	// PatientsYes say patients would speak too; PatientsMaybe would ask.
+	PatientsYes, PatientsMaybe int
+	Flagged                    int // stories with something to check before use
+	// Withdrawn is how many stories were withdrawn in the period (a hook for
+	// the withdrawal issue; 0 and not shown until that exists).
+	Withdrawn int
+}
+
+// Glance are the headline counts.
+func (c Counts) Glance() []Count {
+	out := []Count{
+		{"New stories", c.Stories},
+		{"Report contact with an MP or candidate", c.MPContact},
+		{"Have video clips", c.WithClips},
+		{"Say patients would speak too", c.PatientsYes},
+		{"Say patients might speak (would need to ask)", c.PatientsMaybe},
+		{"Flagged: check before use", c.Flagged},
+	}
+	if c.Withdrawn > 0 {
+		out = append(out, Count{"Withdrawn by the volunteer", c.Withdrawn})
+	}
+	return out
+}
+
+// AreaGroup is an ICB area's stories in the email.
+type AreaGroup struct {
+	Label    string
+	N        int
+	Boroughs []BoroughGroup
+}
+
+// BoroughGroup is a borough's stories in the email.
+type BoroughGroup struct {
+	Label   string
+	N       int
+	Stories []Entry
+}
+
+// Entry is one story as the digest shows it.
+type Entry struct {
+	ID               string
+	Name             string
+	Role             string
+	Practice         string
+	Borough          string
+	Area             string
+	Email            string
+	Phone            string
+	PreferredContact string
+	Topics           []string
+	Activities       []string
+	Contacts         []Contact
+	Excerpt          string // one line, at most ExcerptChars
+	Text             string // the whole story (for the export)
+	PatientsSpeak    string
+	PatientsNote     string
+	Flags            []string
+	Clips            []ClipLink
+	Consent          Consent
+	SubmittedAt      time.Time
+	Submitted        string // in words, UK time
+
+	areaID, boroughID, patientsID string
+}
+
+// Consent is what the volunteer agreed their story may be used for.
+type Consent struct{ Public, Named, Clips bool }
+
+// Summary is the consent in a few words.
+func (c Consent) Summary() string {
+	return "Quote publicly: " + yesNo(c.Public) + " · Name them: " + yesNo(c.Named) + " · Clips in campaigns: " + yesNo(c.Clips)
+}
+
+// Contact is a contact with an MP or candidate, cleaned for display.
+type Contact struct{ Name, Constituency, Party, When, What string }
+
+// Who is the contact's name with constituency, party and when.
+func (c Contact) Who() string {
+	s := c.Name
+	if c.Constituency != "" {
+		s += ", " + c.Constituency
+	}
+	if c.Party != "" {
+		s += " (" + c.Party + ")"
+	}
+	if c.When != "" {
+		s += ", " + c.When
+	}
+	return s
+}
+
+// String is the whole contact on one line.
+func (c Contact) String() string { return c.Who() + ": " + c.What }
+
+// ClipLink is a download link to one clip.
+type ClipLink struct {
+	Name     string
+	URL      string
+	Duration string
+}
+
+// ContactLine is how to reach the volunteer, in one line.
+func (e Entry) ContactLine() string {
+	s := e.Email
+	if e.Phone != "" {
+		s += " · " + e.Phone
+	}
+	if e.PreferredContact != "" {
+		s += " (prefers " + e.PreferredContact + ")"
+	}
+	return s
+}
+
+// Clip is one video clip of a story, wherever it is kept.
+type Clip struct {
+	Bucket, Key string
+	Name        string // the file name offered on download
+	Duration    time.Duration
+}
+
+// newEntry turns a stored story into what the digest shows. flags are the
+// warnings for the team; clips are its download links.
+func newEntry(st story.Story, loc *time.Location, flags []string, clips []ClipLink) Entry {
+	b, ok := story.FindBorough(st.Borough)
+	area, borough := b.Area.Label, b.Label
+	areaID := b.Area.ID
+	if !ok {
+		areaID, area, borough = "", unknownArea, oneLine(st.Borough)
+		if borough == "" {
+			borough = "Unknown borough"
+		}
+	}
+	e := Entry{
+		ID:               oneLine(st.ID),
+		Name:             oneLine(st.Name),
+		Role:             oneLine(st.RoleLabel()),
+		Practice:         oneLine(st.Practice),
+		Borough:          borough,
+		Area:             area,
+		Email:            oneLine(st.Email),
+		Phone:            oneLine(st.Phone),
+		PreferredContact: oneLine(st.PreferredContact),
+		Topics:           cleanAll(st.TopicLabels()),
+		Activities:       cleanAll(st.ActivityLabels()),
+		Text:             multiLine(st.Text),
+		PatientsSpeak:    oneLine(st.PatientsSpeakLabel()),
+		PatientsNote:     oneLine(st.PatientsNote),
+		Flags:            cleanAll(flags),
+		Clips:            clips,
+		Consent:          Consent{Public: st.Consented("public"), Named: st.Consented("named"), Clips: st.Consented("clips")},
+		SubmittedAt:      st.SubmittedAt,
+		Submitted:        st.SubmittedAt.In(loc).Format("Mon 2 Jan 2006, 15:04"),
+		areaID:           areaID,
+		boroughID:        st.Borough,
+		patientsID:       st.PatientsSpeak,
+	}
+	e.Excerpt = mail.Excerpt(ExcerptChars, oneLine(st.Text))
+	for _, c := range st.Contacts {
+		e.Contacts = append(e.Contacts, Contact{
+			Name: oneLine(c.Name), Constituency: oneLine(c.Constituency), Party: oneLine(c.Party),
+			When: oneLine(c.When), What: oneLine(c.What),
+		})
+	}
+	return e
+}
+
+const unknownArea = "Area not recognised"
+
+// DefaultFlags are the warnings the digest shows the team about a story:
+// flags stored with it, and anything the safeguarding check finds that may
+// identify a patient.
+func DefaultFlags(st story.Story) []string {
+	flags := slices.Clone(st.Flags)
+	seen := map[safeguard.Kind]bool{}
+	for _, f := range append(safeguard.Scan(st.Text), safeguard.Scan(st.PatientsNote)...) {
+		if !seen[f.Kind] {
+			seen[f.Kind] = true
+			flags = append(flags, "May identify a patient: it seems to contain "+f.Kind.Label())
+		}
+	}
+	return flags
+}
+
+// Build counts every entry and groups the first max of them (oldest first)
+// for the email.
+func Build(entries []Entry, max int, withdrawn int) Report {
+	r := Report{Total: len(entries), Counts: count(entries)}
+	r.Counts.Withdrawn = withdrawn
+	shown := entries
+	if max >= 0 && len(shown) > max {
+		shown = shown[:max]
+	}
+	r.Shown = len(shown)
+	r.Areas = group(shown)
+	return r
+}
+
+func count(entries []Entry) Counts {
+	c := Counts{Stories: len(entries)}
+	areaN := map[string]int{}
+	actN := map[string]int{}
+	unknown := 0
+	for _, e := range entries {
+		if e.areaID == "" {
+			unknown++
+		} else {
+			areaN[e.areaID]++
+		}
+		for _, a := range e.Activities {
+			actN[a]++
+		}
+		if len(e.Contacts) > 0 {
+			c.MPContact++
+		}
+		if len(e.Clips) > 0 {
+			c.WithClips++
+		}
+		switch e.patientsID {
+		case "yes":
+			c.PatientsYes++
+		case "maybe":
+			c.PatientsMaybe++
+		}
+		if len(e.Flags) > 0 {
+			c.Flagged++
+		}
+	}
+	for _, a := range story.Options.ICBAreas {
+		c.Areas = append(c.Areas, Count{a.Label, areaN[a.ID]})
+	}
+	if unknown > 0 {
+		c.Areas = append(c.Areas, Count{unknownArea, unknown})
+	}
+	for _, a := range story.Options.Activities {
+		c.Activities = append(c.Activities, Count{a.Label, actN[a.Label]})
+	}
+	return c
+}
+
+// group sorts entries into ICB areas and boroughs in the form's order,
+// keeping each borough's stories oldest first.
+func group(entries []Entry) []AreaGroup {
+	var out []AreaGroup
+	add := func(label string, boroughs []story.Option, match func(Entry) bool) {
+		g := AreaGroup{Label: label}
+		var rest []Entry
+		for _, e := range entries {
+			if match(e) {
+				rest = append(rest, e)
+			}
+		}
+		if len(rest) == 0 {
+			return
+		}
+		g.N = len(rest)
+		for _, b := range boroughs {
+			var bg BoroughGroup
+			for _, e := range rest {
+				if e.boroughID == b.ID {
+					bg.Stories = append(bg.Stories, e)
+				}
+			}
+			if len(bg.Stories) > 0 {
+				bg.Label, bg.N = b.Label, len(bg.Stories)
+				g.Boroughs = append(g.Boroughs, bg)
+			}
+		}
+		if boroughs == nil { // unknown area: one group per unknown borough text
+			for _, e := range rest {
+				i := slices.IndexFunc(g.Boroughs, func(b BoroughGroup) bool { return b.Label == e.Borough })
+				if i < 0 {
+					g.Boroughs = append(g.Boroughs, BoroughGroup{Label: e.Borough})
+					i = len(g.Boroughs) - 1
+				}
+				g.Boroughs[i].Stories = append(g.Boroughs[i].Stories, e)
+				g.Boroughs[i].N++
+			}
+		}
+		out = append(out, g)
+	}
+	for _, a := range story.Options.ICBAreas {
+		add(a.Label, a.Boroughs, func(e Entry) bool { return e.areaID == a.ID })
+	}
+	add(unknownArea, nil, func(e Entry) bool { return e.areaID == "" })
+	return out
+}
+
+// oneLine makes volunteer text safe to show on one line: valid UTF-8, no
+// control characters (CR and LF included), no invisible format characters
+// that reorder or hide text (bidi overrides, zero-width spaces; the
+// zero-width joiner of emoji sequences is kept), runs of space made one.
+// Escaping is the templates' job; this keeps text from faking layout.
+func oneLine(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || invisible(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// multiLine is oneLine for long text: line breaks (CRLF and CR made LF) and
+// tabs are kept.
+func multiLine(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case unicode.IsControl(r) || invisible(r):
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+}
+
+func invisible(r rune) bool {
+	return (unicode.Is(unicode.Cf, r) && r != '\u200d') || r == '\u2028' || r == '\u2029'
+}
+
+func cleanAll(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if s = oneLine(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+func formatDuration(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
+}

@@ -1,0 +1,152 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"frontlinevoices/shared/ingest"
+	"frontlinevoices/shared/internal/testenv"
+	"frontlinevoices/shared/store"
+	"frontlinevoices/shared/story"
+)
+
+// env is the sample event's bucket on an in-process S3 and the real table
+// layout on minidyn.
+type env struct {
+	s3     *s3.Client
+	store  *store.Store
+	h      *ingest.Handler
+	ev     events.S3Event
+	bucket string
+	key    string
+	id     string
+}
+
+func newEnv(t *testing.T, cfg ingest.Config) *env {
+	t.Helper()
+	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+	t.Cleanup(srv.Close)
+	client := s3.NewFromConfig(aws.Config{Region: "eu-west-2", Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")},
+		func(o *s3.Options) { o.BaseEndpoint = aws.String(srv.URL); o.UsePathStyle = true })
+	e := &env{s3: client, store: store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")}
+	testenv.Event(t, "s3-object-created.json", &e.ev)
+	e.bucket, e.key = e.ev.Records[0].S3.Bucket.Name, e.ev.Records[0].S3.Object.Key
+	id, ok := story.ParseClipKey(e.key)
+	if !ok {
+		t.Fatalf("sample key %q is not a clip key", e.key)
+	}
+	e.id = id
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(e.bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxBytes == 0 {
+		cfg = ingest.Config{MaxBytes: 500 << 20, MaxClips: 5, MaxDuration: 5 * time.Minute}
+	}
+	e.h = ingest.New(cfg, client, e.store)
+	return e
+}
+
+func (e *env) story(t *testing.T) {
+	t.Helper()
+	if _, _, err := e.store.PutStory(context.Background(), story.Story{ID: e.id, Name: "A", SubmittedAt: testenv.SampleTime}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) put(t *testing.T, fixture string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testenv.Root(t), "shared", "media", "testdata", fixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(e.key), Body: bytes.NewReader(b)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) exists(t *testing.T) bool {
+	_, err := e.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(e.bucket), Key: aws.String(e.key)})
+	return err == nil
+}
+
+func TestSampleEventThreeTimesGivesOneVerifiedClip(t *testing.T) {
+	e := newEnv(t, ingest.Config{})
+	e.story(t)
+	e.put(t, "faststart.mp4")
+	for range 3 {
+		if err := e.h.Handle(context.Background(), e.ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clips, err := e.store.ListClips(context.Background(), e.id)
+	if err != nil || len(clips) != 1 {
+		t.Fatalf("clips = %+v %v", clips, err)
+	}
+	c := clips[0]
+	if c.Key != e.key || c.Status != story.ClipVerified || c.MIME != "video/mp4" || c.Size != 2537 || c.Duration != 2*time.Second {
+		t.Fatalf("clip = %+v", c)
+	}
+	if !e.exists(t) {
+		t.Fatal("a verified clip was deleted")
+	}
+}
+
+func TestRejections(t *testing.T) {
+	for _, tc := range []struct {
+		fixture string
+		cfg     ingest.Config
+		reason  string
+	}{
+		{"notes.mp4", ingest.Config{}, "The file is not a video (it looks like text)."},
+		{"photo.mp4", ingest.Config{}, "The file is not a video (it looks like a JPEG image)."},
+		{"truncated_no_moov.mp4", ingest.Config{}, "The video file is incomplete (it may have been cut off during upload)."},
+		{"long_6min.mp4", ingest.Config{}, "The clip is 6 minutes long; a clip can be at most 5 minutes."},
+		{"duration.webm", ingest.Config{MaxBytes: 2000, MaxClips: 5, MaxDuration: time.Minute}, "The clip is 9 KB; a clip can be at most 2 KB."},
+		{"clip.mov", ingest.Config{MaxBytes: 1 << 20, MaxClips: 5, MaxDuration: time.Second}, "The clip is 2 seconds long; a clip can be at most 1 second."},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			e := newEnv(t, tc.cfg)
+			e.story(t)
+			e.put(t, tc.fixture)
+			for range 3 { // the second and third find the object gone
+				if err := e.h.Handle(context.Background(), e.ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+			clips, err := e.store.ListClips(context.Background(), e.id)
+			if err != nil || len(clips) != 1 || clips[0].Status != story.ClipRejected || clips[0].Reason != tc.reason {
+				t.Fatalf("clips = %+v %v, want one rejected: %s", clips, err, tc.reason)
+			}
+			if e.exists(t) {
+				t.Fatal("a rejected clip is still in the bucket")
+			}
+		})
+	}
+}
+
+func TestClipOfAnErasedStoryIsDeleted(t *testing.T) {
+	e := newEnv(t, ingest.Config{})
+	e.put(t, "faststart.mp4")
+	if err := e.h.Handle(context.Background(), e.ev); err != nil {
+		t.Fatal(err)
+	}
+	if e.exists(t) {
+		t.Fatal("the clip of a story that is not kept is still in the bucket")
+	}
+	if _, err := e.store.GetClip(context.Background(), e.id, e.key); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a clip record was made for a story that is not kept: %v", err)
+	}
+}

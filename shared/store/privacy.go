@@ -1,0 +1,212 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"frontlinevoices/shared/story"
+)
+
+// TombstoneRetention is how long the record of an erasure is kept: long
+// enough for the comms team's digest to report it.
+const TombstoneRetention = 90 * 24 * time.Hour
+
+// Tombstone records that a story was erased. It holds no personal data.
+type Tombstone struct {
+	ID          string    `dynamodbav:"id"`
+	Kind        string    `dynamodbav:"kind"` // "withdrawal"
+	WithdrawnAt time.Time `dynamodbav:"withdrawnAt"`
+}
+
+// ErrErased is returned for a story that was erased at the volunteer's request.
+var ErrErased = errors.New("store: the story was erased")
+
+// RecordConsent appends rec to story id's consent ledger.
+func (s *Store) RecordConsent(ctx context.Context, id string, rec story.ConsentRecord) error {
+	av, err := attributevalue.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       StoryKey(id),
+		UpdateExpression:          aws.String("SET consents = list_append(consents, :rec)"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":rec": &types.AttributeValueMemberL{Value: []types.AttributeValue{av}}},
+	})
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("store: record consent: %w", err)
+	}
+	return nil
+}
+
+// GetTombstone returns the tombstone of an erased story.
+func (s *Store) GetTombstone(ctx context.Context, id string) (Tombstone, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            tombstoneKey(id),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return Tombstone{}, fmt.Errorf("store: get tombstone: %w", err)
+	}
+	if len(out.Item) == 0 {
+		return Tombstone{}, ErrNotFound
+	}
+	var t Tombstone
+	err = attributevalue.UnmarshalMap(out.Item, &t)
+	return t, err
+}
+
+func tombstoneKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		AttrPK: &types.AttributeValueMemberS{Value: storyPrefix + id},
+		AttrSK: &types.AttributeValueMemberS{Value: tombstoneSK},
+	}
+}
+
+// IsTombstone reports whether a key or image is a tombstone's.
+func IsTombstone(sk string) bool { return sk == tombstoneSK }
+
+// EraseStory deletes every item held under story id (the story, its clip
+// records, its email markers) and leaves a tombstone without personal data,
+// which the digest reports. Erasing twice is harmless: the second time
+// there is nothing left but the tombstone.
+func (s *Store) EraseStory(ctx context.Context, id string) (Tombstone, error) {
+	now := s.now().UTC()
+	keys, err := s.itemKeys(ctx, id)
+	if err != nil {
+		return Tombstone{}, err
+	}
+	for _, k := range keys {
+		_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: k})
+		if err != nil {
+			return Tombstone{}, fmt.Errorf("store: erase: %w", err)
+		}
+	}
+	t := Tombstone{ID: id, Kind: "withdrawal", WithdrawnAt: now}
+	item, err := attributevalue.MarshalMap(t)
+	if err != nil {
+		return Tombstone{}, err
+	}
+	for k, v := range tombstoneKey(id) {
+		item[k] = v
+	}
+	item[AttrDay] = &types.AttributeValueMemberS{Value: now.Format(time.DateOnly)}
+	item[AttrAt] = &types.AttributeValueMemberS{Value: now.Format(time.RFC3339Nano) + "#" + id}
+	item[AttrExpires] = number(now.Add(TombstoneRetention).Unix())
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String(s.table),
+		Item:                item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+		return s.GetTombstone(ctx, id) // erased before: keep the first date
+	}
+	if err != nil {
+		return Tombstone{}, fmt.Errorf("store: write tombstone: %w", err)
+	}
+	return t, nil
+}
+
+// itemKeys lists the keys of every item under story id but its tombstone.
+func (s *Store) itemKeys(ctx context.Context, id string) ([]map[string]types.AttributeValue, error) {
+	var keys []map[string]types.AttributeValue
+	err := s.queryAll(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: storyPrefix + id}},
+		ProjectionExpression:      aws.String("pk, sk"),
+		ConsistentRead:            aws.Bool(true),
+	}, func(item map[string]types.AttributeValue) error {
+		if sk, ok := item[AttrSK].(*types.AttributeValueMemberS); ok && sk.Value == tombstoneSK {
+			return nil
+		}
+		keys = append(keys, map[string]types.AttributeValue{AttrPK: item[AttrPK], AttrSK: item[AttrSK]})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list story items: %w", err)
+	}
+	return keys, nil
+}
+
+// StoryIDsByEmail lists the stories sent from an email address (any case).
+func (s *Store) StoryIDsByEmail(ctx context.Context, email string) ([]string, error) {
+	var ids []string
+	err := s.queryAll(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(IndexByEmail),
+		KeyConditionExpression:    aws.String("emailKey = :e"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":e": &types.AttributeValueMemberS{Value: strings.ToLower(strings.TrimSpace(email))}},
+	}, func(item map[string]types.AttributeValue) error {
+		pk, _ := item[AttrPK].(*types.AttributeValueMemberS)
+		sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
+		if pk == nil || sk == nil {
+			return nil
+		}
+		if id, ok := StoryIDFromKey(pk.Value, sk.Value); ok {
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: query by email: %w", err)
+	}
+	return ids, nil
+}
+
+// StoryItems returns every item held under story id, as plain values, for
+// a subject access export.
+func (s *Store) StoryItems(ctx context.Context, id string) ([]map[string]any, error) {
+	var out []map[string]any
+	err := s.queryAll(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: storyPrefix + id}},
+		ConsistentRead:            aws.Bool(true),
+	}, func(item map[string]types.AttributeValue) error {
+		var m map[string]any
+		if err := attributevalue.UnmarshalMap(item, &m); err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: export story: %w", err)
+	}
+	return out, nil
+}
+
+// queryAll runs a query to the end, page by page, calling fn for each item.
+// It stops when a page hands back no new key (minidyn repeats the key it
+// was given on an empty result).
+func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, fn func(map[string]types.AttributeValue) error) error {
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return err
+		}
+		for _, item := range out.Items {
+			if err := fn(item); err != nil {
+				return err
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 || len(out.Items) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}

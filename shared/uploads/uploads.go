@@ -1,0 +1,625 @@
+// Package uploads signs direct browser-to-S3 uploads of video clips. It
+// speaks the S3 routes of Uppy's companion server (what @uppy/aws-s3 calls
+// in companion mode), so the browser's Uppy works against it unchanged:
+//
+//	GET    /api/s3/params?filename=&type=&metadata[token]=…   presigned POST (small clips)
+//	POST   /api/s3/multipart                                  create a multipart upload
+//	GET    /api/s3/multipart/{uploadId}?key=                  list the uploaded parts (resume)
+//	GET    /api/s3/multipart/{uploadId}/{partNumber}?key=     presigned UploadPart
+//	POST   /api/s3/multipart/{uploadId}/complete?key=         complete
+//	DELETE /api/s3/multipart/{uploadId}?key=                  abort
+//	GET    /api/clips                                         the story's clips and their checks
+//
+// Video bytes never pass through here: the browser sends them to S3 with
+// the signed URLs. Every call needs the story's upload token (the
+// X-Upload-Token header, Uppy's token metadata, or the HttpOnly cookie the
+// submit response set); a key is made here, under clips/<storyId>/, and the
+// calls that name a key (parts, list, complete, abort) are accepted only for
+// an upload this handler issued for the token's story.
+package uploads
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"frontlinevoices/shared/apigw"
+	"frontlinevoices/shared/config"
+	"frontlinevoices/shared/store"
+	"frontlinevoices/shared/story"
+	"frontlinevoices/shared/token"
+)
+
+// MaxURLExpiry is the longest a signed upload URL may last.
+const MaxURLExpiry = 15 * time.Minute
+
+// TokenHeader carries the upload token on every call.
+const TokenHeader = "X-Upload-Token"
+
+// Config is the uploads function's configuration.
+type Config struct {
+	TableName     string        `env:"TABLE_NAME,required"`
+	Bucket        string        `env:"CLIPS_BUCKET,required"`
+	SigningSecret string        `env:"SIGNING_SECRET,required"`
+	MaxBytes      int64         `env:"MAX_CLIP_BYTES" default:"524288000"`
+	MaxClips      int           `env:"MAX_CLIPS" default:"5"`
+	PartSize      int64         `env:"CLIP_PART_SIZE" default:"8388608"`
+	Types         []string      `env:"CLIP_TYPES" default:"video/mp4,video/quicktime,video/webm"`
+	URLExpiry     time.Duration `env:"UPLOAD_URL_EXPIRY" default:"15m"`
+	// PathStyle addresses the bucket by path (the local S3 needs it).
+	PathStyle bool `env:"S3_PATH_STYLE"`
+}
+
+// Limits are the clip limits of cfg.
+func (c Config) Limits() story.ClipLimits {
+	return story.ClipLimits{MaxBytes: c.MaxBytes, MaxClips: c.MaxClips, PartSize: c.PartSize, Types: c.Types}
+}
+
+// Objects is the part of the S3 client the handler uses.
+type Objects interface {
+	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	ListParts(ctx context.Context, in *s3.ListPartsInput, opts ...func(*s3.Options)) (*s3.ListPartsOutput, error)
+	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+}
+
+// Presigner signs the browser's requests to S3.
+type Presigner interface {
+	PresignPostObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.PresignPostOptions)) (*s3.PresignedPostRequest, error)
+	PresignUploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+}
+
+// Clips is what the handler needs from the store.
+type Clips interface {
+	AcquireClipSlot(ctx context.Context, id string, max int) error
+	ReleaseClipSlot(ctx context.Context, id string) error
+	PutPendingClip(ctx context.Context, r store.ClipRecord) error
+	GetClip(ctx context.Context, id, key string) (store.ClipRecord, error)
+	AbortClip(ctx context.Context, id, key string) (bool, error)
+	ClipRecords(ctx context.Context, id string) ([]store.ClipRecord, error)
+}
+
+var (
+	_ Objects   = (*s3.Client)(nil)
+	_ Presigner = (*s3.PresignClient)(nil)
+	_ Clips     = (*store.Store)(nil)
+)
+
+// Handler handles the upload routes.
+type Handler struct {
+	cfg      Config
+	limits   story.ClipLimits
+	s3       Objects
+	presign  Presigner
+	clips    Clips
+	signer   token.Signer
+	maxParts int32
+	now      func() time.Time
+}
+
+// New returns an uploads handler.
+func New(cfg Config, objects Objects, presign Presigner, clips Clips) (*Handler, error) {
+	signer, err := token.NewSigner(cfg.SigningSecret)
+	if err != nil {
+		return nil, err
+	}
+	limits := cfg.Limits()
+	if err := limits.Check(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if cfg.URLExpiry <= 0 || cfg.URLExpiry > MaxURLExpiry {
+		return nil, fmt.Errorf("config: UPLOAD_URL_EXPIRY=%s: signed upload URLs must expire within %s", cfg.URLExpiry, MaxURLExpiry)
+	}
+	// The browser's parts are cfg.PartSize (Uppy raises it only for files
+	// over 10,000 parts); allow parts as small as S3's minimum all the same.
+	maxParts := min(story.MaxParts, (cfg.MaxBytes+story.MinPartSize-1)/story.MinPartSize)
+	return &Handler{cfg: cfg, limits: limits, s3: objects, presign: presign, clips: clips, signer: signer,
+		maxParts: int32(maxParts), now: time.Now}, nil
+}
+
+// FromEnv builds the handler from the function's environment and AWS config.
+func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, error) {
+	var cfg Config
+	if err := config.Load(getenv, &cfg); err != nil {
+		return nil, err
+	}
+	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		o.UsePathStyle = cfg.PathStyle
+		// No SDK-computed checksums: a presigned part URL must not carry
+		// the checksum of an empty body, and parts are checked on arrival.
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+	})
+	h, err := New(cfg, client, s3.NewPresignClient(client), store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName))
+	if err != nil {
+		return nil, err
+	}
+	return apigw.WithLogging(slog.Default(), h.Handle), nil
+}
+
+// Handle routes one request.
+func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response, error) {
+	route := req.RouteKey
+	if route == "" || route == "$default" {
+		route = req.RequestContext.HTTP.Method + " " + req.RawPath
+	}
+	switch route {
+	case "GET /api/s3/params":
+		return h.params(ctx, req), nil
+	case "POST /api/s3/multipart":
+		return h.create(ctx, req), nil
+	case "GET /api/s3/multipart/{uploadId}":
+		return h.listParts(ctx, req), nil
+	case "DELETE /api/s3/multipart/{uploadId}":
+		return h.abort(ctx, req), nil
+	case "GET /api/s3/multipart/{uploadId}/{partNumber}":
+		return h.signPart(ctx, req), nil
+	case "POST /api/s3/multipart/{uploadId}/complete":
+		return h.complete(ctx, req), nil
+	case "GET /api/clips":
+		return h.list(ctx, req), nil
+	}
+	return apigw.Problem(http.StatusNotFound, "Not found", "There is no such upload route."), nil
+}
+
+// refusal is a problem response a route returns instead of going on.
+type refusal = *apigw.Response
+
+func problem(status int, title, detail string) refusal {
+	r := apigw.Problem(status, title, detail)
+	return &r
+}
+
+// authorise returns the story the request's upload token is for. The token
+// comes from the X-Upload-Token header, else Uppy's metadata, else the
+// cookie. metaStory, when the client sent one, must be that story.
+func (h *Handler) authorise(req apigw.Request, metaToken, metaStory string) (string, refusal) {
+	tok := cmp.Or(apigw.Header(req, TokenHeader), metaToken, apigw.Cookie(req, story.UploadCookie))
+	if tok == "" {
+		return "", problem(http.StatusUnauthorized, "No upload permission",
+			"Open the thank-you page after sending your story, or the link in your confirmation email, to add clips.")
+	}
+	id, err := h.signer.Verify(story.UploadTokenPurpose, tok, h.now())
+	switch {
+	case errors.Is(err, token.ErrExpired):
+		return "", problem(http.StatusUnauthorized, "Your upload link has expired",
+			"Open the link in your confirmation email to add clips.")
+	case err != nil || !story.ValidID(id):
+		return "", problem(http.StatusForbidden, "Not allowed", "This upload permission is not valid.")
+	case metaStory != "" && metaStory != id:
+		return "", problem(http.StatusForbidden, "Not allowed", "This upload permission is for another story.")
+	}
+	return id, nil
+}
+
+type paramsResponse struct {
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Fields  map[string]string `json:"fields"`
+	Expires int               `json:"expires"`
+}
+
+// params signs a form POST of one small clip straight to the bucket.
+func (h *Handler) params(ctx context.Context, req apigw.Request) apigw.Response {
+	q := apigw.Query(req)
+	id, fail := h.authorise(req, q.Get("metadata[token]"), q.Get("metadata[story]"))
+	if fail != nil {
+		return *fail
+	}
+	t, why := h.limits.Accepts(cmp.Or(q.Get("type"), q.Get("metadata[type]")), cmp.Or(q.Get("filename"), q.Get("metadata[name]")))
+	if why != "" {
+		return apigw.Problem(http.StatusUnsupportedMediaType, "This file cannot be added", why)
+	}
+	// A form POST can start until its policy expires; give it an hour more
+	// to arrive before its slot may go to another clip.
+	key, fail := h.reserve(ctx, id, t, q.Get("type"), h.now().Add(h.cfg.URLExpiry+time.Hour))
+	if fail != nil {
+		return *fail
+	}
+	post, err := h.presign.PresignPostObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), ContentType: aws.String(t.MIME),
+	}, func(o *s3.PresignPostOptions) {
+		o.Expires = h.cfg.URLExpiry
+		o.Conditions = []any{
+			map[string]string{"Content-Type": t.MIME},
+			[]any{"content-length-range", 1, h.cfg.MaxBytes},
+		}
+	})
+	if err != nil {
+		slog.ErrorContext(ctx, "presign post failed", "error", err.Error())
+		h.unreserve(ctx, id, key)
+		return unavailable()
+	}
+	fields := post.Values
+	fields["Content-Type"] = t.MIME
+	u := post.URL
+	if !strings.HasSuffix(u, "/") {
+		u += "/"
+	}
+	return apigw.JSON(http.StatusOK, paramsResponse{Method: "POST", URL: u, Fields: fields, Expires: int(h.cfg.URLExpiry / time.Second)})
+}
+
+type createRequest struct {
+	Filename string            `json:"filename"`
+	Type     string            `json:"type"`
+	Metadata map[string]string `json:"metadata"`
+}
+
+type createResponse struct {
+	Key      string `json:"key"`
+	UploadID string `json:"uploadId"`
+	Bucket   string `json:"bucket"`
+}
+
+// create starts a multipart upload of one large clip.
+func (h *Handler) create(ctx context.Context, req apigw.Request) apigw.Response {
+	var in createRequest
+	body, err := apigw.Body(req)
+	if err == nil && len(body) > 16<<10 {
+		err = errors.New("too long")
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &in)
+	}
+	if err != nil {
+		return apigw.Problem(http.StatusBadRequest, "Malformed request", "Send {filename, type, metadata} as JSON.")
+	}
+	id, fail := h.authorise(req, in.Metadata["token"], in.Metadata["story"])
+	if fail != nil {
+		return *fail
+	}
+	t, why := h.limits.Accepts(cmp.Or(in.Type, in.Metadata["type"]), cmp.Or(in.Filename, in.Metadata["name"]))
+	if why != "" {
+		return apigw.Problem(http.StatusUnsupportedMediaType, "This file cannot be added", why)
+	}
+	if err := h.clips.AcquireClipSlot(ctx, id, h.cfg.MaxClips); err != nil {
+		return *h.slotRefusal(ctx, err)
+	}
+	key := story.NewClipKey(id, t)
+	out, err := h.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), ContentType: aws.String(t.MIME),
+	})
+	if err != nil {
+		slog.ErrorContext(ctx, "create multipart upload failed", "error", err.Error())
+		_ = h.clips.ReleaseClipSlot(ctx, id)
+		return unavailable()
+	}
+	uploadID := aws.ToString(out.UploadId)
+	// A multipart upload can be resumed until the bucket's lifecycle rule
+	// aborts it, a day after it started.
+	rec := store.ClipRecord{StoryID: id, Clip: story.Clip{Key: key, MIME: t.MIME}, Declared: in.Type,
+		UploadID: uploadID, Until: h.now().Add(25 * time.Hour).UnixMilli()}
+	if err := h.clips.PutPendingClip(ctx, rec); err != nil {
+		slog.ErrorContext(ctx, "recording a clip upload failed", "error", err.Error())
+		_, _ = h.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), UploadId: out.UploadId})
+		_ = h.clips.ReleaseClipSlot(ctx, id)
+		return unavailable()
+	}
+	return apigw.JSON(http.StatusOK, createResponse{Key: key, UploadID: uploadID, Bucket: h.cfg.Bucket})
+}
+
+// reserve takes a clip slot and records a pending upload at a new key.
+func (h *Handler) reserve(ctx context.Context, id string, t story.ClipType, declared string, until time.Time) (string, refusal) {
+	if err := h.clips.AcquireClipSlot(ctx, id, h.cfg.MaxClips); err != nil {
+		return "", h.slotRefusal(ctx, err)
+	}
+	key := story.NewClipKey(id, t)
+	rec := store.ClipRecord{StoryID: id, Clip: story.Clip{Key: key, MIME: t.MIME}, Declared: declared, Until: until.UnixMilli()}
+	if err := h.clips.PutPendingClip(ctx, rec); err != nil {
+		slog.ErrorContext(ctx, "recording a clip upload failed", "error", err.Error())
+		_ = h.clips.ReleaseClipSlot(ctx, id)
+		r := unavailable()
+		return "", &r
+	}
+	return key, nil
+}
+
+func (h *Handler) unreserve(ctx context.Context, id, key string) {
+	if _, err := h.clips.AbortClip(ctx, id, key); err != nil {
+		slog.WarnContext(ctx, "giving back a clip slot failed", "error", err.Error())
+	}
+}
+
+func (h *Handler) slotRefusal(ctx context.Context, err error) refusal {
+	switch {
+	case errors.Is(err, store.ErrTooManyClips):
+		return problem(http.StatusConflict, "You have added as many clips as you can",
+			fmt.Sprintf("A story can have at most %d clips.", h.cfg.MaxClips))
+	case errors.Is(err, store.ErrNotFound):
+		return problem(http.StatusNotFound, "Story not found", "This story is no longer kept, so clips cannot be added to it.")
+	}
+	slog.ErrorContext(ctx, "taking a clip slot failed", "error", err.Error())
+	r := unavailable()
+	return &r
+}
+
+func unavailable() apigw.Response {
+	return apigw.Problem(http.StatusServiceUnavailable, "Please try again", "The upload could not be prepared just now.")
+}
+
+// upload checks a call that names an upload: the token's story issued it,
+// and it is still in progress.
+func (h *Handler) upload(ctx context.Context, req apigw.Request) (store.ClipRecord, refusal) {
+	id, fail := h.authorise(req, "", "")
+	if fail != nil {
+		return store.ClipRecord{}, fail
+	}
+	key := apigw.Query(req).Get("key")
+	if owner, ok := story.ParseClipKey(key); !ok || owner != id {
+		return store.ClipRecord{}, problem(http.StatusForbidden, "Not allowed", "This clip is not part of your story.")
+	}
+	uploadID := req.PathParameters["uploadId"]
+	if u, err := url.PathUnescape(uploadID); err == nil {
+		uploadID = u
+	}
+	rec, err := h.clips.GetClip(ctx, id, key)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (rec.UploadID == "" || rec.UploadID != uploadID)) {
+		return store.ClipRecord{}, problem(http.StatusNotFound, "No such upload", "This upload was not started here.")
+	}
+	if err != nil {
+		slog.ErrorContext(ctx, "reading a clip upload failed", "error", err.Error())
+		r := unavailable()
+		return store.ClipRecord{}, &r
+	}
+	return rec, nil
+}
+
+func inProgress(rec store.ClipRecord) refusal {
+	if rec.Status == story.ClipPending {
+		return nil
+	}
+	return problem(http.StatusConflict, "This upload is over", "It was finished or cancelled; add the file again to send it.")
+}
+
+type partURL struct {
+	URL     string `json:"url"`
+	Expires int    `json:"expires"`
+}
+
+// signPart signs the PUT of one part.
+func (h *Handler) signPart(ctx context.Context, req apigw.Request) apigw.Response {
+	rec, fail := h.upload(ctx, req)
+	if fail == nil {
+		fail = inProgress(rec)
+	}
+	if fail != nil {
+		return *fail
+	}
+	n, err := strconv.ParseInt(req.PathParameters["partNumber"], 10, 32)
+	if err != nil || n < 1 || n > int64(h.maxParts) {
+		return apigw.Problem(http.StatusBadRequest, "Bad part number",
+			fmt.Sprintf("Parts are numbered 1 to %d: a clip can be at most %s.", h.maxParts, story.HumanBytes(h.cfg.MaxBytes)))
+	}
+	signed, err := h.presign.PresignUploadPart(ctx, &s3.UploadPartInput{
+		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(rec.Key), UploadId: aws.String(rec.UploadID), PartNumber: aws.Int32(int32(n)),
+	}, s3.WithPresignExpires(h.cfg.URLExpiry))
+	if err != nil {
+		slog.ErrorContext(ctx, "presign part failed", "error", err.Error())
+		return unavailable()
+	}
+	return apigw.JSON(http.StatusOK, partURL{URL: signed.URL, Expires: int(h.cfg.URLExpiry / time.Second)})
+}
+
+// Part is one uploaded part, as Uppy reads it.
+type Part struct {
+	PartNumber int32  `json:"PartNumber"`
+	ETag       string `json:"ETag"`
+	Size       int64  `json:"Size,omitempty"`
+}
+
+// parts lists every uploaded part of an upload, page by page.
+func (h *Handler) parts(ctx context.Context, rec store.ClipRecord) ([]Part, error) {
+	out := []Part{}
+	p := s3.NewListPartsPaginator(h.s3, &s3.ListPartsInput{
+		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(rec.Key), UploadId: aws.String(rec.UploadID),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, part := range page.Parts {
+			out = append(out, Part{PartNumber: aws.ToInt32(part.PartNumber), ETag: aws.ToString(part.ETag), Size: aws.ToInt64(part.Size)})
+		}
+	}
+	return out, nil
+}
+
+// listParts answers which parts S3 already has, so Uppy can resume.
+func (h *Handler) listParts(ctx context.Context, req apigw.Request) apigw.Response {
+	rec, fail := h.upload(ctx, req)
+	if fail == nil {
+		fail = inProgress(rec)
+	}
+	if fail != nil {
+		return *fail
+	}
+	parts, err := h.parts(ctx, rec)
+	if isNoSuchUpload(err) {
+		return apigw.Problem(http.StatusNotFound, "No such upload", "This upload has expired; add the file again.")
+	}
+	if err != nil {
+		slog.ErrorContext(ctx, "list parts failed", "error", err.Error())
+		return unavailable()
+	}
+	return apigw.JSON(http.StatusOK, parts)
+}
+
+type completeRequest struct {
+	Parts []Part `json:"parts"`
+}
+
+type completeResponse struct {
+	Location string `json:"location"`
+	Key      string `json:"key"`
+	Bucket   string `json:"bucket"`
+}
+
+// complete assembles the parts into the clip; ingest checks it on arrival.
+func (h *Handler) complete(ctx context.Context, req apigw.Request) apigw.Response {
+	rec, fail := h.upload(ctx, req)
+	if fail == nil {
+		fail = inProgress(rec)
+	}
+	if fail != nil {
+		return *fail
+	}
+	var in completeRequest
+	body, err := apigw.Body(req)
+	if err == nil && len(body) > 2<<20 {
+		err = errors.New("too long")
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &in)
+	}
+	if err != nil || len(in.Parts) == 0 || len(in.Parts) > int(h.maxParts) {
+		return apigw.Problem(http.StatusBadRequest, "Malformed request", "Send {parts: [{PartNumber, ETag}]} as JSON.")
+	}
+	slices.SortFunc(in.Parts, func(a, b Part) int { return cmp.Compare(a.PartNumber, b.PartNumber) })
+	uploaded, err := h.parts(ctx, rec)
+	if isNoSuchUpload(err) {
+		return apigw.Problem(http.StatusNotFound, "No such upload", "This upload has expired; add the file again.")
+	}
+	if err != nil {
+		slog.ErrorContext(ctx, "list parts failed", "error", err.Error())
+		return unavailable()
+	}
+	sizes := map[int32]int64{}
+	for _, p := range uploaded {
+		sizes[p.PartNumber] = p.Size
+	}
+	var total int64
+	completed := make([]s3types.CompletedPart, 0, len(in.Parts))
+	for i, p := range in.Parts {
+		size, ok := sizes[p.PartNumber]
+		if !ok || (i > 0 && in.Parts[i-1].PartNumber == p.PartNumber) {
+			return apigw.Problem(http.StatusBadRequest, "Missing part", fmt.Sprintf("Part %d was not uploaded.", p.PartNumber))
+		}
+		total += size
+		completed = append(completed, s3types.CompletedPart{PartNumber: aws.Int32(p.PartNumber), ETag: aws.String(quoteETag(p.ETag))})
+	}
+	if total > h.cfg.MaxBytes {
+		h.abortUpload(ctx, rec)
+		return apigw.Problem(http.StatusRequestEntityTooLarge, "This clip is too large",
+			fmt.Sprintf("The clip is %s; a clip can be at most %s.", story.HumanBytes(total), story.HumanBytes(h.cfg.MaxBytes)))
+	}
+	out, err := h.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(rec.Key), UploadId: aws.String(rec.UploadID),
+		MultipartUpload: &s3types.CompletedMultipartUpload{Parts: completed},
+	})
+	if err != nil {
+		if code := errorCode(err); strings.HasPrefix(code, "InvalidPart") || code == "EntityTooSmall" {
+			return apigw.Problem(http.StatusBadRequest, "The parts do not fit together", "Upload the file again.")
+		}
+		slog.ErrorContext(ctx, "complete multipart upload failed", "error", err.Error())
+		return unavailable()
+	}
+	return apigw.JSON(http.StatusOK, completeResponse{Location: aws.ToString(out.Location), Key: rec.Key, Bucket: h.cfg.Bucket})
+}
+
+// abort cancels an upload and gives its slot back. Aborting twice is fine.
+func (h *Handler) abort(ctx context.Context, req apigw.Request) apigw.Response {
+	rec, fail := h.upload(ctx, req)
+	if fail != nil {
+		return *fail
+	}
+	switch rec.Status {
+	case story.ClipAborted:
+		return apigw.JSON(http.StatusOK, struct{}{})
+	case story.ClipPending:
+		if !h.abortUpload(ctx, rec) {
+			return unavailable()
+		}
+		return apigw.JSON(http.StatusOK, struct{}{})
+	}
+	return *inProgress(rec)
+}
+
+func (h *Handler) abortUpload(ctx context.Context, rec store.ClipRecord) bool {
+	_, err := h.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(rec.Key), UploadId: aws.String(rec.UploadID),
+	})
+	if err != nil && !isNoSuchUpload(err) {
+		slog.ErrorContext(ctx, "abort multipart upload failed", "error", err.Error())
+		return false
+	}
+	if _, err := h.clips.AbortClip(ctx, rec.StoryID, rec.Key); err != nil {
+		slog.ErrorContext(ctx, "marking a clip upload aborted failed", "error", err.Error())
+		return false
+	}
+	return true
+}
+
+// ClipStatus is one of the story's clips as the thank-you page shows it.
+type ClipStatus struct {
+	Key     string    `json:"key"`
+	Status  string    `json:"status"`
+	MIME    string    `json:"mime,omitempty"`
+	Size    int64     `json:"size,omitempty"`
+	Seconds float64   `json:"seconds,omitempty"`
+	Reason  string    `json:"reason,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+type clipList struct {
+	Clips    []ClipStatus `json:"clips"`
+	MaxClips int          `json:"maxClips"`
+}
+
+// list answers the story's clips: pending (being checked), verified or
+// rejected with the reason.
+func (h *Handler) list(ctx context.Context, req apigw.Request) apigw.Response {
+	id, fail := h.authorise(req, "", "")
+	if fail != nil {
+		return *fail
+	}
+	recs, err := h.clips.ClipRecords(ctx, id)
+	if err != nil {
+		slog.ErrorContext(ctx, "listing clips failed", "error", err.Error())
+		return unavailable()
+	}
+	out := clipList{Clips: []ClipStatus{}, MaxClips: h.cfg.MaxClips}
+	for _, r := range recs {
+		if r.Status == story.ClipAborted {
+			continue
+		}
+		out.Clips = append(out.Clips, ClipStatus{Key: r.Key, Status: r.Status, MIME: r.MIME, Size: r.Size,
+			Seconds: r.Duration.Seconds(), Reason: r.Reason, At: r.At})
+	}
+	return apigw.JSON(http.StatusOK, out)
+}
+
+// quoteETag normalises an ETag the browser read (quoted or not) to the
+// quoted form S3 gave.
+func quoteETag(etag string) string {
+	return `"` + strings.Trim(strings.TrimSpace(etag), `"`) + `"`
+}
+
+func isNoSuchUpload(err error) bool {
+	if _, ok := errors.AsType[*s3types.NoSuchUpload](err); ok {
+		return true
+	}
+	return errorCode(err) == "NoSuchUpload"
+}
+
+func errorCode(err error) string {
+	var coded interface{ ErrorCode() string }
+	if errors.As(err, &coded) {
+		return coded.ErrorCode()
+	}
+	return ""
+}

@@ -1,0 +1,209 @@
+package withdraw_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"frontlinevoices/infra/local/stack"
+	"frontlinevoices/shared/apigw"
+	"frontlinevoices/shared/internal/testenv"
+	"frontlinevoices/shared/mail"
+	"frontlinevoices/shared/privacy"
+	"frontlinevoices/shared/store"
+	"frontlinevoices/shared/story"
+	"frontlinevoices/shared/token"
+	"frontlinevoices/shared/withdraw"
+)
+
+type fixture struct {
+	h      *withdraw.Handler
+	store  *store.Store
+	s3     *s3.Client
+	outbox *stack.Outbox
+	signer token.Signer
+}
+
+func setup(t *testing.T) fixture {
+	t.Helper()
+	creds := credentials.NewStaticCredentialsProvider("local", "local", "")
+	s3srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+	t.Cleanup(s3srv.Close)
+	s3c := s3.New(s3.Options{Region: "eu-west-2", BaseEndpoint: aws.String(s3srv.URL), UsePathStyle: true, Credentials: creds})
+	if _, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("clips")}); err != nil {
+		t.Fatal(err)
+	}
+	outbox, err := stack.NewOutbox(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sesSrv := httptest.NewServer(outbox)
+	t.Cleanup(sesSrv.Close)
+	ses := sesv2.New(sesv2.Options{Region: "eu-west-2", BaseEndpoint: aws.String(sesSrv.URL), Credentials: creds})
+	stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
+	h, err := withdraw.New(withdraw.Config{TableName: "StoriesTable", ClipsBucket: "clips", SigningSecret: testenv.Secret,
+		Sender: "stories@example.org", CommsAddress: []string{"comms@example.org"}},
+		&privacy.Service{Stories: stories, S3: s3c, Bucket: "clips"}, mail.NewMailer(ses, "stories@example.org"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := token.NewSigner(testenv.Secret)
+	return fixture{h: h, store: stories, s3: s3c, outbox: outbox, signer: signer}
+}
+
+func (f fixture) story(t *testing.T, name string) story.Story {
+	t.Helper()
+	sub := story.Submission{
+		Name: name, Role: "salaried_gp", Practice: "Hillside Surgery", Borough: "croydon", Email: strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.org",
+		PreferredContact: "email", Topics: []string{"access"}, Story: "A morning in the life of a salaried GP in Croydon.",
+		PatientsSpeak: "no", Consent: map[string]bool{"contact": true, "store": true, "public": true, "clips": true}, ConsentVersion: story.ConsentVersion(),
+	}
+	st, errs := sub.Normalize().Validate(time.Now())
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if _, _, err := f.store.PutStory(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a.mp4", "b.webm"} {
+		_, err := f.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("clips"), Key: aws.String(privacy.ClipPrefix(st.ID) + k), Body: strings.NewReader("video")})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
+}
+
+func (f fixture) get(t *testing.T, tok string) apigw.Response {
+	t.Helper()
+	resp, err := f.h.Handle(context.Background(), apigw.Request{RawQueryString: "t=" + url.QueryEscape(tok),
+		RequestContext: apigwContext(http.MethodGet)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func (f fixture) post(t *testing.T, form url.Values) apigw.Response {
+	t.Helper()
+	resp, err := f.h.Handle(context.Background(), apigw.Request{Body: form.Encode(),
+		Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}, RequestContext: apigwContext(http.MethodPost)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func apigwContext(method string) events.APIGatewayV2HTTPRequestContext {
+	var rc events.APIGatewayV2HTTPRequestContext
+	rc.HTTP.Method = method
+	return rc
+}
+
+func TestTokens(t *testing.T) {
+	f := setup(t)
+	a := f.story(t, "Amara Okafor")
+	b := f.story(t, "Tomasz Nowak")
+	good := f.signer.Sign(story.WithdrawTokenPurpose, a.ID, time.Now().Add(time.Hour))
+	cases := []struct {
+		name, tok string
+		status    int
+		want      string
+	}{
+		{"good", good, 200, "Amara Okafor"},
+		{"forged", good[:len(good)-3] + "abc", 400, "This link is not valid"},
+		{"another purpose", f.signer.Sign(story.UploadTokenPurpose, a.ID, time.Now().Add(time.Hour)), 400, "This link is not valid"},
+		{"other secret", mustSigner(t, strings.Repeat("x", 40)).Sign(story.WithdrawTokenPurpose, a.ID, time.Now().Add(time.Hour)), 400, "This link is not valid"},
+		{"expired", f.signer.Sign(story.WithdrawTokenPurpose, a.ID, time.Now().Add(-time.Minute)), 410, "This link has expired"},
+		{"missing", "", 400, "This link is not valid"},
+		{"another story's token shows only that story", f.signer.Sign(story.WithdrawTokenPurpose, b.ID, time.Now().Add(time.Hour)), 200, "Tomasz Nowak"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp := f.get(t, c.tok)
+			if resp.StatusCode != c.status || !strings.Contains(resp.Body, c.want) {
+				t.Fatalf("status %d, want %d with %q:\n%.400s", resp.StatusCode, c.status, c.want, resp.Body)
+			}
+			if c.status != 200 && (strings.Contains(resp.Body, "Amara") || strings.Contains(resp.Body, "Tomasz")) {
+				t.Fatal("a refused link shows personal data")
+			}
+			if c.name == "another story's token shows only that story" && strings.Contains(resp.Body, "Amara") {
+				t.Fatal("another story's data shown")
+			}
+		})
+	}
+}
+
+func TestWithdrawOneConsentThenEraseEverything(t *testing.T) {
+	f := setup(t)
+	st := f.story(t, "Amara Okafor")
+	tok := f.signer.Sign(story.WithdrawTokenPurpose, st.ID, time.Now().Add(time.Hour))
+	if resp := f.get(t, tok); !strings.Contains(resp.Body, `id="clip-count">2<`) {
+		t.Fatalf("page does not show 2 clips:\n%s", resp.Body)
+	}
+	resp := f.post(t, url.Values{"t": {tok}, "action": {"withdraw"}, "statement": {"clips"}})
+	if resp.StatusCode != 200 || !strings.Contains(resp.Body, "Your choice is recorded") {
+		t.Fatalf("withdraw clips: %d %.300s", resp.StatusCode, resp.Body)
+	}
+	got, _ := f.store.GetStory(context.Background(), st.ID)
+	if got.Consented("clips") || !got.Consented("public") {
+		t.Fatalf("ledger %+v", got.Consents)
+	}
+	last := got.Consents[len(got.Consents)-1]
+	if last.Statement != "clips" || last.Agreed || last.Channel != "withdraw-page" || last.Version == "" {
+		t.Fatalf("ledger entry %+v", last)
+	}
+	// A required consent cannot be withdrawn on its own: that is erasing.
+	if resp := f.post(t, url.Values{"t": {tok}, "action": {"withdraw"}, "statement": {"store"}}); resp.StatusCode != 422 {
+		t.Fatalf("withdrawing a required consent = %d", resp.StatusCode)
+	}
+	// Erasing needs the confirmation box.
+	if resp := f.post(t, url.Values{"t": {tok}, "action": {"erase"}}); resp.StatusCode != 422 || !strings.Contains(resp.Body, "Tick the box") {
+		t.Fatalf("erase without confirming = %d", resp.StatusCode)
+	}
+	resp = f.post(t, url.Values{"t": {tok}, "action": {"erase"}, "confirm": {"yes"}})
+	if resp.StatusCode != 200 || !strings.Contains(resp.Body, "Your story has been erased") {
+		t.Fatalf("erase: %d %.300s", resp.StatusCode, resp.Body)
+	}
+	objs, _ := f.s3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("clips")})
+	if len(objs.Contents) != 0 {
+		t.Fatalf("%d clip objects left", len(objs.Contents))
+	}
+	// The link, used, now says so.
+	if resp := f.get(t, tok); resp.StatusCode != 410 || !strings.Contains(resp.Body, "already been erased") {
+		t.Fatalf("used link: %d %.300s", resp.StatusCode, resp.Body)
+	}
+	var subjects []string
+	for _, e := range f.outbox.Emails() {
+		subjects = append(subjects, e.To[0]+": "+e.Subject)
+	}
+	want := []string{
+		"amara.okafor@example.org: You have withdrawn your consent",
+		"comms@example.org: Withdrawn: stop using story " + st.ID,
+		"amara.okafor@example.org: Your story has been erased",
+		"comms@example.org: Withdrawn: stop using story " + st.ID,
+	}
+	if strings.Join(subjects, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("emails:\n%s\nwant:\n%s", strings.Join(subjects, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func mustSigner(t *testing.T, secret string) token.Signer {
+	s, err := token.NewSigner(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
