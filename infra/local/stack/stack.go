@@ -8,6 +8,7 @@ package stack
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -50,6 +51,17 @@ type Options struct {
 	Params map[string]string
 	// Log receives the stack's and the functions' log lines.
 	Log *slog.Logger
+}
+
+// Endpoints tells commands (infra/privacy) where a running local stack's
+// emulators and resources are: GET /_local/endpoints.
+type Endpoints struct {
+	DynamoDB string            `json:"dynamodb"`
+	S3       string            `json:"s3"`
+	SES      string            `json:"ses"`
+	Region   string            `json:"region"`
+	Tables   map[string]string `json:"tables"`
+	Buckets  map[string]string `json:"buckets"`
 }
 
 // Stack is a running local system.
@@ -200,6 +212,10 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 		siteListener.Close()
 		return err
 	}
+	s.local.HandleFunc("/_local/endpoints", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(Endpoints{DynamoDB: ddbURL, S3: s.S3URL, SES: sesURL, Region: Region, Tables: s.Tables, Buckets: s.Buckets})
+	})
 	s.local.HandleFunc("/_local/outbox", s.outboxPage)
 	s.local.HandleFunc("/_local/outbox/", s.outboxPage)
 	mux := http.NewServeMux()

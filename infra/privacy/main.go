@@ -1,0 +1,111 @@
+// Command privacy answers requests about a volunteer's data that arrive by
+// other routes than the withdrawal link (an email to the team, a letter):
+//
+//	go run ./infra/privacy export --email someone@example.org > export.json
+//	go run ./infra/privacy erase  --email someone@example.org
+//
+// Against AWS it uses your usual AWS credentials and needs the table and
+// bucket names (the stack outputs StoriesTableName and ClipsBucketName) in
+// --table and --bucket, or TABLE_NAME and CLIPS_BUCKET. Against the local
+// stack, pass --local with its URL (e.g. --local http://127.0.0.1:8080).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"frontlinevoices/infra/local/stack"
+	"frontlinevoices/shared/privacy"
+	"frontlinevoices/shared/store"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "privacy:", err)
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 || (args[0] != "export" && args[0] != "erase") {
+		return errors.New("usage: privacy export|erase --email ADDRESS [--local URL | --table NAME --bucket NAME]")
+	}
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	email := fs.String("email", "", "the volunteer's email address")
+	local := fs.String("local", "", "URL of a running local stack (go run ./infra/local)")
+	table := fs.String("table", os.Getenv("TABLE_NAME"), "the stories table")
+	bucket := fs.String("bucket", os.Getenv("CLIPS_BUCKET"), "the clips bucket")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if !strings.Contains(*email, "@") {
+		return errors.New("--email is required")
+	}
+	if *local != "" {
+		ep, err := localEndpoints(ctx, *local)
+		if err != nil {
+			return err
+		}
+		*table, *bucket = ep.Tables["StoriesTable"], ep.Buckets["ClipsBucket"]
+	}
+	if *table == "" {
+		return errors.New("the table is not known: pass --table (the stack output StoriesTableName) or --local")
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return err
+	}
+	svc := &privacy.Service{Stories: store.New(dynamodb.NewFromConfig(awsCfg), *table), Bucket: *bucket}
+	if *bucket != "" {
+		svc.S3 = s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = *local != "" })
+	}
+	switch args[0] {
+	case "export":
+		export, err := svc.ExportEmail(ctx, *email)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(export)
+	default:
+		ids, err := svc.EraseEmail(ctx, *email)
+		fmt.Fprintf(out, "erased %d stories: %s\n", len(ids), strings.Join(ids, " "))
+		return err
+	}
+}
+
+// localEndpoints points the AWS SDK at a running local stack.
+func localEndpoints(ctx context.Context, base string) (stack.Endpoints, error) {
+	var ep stack.Endpoints
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/_local/endpoints", nil)
+	if err != nil {
+		return ep, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return ep, fmt.Errorf("is the local stack running? %w", err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&ep); err != nil {
+		return ep, fmt.Errorf("local stack endpoints: %w", err)
+	}
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_DYNAMODB": ep.DynamoDB, "AWS_ENDPOINT_URL_S3": ep.S3, "AWS_ENDPOINT_URL_SESV2": ep.SES,
+		"AWS_REGION": ep.Region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+	} {
+		os.Setenv(k, v)
+	}
+	return ep, nil
+}
