@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -154,6 +155,10 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 		return h.invalid(jsonClient, sub, errs, started), nil
 	}
 	st.Flags = safeguard.Flags(sub.SafeguardingConfirmed, st.Text, st.PatientsNote)
+	if len(st.Flags) > 0 && !sub.SafeguardingConfirmed {
+		// The form's script warns before sending; without it, warn here.
+		return h.invalid(jsonClient, sub, story.FieldErrors{{Field: "safeguardingConfirmed", Message: safeguardWarning(st)}}, started), nil
+	}
 	saved, _, err := h.stories.PutStory(ctx, st)
 	switch {
 	case errors.Is(err, store.ErrConflict):
@@ -229,6 +234,17 @@ func (h *Handler) fail(jsonClient bool, status int, title, detail string) apigw.
 		return apigw.Problem(status, title, detail)
 	}
 	return site.Message(status, title, detail, "/", h.csp)
+}
+
+func safeguardWarning(st story.Story) string {
+	var kinds []string
+	for _, f := range safeguard.Scan(st.Text + "\n" + st.PatientsNote) {
+		if !slices.Contains(kinds, f.Label) {
+			kinds = append(kinds, f.Label)
+		}
+	}
+	return "Your story seems to contain " + strings.Join(kinds, ", ") +
+		". Please remove anything that could identify a patient, or tick the box to send it as it is"
 }
 
 // jsonProblem describes a JSON decoding error without echoing the input.

@@ -11,7 +11,10 @@
   var count = document.getElementById('story-count');
   var warning = document.getElementById('safeguard-warning');
   var draftKey = 'frontline-voices-draft';
-  var confirmedSafeguarding = !!form.querySelector('input[name=safeguardingConfirmed]');
+  var confirmedSafeguarding = false;
+  function safeguardingConfirmed() {
+    return confirmedSafeguarding || !!form.querySelector('input[name=safeguardingConfirmed]:checked');
+  }
 
   // --- conditional fields ---------------------------------------------------
   function updateConditionals() {
@@ -162,7 +165,7 @@
     return window.FrontlineSafeguard.scan(storyBox.value + '\n' + form.patientsNote.value);
   }
   function showSafeguard(findings) {
-    if (!findings.length || confirmedSafeguarding) { warning.hidden = true; return false; }
+    if (!findings.length || safeguardingConfirmed()) { warning.hidden = true; return false; }
     var kinds = [];
     findings.forEach(function (f) { if (kinds.indexOf(f.label) < 0) kinds.push(f.label); });
     warning.textContent = '';
@@ -202,7 +205,7 @@
       ['name', 'constituency', 'party', 'when', 'what'].forEach(function (f) { c[f] = fd.get('mp.' + i + '.' + f) || ''; });
       body.mpContacts.push(c);
     }
-    body.safeguardingConfirmed = confirmedSafeguarding;
+    body.safeguardingConfirmed = safeguardingConfirmed();
     body.personalEmailOnly = !!fd.get('personalEmailOnly');
     return body;
   }

@@ -1,0 +1,53 @@
+package e2e_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// A story that seems to name a patient's NHS number is caught before it is
+// sent; the volunteer can edit or confirm, and the comms team is warned.
+func TestSafeguardingWarnsThenLetsTheVolunteerConfirm(t *testing.T) {
+	for _, js := range []bool{true, false} {
+		name := map[bool]string{true: "with-js", false: "without-js"}[js]
+		t.Run(name, func(t *testing.T) {
+			ctx := tab(t, js)
+			email := "safeguard." + name + "@example.org"
+			confirm := chromedp.Click(byID("safeguard-confirm"))
+			wait := chromedp.WaitVisible(byID("safeguard-warning"))
+			if !js {
+				wait = chromedp.WaitVisible(byID("safeguardingConfirmed"))
+				confirm = chromedp.Steps(chromedp.Click(byID("safeguardingConfirmed")), chromedp.Click(byID("send")))
+			}
+			if err := chromedp.Do(ctx,
+				chromedp.Navigate(st.URL+"/"),
+				fillStory(email, nil),
+				chromedp.SendKeys(byID("story"), " The patient, NHS number 943 476 5919, waited three weeks."),
+				chromedp.Click(byID("send")),
+				wait,
+			); err != nil {
+				t.Fatal(err)
+			}
+			screenshot(t, ctx, "safeguard-"+name)
+			warning, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+			if !strings.Contains(warning, "an NHS number") {
+				t.Fatalf("no warning naming the NHS number:\n%s", warning)
+			}
+			if err := chromedp.Do(ctx, confirm, chromedp.WaitVisible(chromedp.CSS(".panel h1"))); err != nil {
+				t.Fatal(err)
+			}
+			waitIdle(t)
+			var flagged bool
+			for _, e := range st.Outbox.Emails() {
+				if e.To[0] != email && strings.Contains(e.Text, email) {
+					flagged = strings.Contains(e.Text, "May identify a patient") && strings.Contains(e.Text, "chose to send it as it is")
+				}
+			}
+			if !flagged {
+				t.Fatal("the alert does not flag the story")
+			}
+		})
+	}
+}
