@@ -437,7 +437,7 @@ func (s *Stack) wire(ctx context.Context, router *api, res Resolver, fn *functio
 	case "DynamoDB":
 		ga := asSlice(asMap(ev.Properties["Stream"])["Fn::GetAtt"])
 		if len(ga) != 2 {
-			return errors.New("Stream must be !GetAtt <Table>.StreamArn")
+			return errors.New("the Stream property must be !GetAtt <Table>.StreamArn")
 		}
 		table := asString(ga[0])
 		m, err := newStreamMapping(fn, ev, table, s.log, &s.pending)
