@@ -12,7 +12,7 @@ const bom = "\uFEFF"
 
 var csvHeader = []string{
 	"Reference", "Submitted (UK time)", "Name", "Role", "Practice", "Borough", "ICB area",
-	"Email", "Phone", "Prefers contact by", "Topics", "Would do", "MP or candidate contacts",
+	"Email", "Phone", "Prefers contact by", "Personal email only", "Topics", "Would do", "MP or candidate contacts",
 	"Patients would speak", "About patients", "Story", "Clips", "Clip links",
 	"Check before use", "May quote publicly", "May name them", "Clips in campaigns",
 }
@@ -39,7 +39,7 @@ func CSV(entries []Entry) ([]byte, error) {
 		}
 		row := []string{
 			e.ID, e.SubmittedAt.In(ukTime).Format("2006-01-02 15:04"), e.Name, e.Role, e.Practice, e.Borough, e.Area,
-			e.Email, e.Phone, e.PreferredContact, strings.Join(e.Topics, "; "), strings.Join(e.Activities, "; "),
+			e.Email, e.Phone, e.PreferredContact, yesNo(e.PersonalEmailOnly), strings.Join(e.Topics, "; "), strings.Join(e.Activities, "; "),
 			strings.Join(contacts, "\n"), e.PatientsSpeak, e.PatientsNote, e.Text,
 			strconv.Itoa(len(e.Clips)), strings.Join(links, "\n"), strings.Join(e.Flags, "\n"),
 			yesNo(e.Consent.Public), yesNo(e.Consent.Named), yesNo(e.Consent.Clips),

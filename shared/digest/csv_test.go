@@ -45,7 +45,7 @@ func TestSafeCell(t *testing.T) {
 }
 
 func TestCSVExport(t *testing.T) {
-	_, entries := report(t, append(sampleStories(), hostileStories()...), nil, 200, 0)
+	_, entries := report(t, append(sampleStories(), hostileStories()...), nil, 200)
 	body, err := CSV(entries)
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +56,8 @@ type Config struct {
 	Sender       string   `env:"SENDER_ADDRESS,required"`
 	ExportBucket string   `env:"EXPORT_BUCKET,required"`
 	ExportPrefix string   `env:"EXPORT_PREFIX" default:"exports/"`
+	// ClipsBucket holds the clips; empty means no story has clips.
+	ClipsBucket string `env:"CLIPS_BUCKET"`
 	// SendWhenEmpty sends a short "nothing new" note for a period without
 	// stories; by default such a period sends nothing.
 	SendWhenEmpty bool `env:"SEND_WHEN_EMPTY" default:"false"`
@@ -77,7 +80,7 @@ type Config struct {
 // State is what the digest needs from the store.
 type State interface {
 	DigestState(ctx context.Context) (store.DigestState, error)
-	StoriesBetween(ctx context.Context, after, until time.Time) ([]story.Story, store.ReadStats, error)
+	ReadPeriod(ctx context.Context, after, until time.Time) (store.Period, store.ReadStats, error)
 	ClaimDigest(ctx context.Context, c store.DigestClaim) (bool, error)
 	ReleaseDigest(ctx context.Context, owner string) error
 	CompleteDigest(ctx context.Context, d store.DigestSent) error
@@ -98,16 +101,10 @@ type Files interface {
 	ExportBucket() string
 }
 
-// Clips lists a story's video clips. The clips feature plugs its store in
-// here; until then no story has clips.
+// Clips lists a story's video clips (StoreClips in production). It is
+// asked only about stories that hold clip slots.
 type Clips interface {
 	StoryClips(ctx context.Context, st story.Story) ([]Clip, error)
-}
-
-// Withdrawals counts the stories withdrawn in a period (a hook for the
-// withdrawal feature: nil counts none).
-type Withdrawals interface {
-	Withdrawn(ctx context.Context, after, until time.Time) (int, error)
 }
 
 // NoClips is the Clips of a system without clips.
@@ -116,10 +113,37 @@ type NoClips struct{}
 // StoryClips returns no clips.
 func (NoClips) StoryClips(context.Context, story.Story) ([]Clip, error) { return nil, nil }
 
+// StoreClips lists a story's verified clips from the store; their objects
+// are in Bucket.
+type StoreClips struct {
+	Store interface {
+		ListClips(ctx context.Context, id string) ([]story.Clip, error)
+	}
+	Bucket string
+}
+
+// StoryClips lists st's verified clips, named for download after the story.
+func (c StoreClips) StoryClips(ctx context.Context, st story.Story) ([]Clip, error) {
+	clips, err := c.Store.ListClips(ctx, st.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Clip
+	for _, cl := range clips {
+		if cl.Status != story.ClipVerified {
+			continue
+		}
+		name := fmt.Sprintf("frontline-voices-%s-clip-%d%s", st.ID, len(out)+1, path.Ext(cl.Key))
+		out = append(out, Clip{Bucket: c.Bucket, Key: cl.Key, Name: name, Duration: cl.Duration})
+	}
+	return out, nil
+}
+
 var (
 	_ State  = (*store.Store)(nil)
 	_ Sender = (*mail.Mailer)(nil)
 	_ Files  = (*S3Files)(nil)
+	_ Clips  = StoreClips{Store: (*store.Store)(nil)}
 )
 
 // Event is what the schedule sends: the template's Input fills it from
@@ -140,6 +164,7 @@ type Result struct {
 	Start     string `json:"start,omitempty"`
 	End       string `json:"end"`
 	Stories   int    `json:"stories"`
+	Withdrawn int    `json:"withdrawn"`
 	ItemsRead int    `json:"itemsRead"`
 	Queries   int    `json:"queries"`
 	MessageID string `json:"messageId,omitempty"`
@@ -173,8 +198,6 @@ type Handler struct {
 	mail  Sender
 	// Clips lists each story's clips.
 	Clips Clips
-	// Withdrawals, when set, counts the period's withdrawals.
-	Withdrawals Withdrawals
 	// Flags returns warnings for the comms team about a story.
 	Flags func(story.Story) []string
 
@@ -201,8 +224,11 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 		return nil, errors.New("config: LINK_TTL may be 168h (7 days) at most")
 	}
 	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3PathStyle })
-	h := New(cfg, store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName),
-		NewS3Files(s3c, cfg.ExportBucket, cfg.LinkTTL), mail.NewMailer(sesv2.NewFromConfig(awsCfg), cfg.Sender))
+	st := store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName)
+	h := New(cfg, st, NewS3Files(s3c, cfg.ExportBucket, cfg.LinkTTL), mail.NewMailer(sesv2.NewFromConfig(awsCfg), cfg.Sender))
+	if cfg.ClipsBucket != "" {
+		h.Clips = StoreClips{Store: st, Bucket: cfg.ClipsBucket}
+	}
 	return h.Handle, nil
 }
 
@@ -239,7 +265,7 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 	begin := time.Now()
 	res, err := h.run(ctx, ev)
 	attrs := []any{"status", res.Status, "start", res.Start, "end", res.End, "stories", res.Stories,
-		"itemsRead", res.ItemsRead, "queries", res.Queries, "attempt", ev.AttemptNumber,
+		"withdrawn", res.Withdrawn, "itemsRead", res.ItemsRead, "queries", res.Queries, "attempt", ev.AttemptNumber,
 		"latencyMs", time.Since(begin).Milliseconds()}
 	if err != nil {
 		slog.ErrorContext(ctx, "digest failed; it will be retried", append(attrs, "error", err.Error())...)
@@ -270,34 +296,42 @@ func (h *Handler) run(ctx context.Context, ev Event) (Result, error) {
 		return res, nil
 	}
 
-	// Read (start - grace, end]; skip what the last digest already sent.
-	read, stats, err := h.state.StoriesBetween(ctx, start.Add(-h.cfg.Grace), end)
+	// Read (start - grace, end]. What the index shows from before start
+	// was reported by the last digest unless it is not in state.Recent: it
+	// reached the index late.
+	period, stats, err := h.state.ReadPeriod(ctx, start.Add(-h.cfg.Grace), end)
 	res.ItemsRead, res.Queries = stats.Items, stats.Queries
 	if err != nil {
 		return res, err
 	}
-	sent := map[string]bool{}
-	for _, id := range state.Recent {
-		sent[id] = true
+	reported := map[string]bool{}
+	for _, k := range state.Recent {
+		reported[k] = true
 	}
-	var stories []story.Story
+	fresh := func(key string, at time.Time) bool { return at.After(start) || !reported[key] }
+	graceStart := end.Add(-h.cfg.Grace)
+	var stories []store.PeriodStory
+	var withdrawn []string
 	var recent []string
-	for _, st := range read {
-		if !sent[st.ID] {
+	for _, st := range period.Stories {
+		if fresh(st.ID, st.SubmittedAt) {
 			stories = append(stories, st)
 		}
-		if st.SubmittedAt.After(end.Add(-h.cfg.Grace)) {
+		if st.SubmittedAt.After(graceStart) {
 			recent = append(recent, st.ID)
 		}
 	}
-	res.Stories = len(stories)
-	withdrawn := 0
-	if h.Withdrawals != nil {
-		if withdrawn, err = h.Withdrawals.Withdrawn(ctx, start, end); err != nil {
-			return res, err
+	for _, t := range period.Withdrawn {
+		key := "erased:" + t.ID
+		if fresh(key, t.WithdrawnAt) {
+			withdrawn = append(withdrawn, t.ID)
+		}
+		if t.WithdrawnAt.After(graceStart) {
+			recent = append(recent, key)
 		}
 	}
-	if len(stories) == 0 && withdrawn == 0 && !h.cfg.SendWhenEmpty {
+	res.Stories, res.Withdrawn = len(stories), len(withdrawn)
+	if len(stories) == 0 && len(withdrawn) == 0 && !h.cfg.SendWhenEmpty {
 		res.Status = StatusEmpty
 		return res, nil
 	}
@@ -351,7 +385,7 @@ func (h *Handler) complete(ctx context.Context, d store.DigestSent) {
 }
 
 // send builds the export and the email and sends it.
-func (h *Handler) send(ctx context.Context, start, end time.Time, stories []story.Story, withdrawn int) (msgID, exportKey string, err error) {
+func (h *Handler) send(ctx context.Context, start, end time.Time, stories []store.PeriodStory, withdrawn []string) (msgID, exportKey string, err error) {
 	entries, err := h.entries(ctx, stories)
 	if err != nil {
 		return "", "", err
@@ -359,7 +393,7 @@ func (h *Handler) send(ctx context.Context, start, end time.Time, stories []stor
 	r := Build(entries, h.cfg.MaxInEmail, withdrawn)
 	r.Start, r.End = start.In(ukTime), end.In(ukTime)
 	r.Period = period(r.Start, r.End)
-	r.Empty = len(entries) == 0 && withdrawn == 0
+	r.Empty = len(entries) == 0 && len(withdrawn) == 0
 	if len(entries) > 0 {
 		body, err := CSV(entries)
 		if err != nil {
@@ -390,7 +424,7 @@ func (h *Handler) send(ctx context.Context, start, end time.Time, stories []stor
 
 // entries prepares every story for display, with its clips' links (looked
 // up a few at a time).
-func (h *Handler) entries(ctx context.Context, stories []story.Story) ([]Entry, error) {
+func (h *Handler) entries(ctx context.Context, stories []store.PeriodStory) ([]Entry, error) {
 	entries := make([]Entry, len(stories))
 	errs := make([]error, len(stories))
 	sem := make(chan struct{}, 8)
@@ -400,12 +434,15 @@ func (h *Handler) entries(ctx context.Context, stories []story.Story) ([]Entry, 
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			links, err := h.clipLinks(ctx, st)
-			if err != nil {
-				errs[i] = err
-				return
+			var links []ClipLink
+			if st.ClipSlots > 0 {
+				var err error
+				if links, err = h.clipLinks(ctx, st.Story); err != nil {
+					errs[i] = err
+					return
+				}
 			}
-			entries[i] = newEntry(st, ukTime, h.Flags(st), links)
+			entries[i] = newEntry(st.Story, ukTime, h.Flags(st.Story), links)
 		}()
 	}
 	wg.Wait()

@@ -326,14 +326,21 @@ func TestReadsGrowWithTheNewStoriesNotTheTable(t *testing.T) {
 func TestClipsAreLinkedAndCounted(t *testing.T) {
 	e := newEnv(t, testConfig(), sampleStories()...)
 	e.setWatermark(t, lastDigest)
-	e.h.Clips = fakeClips{"00000000000000000000000001": {{Bucket: "clips", Key: "clips/1/a.mp4", Name: "my clip (1).mp4", Duration: 61 * time.Second}}}
+	e.h.Clips = fakeClips{
+		"00000000000000000000000001": {{Bucket: "clips", Key: "clips/1/a.mp4", Name: "my clip (1).mp4", Duration: 61 * time.Second}},
+		// Clips of a story without clip slots are not asked for.
+		"00000000000000000000000002": {{Bucket: "clips", Key: "clips/2/a.mp4", Name: "never.mp4"}},
+	}
+	if err := e.store.AcquireClipSlot(context.Background(), "00000000000000000000000001", 5); err != nil {
+		t.Fatal(err)
+	}
 	run(t, e, event(thisDigest))
 	msg := e.mail.Sent()[0]
 	if !strings.Contains(msg.HTML, `<a href="https://files.example/clips/clips/1/a.mp4?download=my_clip_1.mp4&amp;expires=604800"`) {
 		t.Errorf("clip link missing:\n%s", msg.HTML)
 	}
-	if !strings.Contains(msg.Text, "- Have video clips: 1") || !strings.Contains(msg.Text, "Clip: my_clip_1.mp4 (1:01)") {
-		t.Errorf("clip count or line missing:\n%s", msg.Text)
+	if !strings.Contains(msg.Text, "- Have video clips: 1") || !strings.Contains(msg.Text, "Clip: my_clip_1.mp4 (1:01)") || strings.Contains(msg.Text, "never.mp4") {
+		t.Errorf("clip count or lines wrong:\n%s", msg.Text)
 	}
 }
 
@@ -374,5 +381,38 @@ func TestSafeFilename(t *testing.T) {
 		if got := safeFilename(in); got != want {
 			t.Errorf("safeFilename(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Erased stories leave tombstones in the index: the next digest lists them
+// so the team stops using them, once.
+func TestWithdrawalsAreReportedOnce(t *testing.T) {
+	// EraseStory stamps tombstones with the real clock, so this test runs on it.
+	now := time.Now().UTC()
+	e := newEnv(t, testConfig())
+	e.clock.Set(now)
+	e.setWatermark(t, now.Add(-time.Hour))
+	kept := newStory(1, "Kept", "camden", now.Add(-30*time.Minute))
+	gone := newStory(2, "Gone", "camden", now.Add(-20*time.Minute))
+	e.put(t, kept, gone)
+	if _, err := e.store.EraseStory(context.Background(), gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(time.Now().UTC().Add(time.Second))
+	res := run(t, e, Event{})
+	if res.Status != StatusSent || res.Stories != 1 || res.Withdrawn != 1 {
+		t.Fatalf("result = %+v", res)
+	}
+	msg := e.mail.Sent()[0]
+	if strings.Contains(msg.Text, "Gone") || !strings.Contains(msg.Text, "1 WITHDRAWN: stop using this story") || !strings.Contains(msg.Text, "Reference: "+gone.ID) {
+		t.Errorf("digest:\n%s", msg.Text)
+	}
+	if !strings.HasSuffix(msg.Subject, "1 new story, 1 withdrawn ("+e.clock.Now().In(ukTime).Format("Mon 2 Jan")+")") {
+		t.Errorf("subject = %q", msg.Subject)
+	}
+	// The tombstone lies within the next digest's grace window: not again.
+	e.clock.Set(e.clock.Now().Add(time.Minute))
+	if res := run(t, e, Event{}); res.Status != StatusEmpty {
+		t.Fatalf("next = %+v", res)
 	}
 }

@@ -72,6 +72,7 @@ func sampleStories() []story.Story {
 			st.PatientsSpeak = "yes"
 			st.Phone = "020 7946 0000"
 			st.PreferredContact = "phone"
+			st.PersonalEmailOnly = true
 			st.Contacts = []story.Contact{{Name: "Jane Example MP", Constituency: "Holborn and St Pancras", Party: "Independent", When: "October 2026", What: "Met at a surgery about appointment waits."}}
 			st.Text = "Every morning I am the first voice patients hear.\n\nSome of them have been trying since 7am."
 		}, consent("public", "named", "clips")),

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 )
 
@@ -39,21 +40,25 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 // report builds what Handler.send builds, without AWS.
-func report(t *testing.T, stories []story.Story, clips fakeClips, max, withdrawn int) (Report, []Entry) {
+func report(t *testing.T, stories []story.Story, clips fakeClips, max int, withdrawn ...string) (Report, []Entry) {
 	t.Helper()
 	files := &fakeFiles{}
 	h := &Handler{files: files, Clips: clips, Flags: DefaultFlags}
 	if clips == nil {
 		h.Clips = NoClips{}
 	}
-	entries, err := h.entries(context.Background(), stories)
+	var read []store.PeriodStory
+	for _, st := range stories {
+		read = append(read, store.PeriodStory{Story: st, ClipSlots: len(clips[st.ID])})
+	}
+	entries, err := h.entries(context.Background(), read)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := Build(entries, max, withdrawn)
 	r.Start, r.End = lastDigest.In(ukTime), thisDigest.In(ukTime)
 	r.Period = period(r.Start, r.End)
-	r.Empty = len(entries) == 0 && withdrawn == 0
+	r.Empty = len(entries) == 0 && len(withdrawn) == 0
 	if len(entries) > 0 {
 		r.Export = Link{URL: "https://files.example/exports-bucket/exports/digest.csv?X-Amz-Signature=abc&X-Amz-Expires=604800", Name: "digest.csv", Expires: "Mon 7 Dec 2026, 08:00"}
 	}
@@ -70,7 +75,7 @@ func TestRenderGolden(t *testing.T) {
 		stories   []story.Story
 		clips     fakeClips
 		max       int
-		withdrawn int
+		withdrawn []string
 	}{
 		{name: "typical", stories: sampleStories(), clips: fakeClips{
 			"00000000000000000000000002": {
@@ -80,11 +85,12 @@ func TestRenderGolden(t *testing.T) {
 		}, max: 200},
 		{name: "hostile", stories: hostileStories(), max: 200},
 		{name: "empty", max: 200},
-		{name: "overflow", stories: many, max: 3, withdrawn: 2},
+		{name: "overflow", stories: many, max: 3, withdrawn: []string{"abcdefghijklmnopqrstuvwxyz", "zyxwvutsrqponmlkjihgfedcba"}},
+		{name: "withdrawn-only", max: 200, withdrawn: []string{"abcdefghijklmnopqrstuvwxyz"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r, _ := report(t, c.stories, c.clips, c.max, c.withdrawn)
+			r, _ := report(t, c.stories, c.clips, c.max, c.withdrawn...)
 			msg, err := Message(r, []string{"comms@example.org"})
 			if err != nil {
 				t.Fatal(err)
@@ -140,7 +146,7 @@ func checkSafeHTML(t *testing.T, html string) {
 }
 
 func TestHostileTextIsEscapedEverywhere(t *testing.T) {
-	r, _ := report(t, hostileStories(), nil, 200, 0)
+	r, _ := report(t, hostileStories(), nil, 200)
 	msg, err := Message(r, []string{"comms@example.org"})
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +157,7 @@ func TestHostileTextIsEscapedEverywhere(t *testing.T) {
 		"&lt;a href=&#34;javascript:alert(1)&#34;&gt;click&lt;/a&gt;",
 		"&lt;i&gt;stored flag&lt;/i&gt;",
 		"محمد عبد الله 👩🏽\u200d⚕️", "Łódź &amp; Zoë’s Surgery — 東京", "👨\u200d👩\u200d👧",
-		"May identify a patient: it seems to contain an NHS number",
+		"May identify a patient: it seems to contain a patient&#39;s name, an NHS number.",
 	} {
 		if !strings.Contains(msg.HTML, want) {
 			t.Errorf("HTML lacks %q", want)
@@ -179,7 +185,7 @@ func TestOverflowShowsFirstInFullAndCountsAll(t *testing.T) {
 	for i := range 205 {
 		stories = append(stories, newStory(1000+i, "Volunteer", []string{"barnet", "croydon"}[i%2], lastDigest.Add(time.Duration(i+1)*time.Minute)))
 	}
-	r, entries := report(t, stories, nil, 200, 0)
+	r, entries := report(t, stories, nil, 200)
 	if r.Total != 205 || r.Shown != 200 || r.More() != 5 || r.Counts.Stories != 205 {
 		t.Fatalf("total=%d shown=%d more=%d counted=%d", r.Total, r.Shown, r.More(), r.Counts.Stories)
 	}
@@ -218,7 +224,7 @@ func TestOverflowShowsFirstInFullAndCountsAll(t *testing.T) {
 
 func TestCounts(t *testing.T) {
 	stories := sampleStories()
-	r, _ := report(t, stories, fakeClips{"00000000000000000000000003": {{Bucket: "b", Key: "k", Name: "c.mp4"}}}, 200, 0)
+	r, _ := report(t, stories, fakeClips{"00000000000000000000000003": {{Bucket: "b", Key: "k", Name: "c.mp4"}}}, 200)
 	c := r.Counts
 	areas := map[string]int{}
 	for _, a := range c.Areas {
@@ -249,7 +255,7 @@ func TestCounts(t *testing.T) {
 
 func TestUnknownBoroughIsShownNotLost(t *testing.T) {
 	st := newStory(7, "Old Data", "somewhere_renamed", lastDigest.Add(time.Hour))
-	r, _ := report(t, []story.Story{st}, nil, 200, 0)
+	r, _ := report(t, []story.Story{st}, nil, 200)
 	if len(r.Areas) != 1 || r.Areas[0].Label != unknownArea || r.Areas[0].Boroughs[0].Label != "somewhere_renamed" {
 		t.Fatalf("areas = %+v", r.Areas)
 	}

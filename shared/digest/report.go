@@ -28,6 +28,9 @@ type Report struct {
 	// Shown of Total stories are in the email; the rest are only in the export.
 	Shown, Total int
 	Export       Link
+	// Withdrawn are the references of the stories erased at their
+	// volunteer's request in the period (their tombstones hold nothing else).
+	Withdrawn []string
 	// Empty is a "nothing new" note (sent only when asked for).
 	Empty bool
 }
@@ -44,11 +47,7 @@ func (r Report) More() int { return r.Total - r.Shown }
 
 // Subject is the email's subject line. It carries no volunteer text.
 func (r Report) Subject() string {
-	when := r.End.Format("Mon 2 Jan")
-	if r.Empty {
-		return "Frontline Voices digest: nothing new (" + when + ")"
-	}
-	return fmt.Sprintf("Frontline Voices digest: %s (%s)", plural(r.Total, "new story", "new stories"), when)
+	return "Frontline Voices digest: " + strings.ToLower(r.Heading()[:1]) + r.Heading()[1:] + " (" + r.End.Format("Mon 2 Jan") + ")"
 }
 
 // Heading is the email's first line.
@@ -56,7 +55,11 @@ func (r Report) Heading() string {
 	if r.Empty {
 		return "Nothing new"
 	}
-	return plural(r.Total, "new story", "new stories")
+	h := plural(r.Total, "new story", "new stories")
+	if len(r.Withdrawn) > 0 {
+		h += ", " + strconv.Itoa(len(r.Withdrawn)) + " withdrawn"
+	}
+	return h
 }
 
 // Count is one line of the counts.
@@ -79,8 +82,7 @@ type Counts struct {
 	// PatientsYes say patients would speak too; PatientsMaybe would ask.
 	PatientsYes, PatientsMaybe int
 	Flagged                    int // stories with something to check before use
-	// Withdrawn is how many stories were withdrawn in the period (a hook for
-	// the withdrawal issue; 0 and not shown until that exists).
+	// Withdrawn is how many stories were erased at their volunteer's request.
 	Withdrawn int
 }
 
@@ -125,18 +127,20 @@ type Entry struct {
 	Email            string
 	Phone            string
 	PreferredContact string
-	Topics           []string
-	Activities       []string
-	Contacts         []Contact
-	Excerpt          string // one line, at most ExcerptChars
-	Text             string // the whole story (for the export)
-	PatientsSpeak    string
-	PatientsNote     string
-	Flags            []string
-	Clips            []ClipLink
-	Consent          Consent
-	SubmittedAt      time.Time
-	Submitted        string // in words, UK time
+	// PersonalEmailOnly: contact them only at Email, never at the practice.
+	PersonalEmailOnly bool
+	Topics            []string
+	Activities        []string
+	Contacts          []Contact
+	Excerpt           string // one line, at most ExcerptChars
+	Text              string // the whole story (for the export)
+	PatientsSpeak     string
+	PatientsNote      string
+	Flags             []string
+	Clips             []ClipLink
+	Consent           Consent
+	SubmittedAt       time.Time
+	Submitted         string // in words, UK time
 
 	areaID, boroughID, patientsID string
 }
@@ -146,7 +150,11 @@ type Consent struct{ Public, Named, Clips bool }
 
 // Summary is the consent in a few words.
 func (c Consent) Summary() string {
-	return "Quote publicly: " + yesNo(c.Public) + " · Name them: " + yesNo(c.Named) + " · Clips in campaigns: " + yesNo(c.Clips)
+	featured := "anonymously only"
+	if c.Named {
+		featured = "by name"
+	}
+	return "Featured " + featured + " · Quote publicly: " + yesNo(c.Public) + " · Clips in campaigns: " + yesNo(c.Clips)
 }
 
 // Contact is a contact with an MP or candidate, cleaned for display.
@@ -186,6 +194,9 @@ func (e Entry) ContactLine() string {
 	if e.PreferredContact != "" {
 		s += " (prefers " + e.PreferredContact + ")"
 	}
+	if e.PersonalEmailOnly {
+		s += " · only at this personal email, never through the practice"
+	}
 	return s
 }
 
@@ -209,28 +220,29 @@ func newEntry(st story.Story, loc *time.Location, flags []string, clips []ClipLi
 		}
 	}
 	e := Entry{
-		ID:               oneLine(st.ID),
-		Name:             oneLine(st.Name),
-		Role:             oneLine(st.RoleLabel()),
-		Practice:         oneLine(st.Practice),
-		Borough:          borough,
-		Area:             area,
-		Email:            oneLine(st.Email),
-		Phone:            oneLine(st.Phone),
-		PreferredContact: oneLine(st.PreferredContact),
-		Topics:           cleanAll(st.TopicLabels()),
-		Activities:       cleanAll(st.ActivityLabels()),
-		Text:             multiLine(st.Text),
-		PatientsSpeak:    oneLine(st.PatientsSpeakLabel()),
-		PatientsNote:     oneLine(st.PatientsNote),
-		Flags:            cleanAll(flags),
-		Clips:            clips,
-		Consent:          Consent{Public: st.Consented("public"), Named: st.Consented("named"), Clips: st.Consented("clips")},
-		SubmittedAt:      st.SubmittedAt,
-		Submitted:        st.SubmittedAt.In(loc).Format("Mon 2 Jan 2006, 15:04"),
-		areaID:           areaID,
-		boroughID:        st.Borough,
-		patientsID:       st.PatientsSpeak,
+		ID:                oneLine(st.ID),
+		Name:              oneLine(st.Name),
+		Role:              oneLine(st.RoleLabel()),
+		Practice:          oneLine(st.Practice),
+		Borough:           borough,
+		Area:              area,
+		Email:             oneLine(st.Email),
+		Phone:             oneLine(st.Phone),
+		PreferredContact:  oneLine(st.PreferredContact),
+		PersonalEmailOnly: st.PersonalEmailOnly,
+		Topics:            cleanAll(st.TopicLabels()),
+		Activities:        cleanAll(st.ActivityLabels()),
+		Text:              multiLine(st.Text),
+		PatientsSpeak:     oneLine(st.PatientsSpeakLabel()),
+		PatientsNote:      oneLine(st.PatientsNote),
+		Flags:             cleanAll(flags),
+		Clips:             clips,
+		Consent:           Consent{Public: st.Consented("public"), Named: st.Consented("named"), Clips: st.Consented("clips")},
+		SubmittedAt:       st.SubmittedAt,
+		Submitted:         st.SubmittedAt.In(loc).Format("Mon 2 Jan 2006, 15:04"),
+		areaID:            areaID,
+		boroughID:         st.Borough,
+		patientsID:        st.PatientsSpeak,
 	}
 	e.Excerpt = mail.Excerpt(ExcerptChars, oneLine(st.Text))
 	for _, c := range st.Contacts {
@@ -245,25 +257,20 @@ func newEntry(st story.Story, loc *time.Location, flags []string, clips []ClipLi
 const unknownArea = "Area not recognised"
 
 // DefaultFlags are the warnings the digest shows the team about a story:
-// flags stored with it, and anything the safeguarding check finds that may
-// identify a patient.
+// the flags the submit handler stored with it or, for a story kept without
+// any, what the safeguarding check finds now.
 func DefaultFlags(st story.Story) []string {
-	flags := slices.Clone(st.Flags)
-	seen := map[safeguard.Kind]bool{}
-	for _, f := range append(safeguard.Scan(st.Text), safeguard.Scan(st.PatientsNote)...) {
-		if !seen[f.Kind] {
-			seen[f.Kind] = true
-			flags = append(flags, "May identify a patient: it seems to contain "+f.Kind.Label())
-		}
+	if len(st.Flags) > 0 {
+		return slices.Clone(st.Flags)
 	}
-	return flags
+	return safeguard.Flags(false, st.Text, st.PatientsNote)
 }
 
 // Build counts every entry and groups the first max of them (oldest first)
-// for the email.
-func Build(entries []Entry, max int, withdrawn int) Report {
-	r := Report{Total: len(entries), Counts: count(entries)}
-	r.Counts.Withdrawn = withdrawn
+// for the email. withdrawn are the references of the stories erased.
+func Build(entries []Entry, max int, withdrawn []string) Report {
+	r := Report{Total: len(entries), Counts: count(entries), Withdrawn: withdrawn}
+	r.Counts.Withdrawn = len(withdrawn)
 	shown := entries
 	if max >= 0 && len(shown) > max {
 		shown = shown[:max]

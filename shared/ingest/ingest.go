@@ -39,6 +39,8 @@ type Config struct {
 	MaxBytes    int64         `env:"MAX_CLIP_BYTES" default:"524288000"`
 	MaxClips    int           `env:"MAX_CLIPS" default:"5"`
 	MaxDuration time.Duration `env:"MAX_CLIP_DURATION" default:"5m"`
+	// RetentionDays is how long clip records are kept (DynamoDB TTL).
+	RetentionDays int `env:"RETENTION_DAYS" default:"730"`
 	// PathStyle addresses the bucket by path (the local S3 needs it).
 	PathStyle bool `env:"S3_PATH_STYLE"`
 }
@@ -65,7 +67,12 @@ var (
 
 // RejectedTag marks a rejected object before it is deleted; the bucket's
 // lifecycle expires tagged objects, should the delete ever fail for good.
-var RejectedTag = s3types.Tag{Key: aws.String("fv-status"), Value: aws.String("rejected")}
+var RejectedTag = s3types.Tag{Key: aws.String(story.ClipStatusTag), Value: aws.String(story.ClipRejected)}
+
+// VerifiedTag marks a clip attached to its story. Uploads start tagged
+// pending, and the bucket's lifecycle expires pending objects after a day:
+// an upload never attached to a story does not linger.
+var VerifiedTag = s3types.Tag{Key: aws.String(story.ClipStatusTag), Value: aws.String(story.ClipVerified)}
 
 // Handler handles S3 events.
 type Handler struct {
@@ -94,7 +101,8 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 		// Ranged GETs carry no whole-object checksum: do not log that each time.
 		o.DisableLogOutputChecksumValidationSkipped = true
 	})
-	h := New(cfg, client, store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName))
+	stories := store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName).WithRetention(time.Duration(cfg.RetentionDays) * 24 * time.Hour)
+	h := New(cfg, client, stories)
 	return h.Handle, nil
 }
 
@@ -191,6 +199,12 @@ func (h *Handler) check(ctx context.Context, bucket, key, storyID string) (Outco
 	}
 	if err != nil {
 		return out, bytesRead, err
+	}
+	// Attached: take the object out of the one-day expiry of pending uploads.
+	if _, err := h.s3.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{
+		Bucket: aws.String(bucket), Key: aws.String(key), Tagging: &s3types.Tagging{TagSet: []s3types.Tag{VerifiedTag}},
+	}); err != nil {
+		return out, bytesRead, fmt.Errorf("tag verified clip: %w", err)
 	}
 	out.Status = story.ClipVerified
 	return out, bytesRead, nil

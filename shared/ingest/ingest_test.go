@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/ingest"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/store"
@@ -37,7 +37,7 @@ type env struct {
 
 func newEnv(t *testing.T, cfg ingest.Config) *env {
 	t.Helper()
-	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+	srv := httptest.NewServer(stack.NewS3(s3mem.New(), nil))
 	t.Cleanup(srv.Close)
 	client := s3.NewFromConfig(aws.Config{Region: "eu-west-2", Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")},
 		func(o *s3.Options) { o.BaseEndpoint = aws.String(srv.URL); o.UsePathStyle = true })
@@ -101,6 +101,11 @@ func TestSampleEventThreeTimesGivesOneVerifiedClip(t *testing.T) {
 	}
 	if !e.exists(t) {
 		t.Fatal("a verified clip was deleted")
+	}
+	// Attached: out of the one-day expiry of pending uploads.
+	tags, err := e.s3.GetObjectTagging(context.Background(), &s3.GetObjectTaggingInput{Bucket: aws.String(e.bucket), Key: aws.String(e.key)})
+	if err != nil || len(tags.TagSet) != 1 || aws.ToString(tags.TagSet[0].Value) != story.ClipVerified {
+		t.Fatalf("tags %+v %v, want %s=%s", tags, err, story.ClipStatusTag, story.ClipVerified)
 	}
 }
 

@@ -104,5 +104,3 @@ func parseForm(v url.Values) (story.Submission, formFields) {
 	}
 	return sub, formFields{Started: v.Get("started"), Website: v.Get("website")}
 }
-
-func parseQuery(body string) (url.Values, error) { return url.ParseQuery(body) }

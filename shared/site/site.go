@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -106,7 +107,7 @@ func FormPage(status int, sub story.Submission, errs story.FieldErrors, notice, 
 // ParseForm reads a no-JS form post into a submission and the honeypot and
 // start-time fields.
 func ParseForm(body string) (story.Submission, string, string, error) {
-	vals, err := parseQuery(body)
+	vals, err := url.ParseQuery(body)
 	if err != nil {
 		return story.Submission{}, "", "", err
 	}

@@ -173,6 +173,7 @@ func (s *Store) PutPendingClip(ctx context.Context, r ClipRecord) error {
 		return fmt.Errorf("store: marshal clip: %w", err)
 	}
 	mergeAttrs(item, ClipKey(r.StoryID, r.Key))
+	item[AttrExpires] = number(s.ExpiresAt(r.At).Unix())
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(s.table),
 		Item:                item,
@@ -235,8 +236,9 @@ func (s *Store) AbortClip(ctx context.Context, id, key string) (bool, error) {
 // changes nothing.
 func (s *Store) VerifyClip(ctx context.Context, id string, c story.Clip, max int) error {
 	c.Status = story.ClipVerified
-	names := map[string]string{"#status": attrStatus, "#mime": "mime", "#size": "size", "#duration": "duration", "#at": "clipAt"}
+	names := map[string]string{"#status": attrStatus, "#mime": "mime", "#size": "size", "#duration": "duration", "#at": "clipAt", "#exp": AttrExpires}
 	values := map[string]types.AttributeValue{
+		":exp":      number(s.ExpiresAt(c.At).Unix()),
 		":verified": clipStr(story.ClipVerified),
 		":pending":  clipStr(story.ClipPending),
 		":mime":     clipStr(c.MIME),
@@ -244,7 +246,7 @@ func (s *Store) VerifyClip(ctx context.Context, id string, c story.Clip, max int
 		":duration": number(int64(c.Duration)),
 		":at":       clipStr(c.At.UTC().Format(time.RFC3339Nano)),
 	}
-	update := "SET #status = :verified, #mime = :mime, #size = :size, #duration = :duration, #at = :at"
+	update := "SET #status = :verified, #mime = :mime, #size = :size, #duration = :duration, #at = :at, #exp = :exp"
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       ClipKey(id, c.Key),
@@ -300,11 +302,11 @@ func (s *Store) RejectClip(ctx context.Context, id string, c story.Clip) error {
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
 		Key:                 ClipKey(id, c.Key),
-		UpdateExpression:    aws.String("SET #status = :rejected, #reason = :reason, #mime = :mime, #size = :size, #duration = :duration, #at = :at, #story = :story, #key = :key"),
+		UpdateExpression:    aws.String("SET #status = :rejected, #reason = :reason, #mime = :mime, #size = :size, #duration = :duration, #at = :at, #story = :story, #key = :key, #exp = :exp"),
 		ConditionExpression: aws.String("attribute_not_exists(pk) OR #status <> :rejected"),
 		ExpressionAttributeNames: map[string]string{
 			"#status": attrStatus, "#reason": "reason", "#mime": "mime", "#size": "size",
-			"#duration": "duration", "#at": "clipAt", "#story": "storyId", "#key": "key",
+			"#duration": "duration", "#at": "clipAt", "#story": "storyId", "#key": "key", "#exp": AttrExpires,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":rejected": clipStr(story.ClipRejected),
@@ -315,6 +317,7 @@ func (s *Store) RejectClip(ctx context.Context, id string, c story.Clip) error {
 			":at":       clipStr(c.At.UTC().Format(time.RFC3339Nano)),
 			":story":    clipStr(id),
 			":key":      clipStr(c.Key),
+			":exp":      number(s.ExpiresAt(c.At).Unix()),
 		},
 		ReturnValues: types.ReturnValueUpdatedOld,
 	})

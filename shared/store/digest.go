@@ -45,7 +45,7 @@ const (
 	// stampLayout is a fixed-width UTC time, so stamps sort as times do.
 	stampLayout = "2006-01-02T15:04:05.000000000Z"
 	// secondLayout is a time to the second with no zone: every `at` value
-	// in that second or later sorts after it (see StoriesBetween).
+	// in that second or later sorts after it (see ReadPeriod).
 	secondLayout = "2006-01-02T15:04:05"
 	// noRecent stands for an empty list: minidyn mangles empty lists and
 	// ignores REMOVE of a #name, so the attribute is never absent or empty.
@@ -272,28 +272,43 @@ func orNone(s string) string {
 	return s
 }
 
-// StoriesBetween returns the stories submitted after `after` and up to and
-// including `until`, oldest first. It reads the byDay index one day at a
-// time, from after's day to until's, so what it reads grows with the
-// stories in the period and not with the table.
+// PeriodStory is a story as the digest reads it from the byDay index.
+type PeriodStory struct {
+	story.Story
+	// ClipSlots is how many clips the story holds or is receiving (see
+	// AcquireClipSlot): with none it has no verified clip to list.
+	ClipSlots int `dynamodbav:"clipSlots"`
+}
+
+// Period is what the byDay index holds for a period.
+type Period struct {
+	Stories   []PeriodStory // submitted in the period, oldest first
+	Withdrawn []Tombstone   // stories erased in the period, oldest first
+}
+
+// ReadPeriod returns the stories submitted, and the tombstones of the
+// stories erased, after `after` and up to and including `until`. It reads
+// the byDay index one day at a time, from after's day to until's, so what
+// it reads grows with the period's stories and not with the table.
 //
 // The index's sort key is RFC3339Nano#id, whose text order is time order
 // only between different seconds (RFC3339Nano drops trailing zeros, so
 // ".5Z" sorts before "Z"). The key condition therefore asks for whole
-// seconds, and the exact bounds are applied to SubmittedAt here; at most a
-// second's stories at each end are read and dropped.
-func (s *Store) StoriesBetween(ctx context.Context, after, until time.Time) ([]story.Story, ReadStats, error) {
+// seconds, and the exact bounds are applied to the times here; at most a
+// second's items at each end are read and dropped.
+func (s *Store) ReadPeriod(ctx context.Context, after, until time.Time) (Period, ReadStats, error) {
+	var p Period
 	var stats ReadStats
 	after, until = after.UTC(), until.UTC()
 	if !until.After(after) {
-		return nil, stats, nil
+		return p, stats, nil
 	}
+	in := func(t time.Time) bool { return t.After(after) && !t.After(until) }
 	lo := after.Truncate(time.Second).Format(secondLayout)
 	hi := until.Truncate(time.Second).Add(time.Second).Format(secondLayout)
-	var out []story.Story
 	first := time.Date(after.Year(), after.Month(), after.Day(), 0, 0, 0, 0, time.UTC)
 	for day := first; !day.After(until); day = day.AddDate(0, 0, 1) {
-		in := &dynamodb.QueryInput{
+		q := &dynamodb.QueryInput{
 			TableName:                aws.String(s.table),
 			IndexName:                aws.String(IndexByDay),
 			KeyConditionExpression:   aws.String("#day = :day AND #at BETWEEN :lo AND :hi"),
@@ -305,9 +320,9 @@ func (s *Store) StoriesBetween(ctx context.Context, after, until time.Time) ([]s
 			},
 		}
 		for {
-			page, err := s.db.Query(ctx, in)
+			page, err := s.db.Query(ctx, q)
 			if err != nil {
-				return nil, stats, fmt.Errorf("store: query stories of %s: %w", day.Format(time.DateOnly), err)
+				return Period{}, stats, fmt.Errorf("store: query the stories of %s: %w", day.Format(time.DateOnly), err)
 			}
 			stats.Queries++
 			stats.Items += len(page.Items)
@@ -317,28 +332,45 @@ func (s *Store) StoriesBetween(ctx context.Context, after, until time.Time) ([]s
 				if pk == nil || sk == nil {
 					continue
 				}
+				if IsTombstone(sk.Value) {
+					var t Tombstone
+					if err := attributevalue.UnmarshalMap(item, &t); err != nil {
+						return Period{}, stats, fmt.Errorf("store: unmarshal tombstone: %w", err)
+					}
+					if in(t.WithdrawnAt) {
+						p.Withdrawn = append(p.Withdrawn, t)
+					}
+					continue
+				}
 				if _, ok := StoryIDFromKey(pk.Value, sk.Value); !ok {
 					continue
 				}
-				var st story.Story
+				var st PeriodStory
 				if err := attributevalue.UnmarshalMap(item, &st); err != nil {
-					return nil, stats, fmt.Errorf("store: unmarshal story: %w", err)
+					return Period{}, stats, fmt.Errorf("store: unmarshal story: %w", err)
 				}
-				if st.SubmittedAt.After(after) && !st.SubmittedAt.After(until) {
-					out = append(out, st)
+				if in(st.SubmittedAt) {
+					p.Stories = append(p.Stories, st)
 				}
 			}
-			if len(page.LastEvaluatedKey) == 0 {
+			// minidyn repeats the key it was given on an empty page.
+			if len(page.LastEvaluatedKey) == 0 || len(page.Items) == 0 {
 				break
 			}
-			in.ExclusiveStartKey = page.LastEvaluatedKey
+			q.ExclusiveStartKey = page.LastEvaluatedKey
 		}
 	}
-	slices.SortStableFunc(out, func(a, b story.Story) int {
+	slices.SortStableFunc(p.Stories, func(a, b PeriodStory) int {
 		if c := a.SubmittedAt.Compare(b.SubmittedAt); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	return out, stats, nil
+	slices.SortStableFunc(p.Withdrawn, func(a, b Tombstone) int {
+		if c := a.WithdrawnAt.Compare(b.WithdrawnAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return p, stats, nil
 }

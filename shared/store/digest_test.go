@@ -50,7 +50,7 @@ func ids(stories []story.Story) []string {
 	return out
 }
 
-func TestStoriesBetween(t *testing.T) {
+func TestReadPeriod(t *testing.T) {
 	s, db := digestStore(t)
 	ctx := context.Background()
 	after := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
@@ -67,9 +67,13 @@ func TestStoriesBetween(t *testing.T) {
 	putAt(t, s, 10, until.Add(48*time.Hour))         // later days: not read at all
 	putAt(t, s, 11, time.Date(2026, 11, 29, 12, 0, 0, 0, time.FixedZone("BST", 3600)))
 
-	got, stats, err := s.StoriesBetween(ctx, after, until)
+	p, stats, err := s.ReadPeriod(ctx, after, until)
 	if err != nil {
 		t.Fatal(err)
+	}
+	got := make([]story.Story, len(p.Stories))
+	for i, st := range p.Stories {
+		got[i] = st.Story
 	}
 	want := []string{"003", "004", "005", "011", "009", "006"}
 	if fmt.Sprint(ids(got)) != fmt.Sprint(want) {
@@ -161,5 +165,34 @@ func TestDigestClaimLifecycle(t *testing.T) {
 	}
 	if st, _ := s.DigestState(ctx); len(st.Recent) != 0 {
 		t.Fatalf("recent = %v", st.Recent)
+	}
+}
+
+func TestReadPeriodTombstonesAndClipSlots(t *testing.T) {
+	s, _ := digestStore(t)
+	ctx := context.Background()
+	now := time.Now().UTC() // EraseStory stamps tombstones with the real clock
+	withClip := putAt(t, s, 1, now.Add(-2*time.Hour))
+	erased := putAt(t, s, 2, now.Add(-time.Hour))
+	if err := s.AcquireClipSlot(ctx, withClip.ID, 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EraseStory(ctx, erased.ID); err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := s.ReadPeriod(ctx, now.Add(-3*time.Hour), time.Now().Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Stories) != 1 || p.Stories[0].ID != withClip.ID || p.Stories[0].ClipSlots != 1 || p.Stories[0].Name != "N" {
+		t.Errorf("stories = %+v", p.Stories)
+	}
+	if len(p.Withdrawn) != 1 || p.Withdrawn[0].ID != erased.ID || p.Withdrawn[0].WithdrawnAt.Before(now) {
+		t.Errorf("withdrawn = %+v", p.Withdrawn)
+	}
+	// A period before the erasure has the story's submission but no tombstone.
+	p, _, err = s.ReadPeriod(ctx, now.Add(-3*time.Hour), now.Add(-time.Minute))
+	if err != nil || len(p.Withdrawn) != 0 || len(p.Stories) != 1 {
+		t.Errorf("earlier period = %+v, %v", p, err)
 	}
 }

@@ -22,6 +22,10 @@ type Clip struct {
 	At       time.Time     `json:"at" dynamodbav:"clipAt"`
 }
 
+// ClipStatusTag is the S3 object tag holding a clip's status; the bucket's
+// lifecycle rules read it.
+const ClipStatusTag = "fv-status"
+
 // Clip statuses. A clip is pending from the moment its upload is signed
 // until ingest has looked at it; only verified and rejected clips are listed.
 const (
@@ -58,7 +62,7 @@ type ClipType struct {
 // ClipTypes are the types a clip may be declared as.
 var ClipTypes = []ClipType{
 	{MIME: "video/mp4", Ext: "mp4", Exts: []string{".mp4", ".m4v"}},
-	{MIME: "video/quicktime", Ext: "mov", Exts: []string{".mov", ".qt"}},
+	{MIME: "video/quicktime", Ext: "mov", Exts: []string{".mov"}},
 	{MIME: "video/webm", Ext: "webm", Exts: []string{".webm"}},
 }
 

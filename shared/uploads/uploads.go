@@ -61,6 +61,7 @@ type Config struct {
 	PartSize      int64         `env:"CLIP_PART_SIZE" default:"8388608"`
 	Types         []string      `env:"CLIP_TYPES" default:"video/mp4,video/quicktime,video/webm"`
 	URLExpiry     time.Duration `env:"UPLOAD_URL_EXPIRY" default:"15m"`
+	RetentionDays int           `env:"RETENTION_DAYS" default:"730"`
 	// PathStyle addresses the bucket by path (the local S3 needs it).
 	PathStyle bool `env:"S3_PATH_STYLE"`
 }
@@ -144,7 +145,8 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 		// the checksum of an empty body, and parts are checked on arrival.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 	})
-	h, err := New(cfg, client, s3.NewPresignClient(client), store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName))
+	stories := store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName).WithRetention(time.Duration(cfg.RetentionDays) * 24 * time.Hour)
+	h, err := New(cfg, client, s3.NewPresignClient(client), stories)
 	if err != nil {
 		return nil, err
 	}
@@ -236,6 +238,7 @@ func (h *Handler) params(ctx context.Context, req apigw.Request) apigw.Response 
 		o.Expires = h.cfg.URLExpiry
 		o.Conditions = []any{
 			map[string]string{"Content-Type": t.MIME},
+			map[string]string{"tagging": pendingTagging},
 			[]any{"content-length-range", 1, h.cfg.MaxBytes},
 		}
 	})
@@ -246,12 +249,17 @@ func (h *Handler) params(ctx context.Context, req apigw.Request) apigw.Response 
 	}
 	fields := post.Values
 	fields["Content-Type"] = t.MIME
+	fields["tagging"] = pendingTagging
 	u := post.URL
 	if !strings.HasSuffix(u, "/") {
 		u += "/"
 	}
 	return apigw.JSON(http.StatusOK, paramsResponse{Method: "POST", URL: u, Fields: fields, Expires: int(h.cfg.URLExpiry / time.Second)})
 }
+
+// pendingTagging tags a new upload pending until ingest attaches it to its
+// story; the bucket's lifecycle expires pending objects after a day.
+var pendingTagging = "<Tagging><TagSet><Tag><Key>" + story.ClipStatusTag + "</Key><Value>" + story.ClipPending + "</Value></Tag></TagSet></Tagging>"
 
 type createRequest struct {
 	Filename string            `json:"filename"`
@@ -292,6 +300,7 @@ func (h *Handler) create(ctx context.Context, req apigw.Request) apigw.Response 
 	key := story.NewClipKey(id, t)
 	out, err := h.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), ContentType: aws.String(t.MIME),
+		Tagging: aws.String(story.ClipStatusTag + "=" + story.ClipPending),
 	})
 	if err != nil {
 		slog.ErrorContext(ctx, "create multipart upload failed", "error", err.Error())

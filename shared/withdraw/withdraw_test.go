@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"frontlinevoices/infra/local/stack"
@@ -39,7 +38,7 @@ type fixture struct {
 func setup(t *testing.T) fixture {
 	t.Helper()
 	creds := credentials.NewStaticCredentialsProvider("local", "local", "")
-	s3srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+	s3srv := httptest.NewServer(stack.NewS3(s3mem.New(), nil))
 	t.Cleanup(s3srv.Close)
 	s3c := s3.New(s3.Options{Region: "eu-west-2", BaseEndpoint: aws.String(s3srv.URL), UsePathStyle: true, Credentials: creds})
 	if _, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("clips")}); err != nil {

@@ -47,6 +47,13 @@ func (b *s3Backend) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta
 	return res, err
 }
 
+// NewS3 is the local S3: gofakes3 over backend, with what exposeHeaders
+// adds. Handler tests use it for an S3 that behaves like the stack's.
+func NewS3(backend gofakes3.Backend, faults *Faults) http.Handler {
+	fake := gofakes3.New(backend, gofakes3.WithoutVersioning(), gofakes3.WithTimeSkewLimit(0))
+	return exposeHeaders(fake.Server(), faults)
+}
+
 // exposeHeaders lets browser scripts read ETag (needed for multipart
 // uploads) and Location on every S3 response, not only on preflights. It
 // also does what gofakes3 leaves out and the site relies on: it enforces
@@ -246,30 +253,6 @@ func (t *objectTags) drop(path string) {
 	t.mu.Unlock()
 }
 
-// Tags returns the tags of an object of the local S3 (for tests).
-func (s *Stack) Tags(ctx context.Context, bucket, key string) (map[string]string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.S3URL+"/"+bucket+"/"+key+"?tagging", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var doc struct {
-		TagSet []struct{ Key, Value string } `xml:"TagSet>Tag"`
-	}
-	if err := xml.NewDecoder(resp.Body).Decode(&doc); err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, t := range doc.TagSet {
-		out[t.Key] = t.Value
-	}
-	return out, nil
-}
-
 // s3Mapping delivers ObjectCreated notifications for a bucket to a function.
 type s3Mapping struct {
 	fn      *function
@@ -285,7 +268,7 @@ type s3Mapping struct {
 func (s *Stack) wireS3(res Resolver, fn *function, ev Event) error {
 	bucket, err := res.Resolve(s.Template, ev.Properties["Bucket"])
 	if err != nil {
-		return fmt.Errorf("Bucket: %w", err)
+		return fmt.Errorf("the S3 event's bucket: %w", err)
 	}
 	m := s3Mapping{fn: fn, bucket: bucket, retries: 2}
 	switch e := ev.Properties["Events"].(type) {
@@ -297,7 +280,7 @@ func (s *Stack) wireS3(res Resolver, fn *function, ev Event) error {
 		}
 	}
 	if len(m.events) == 0 {
-		return fmt.Errorf("no Events")
+		return fmt.Errorf("the S3 event has no Events")
 	}
 	for _, rule := range asSlice(asMap(asMap(ev.Properties["Filter"])["S3Key"])["Rules"]) {
 		r := asMap(rule)

@@ -8,8 +8,8 @@ package stack
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -157,8 +157,8 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 			return err
 		}
 	}
-	fake := gofakes3.New(&s3Backend{Backend: backend, onCreated: s.onObjectCreated}, gofakes3.WithoutVersioning(), gofakes3.WithTimeSkewLimit(0))
-	if s.S3URL, err = s.listen(runCtx, "127.0.0.1:0", exposeHeaders(fake.Server(), s.Faults)); err != nil {
+	s3h := NewS3(&s3Backend{Backend: backend, onCreated: s.onObjectCreated}, s.Faults)
+	if s.S3URL, err = s.listen(runCtx, "127.0.0.1:0", s3h); err != nil {
 		return err
 	}
 	if s.Outbox, err = NewOutbox(filepath.Join(dataDir, "outbox"), s.Faults); err != nil {

@@ -1,0 +1,261 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"frontlinevoices/infra/local/stack"
+	"frontlinevoices/shared/store"
+	"frontlinevoices/shared/story"
+)
+
+// payloads counts what every function invocation carried, to show that no
+// video passes through a function when the browser uploads.
+var payloads = &invocations{}
+
+type invocations struct {
+	mu      sync.Mutex
+	calls   int
+	bytes   int64
+	largest int
+	marked  int
+}
+
+func (p *invocations) add(b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls++
+	p.bytes += int64(len(b))
+	p.largest = max(p.largest, len(b))
+	if hasMarker(b) {
+		p.marked++
+	}
+}
+
+type counted struct{ h lambda.Handler }
+
+func (c counted) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	payloads.add(payload)
+	return c.h.Invoke(ctx, payload)
+}
+
+func init() {
+	for name, ctor := range stack.Functions {
+		stack.Functions[name] = func(g func(string) string, c aws.Config) (any, error) {
+			h, err := ctor(g, c)
+			if err != nil {
+				return nil, err
+			}
+			return counted{lambda.NewHandler(h)}, nil
+		}
+	}
+}
+
+// videoMarker pads the big fixture; it is looked for raw and in base64 at
+// each of its three alignments.
+var videoMarker = []byte("FRONTLINE-VOICES-E2E-VIDEO-BYTES-9d2b7c")
+
+func hasMarker(p []byte) bool {
+	if bytes.Contains(p, videoMarker) {
+		return true
+	}
+	for shift := range 3 {
+		enc := base64.StdEncoding.EncodeToString(append(bytes.Repeat([]byte{0}, shift), videoMarker...))
+		if bytes.Contains(p, []byte(enc[4:len(enc)-4])) {
+			return true
+		}
+	}
+	return false
+}
+
+// bigMP4 writes the 2-second faststart.mp4 grown to size bytes (its mdat,
+// the last box, padded with the marker) and returns its path.
+func bigMP4(t *testing.T, size int) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "media", "testdata", "faststart.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := 0
+	for string(src[off+4:off+8]) != "mdat" {
+		off += int(binary.BigEndian.Uint32(src[off:]))
+	}
+	out := append(make([]byte, 0, size), src...)
+	for len(out) < size {
+		out = append(out, videoMarker[:min(len(videoMarker), size-len(out))]...)
+	}
+	binary.BigEndian.PutUint32(out[off:], uint32(size-off))
+	p := filepath.Join(t.TempDir(), "ward-round.mp4")
+	if err := os.WriteFile(p, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// until waits (without a time limit of its own: the tab has one) until
+// the JavaScript expression is true.
+func until(expr string, opts ...chromedp.PollOption) chromedp.Action[chromedp.Void] {
+	opts = append([]chromedp.PollOption{chromedp.WithPollingTimeout(0)}, opts...)
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](expr, opts...)(ctx, tg)
+		return err
+	})
+}
+
+// press waits until the element is visible and enabled, then clicks it as
+// a person would (a DOM click: Uppy's panels slide, so a click at the
+// element's coordinates could land on the panel it is leaving).
+func press(css string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		until(`(() => { const b = document.querySelector(`+"`"+css+"`"+`); return !!b && b.offsetParent !== null && !b.disabled })()`),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`document.querySelector(`+"`"+css+"`"+`).click(), true`)(ctx, tg)
+			return err
+		}),
+	)
+}
+
+// TestClipsFromTheThankYouPage is the volunteer's way: send a story, then on
+// the thank-you page choose two videos (a small one goes by presigned POST,
+// a 12 MiB one by multipart) and record a few seconds with the camera, press
+// Upload, and see every clip checked and received.
+func TestClipsFromTheThankYouPage(t *testing.T) {
+	ctx := tab(t, true)
+	email := "clips.uploader@example.org"
+	small, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "media", "testdata", "faststart.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bigMP4(t, 12<<20)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(st.URL+"/"),
+		fillStory(email, nil),
+		chromedp.Click(byID("send")),
+		chromedp.WaitVisible(chromedp.CSS("#uploader .uppy-Dashboard")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('uploader').dataset.story`))
+	if err != nil || !story.ValidID(id) {
+		t.Fatalf("uploader story = %q (%v)", id, err)
+	}
+	payloads.mu.Lock()
+	payloads.calls, payloads.bytes, payloads.largest, payloads.marked = 0, 0, 0, 0
+	payloads.mu.Unlock()
+
+	// Two files from the device.
+	if err := chromedp.Do(ctx,
+		chromedp.SetUploadFiles(chromedp.CSS(`#uploader input.uppy-Dashboard-input[name="files[]"]:not([webkitdirectory])`), []string{small, big}),
+		until(`window.frontlineUppy.getFiles().length === 2`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// A recording with the fake camera: start, wait until it has run for
+	// three seconds, stop, keep it.
+	for i, step := range []chromedp.Action[chromedp.Void]{
+		press(`.uppy-DashboardContent-addMore`),
+		press(`[data-uppy-acquirer-id="Webcam"] button`),
+		press(`button[aria-label="Begin video recording"]`),
+		until(`(document.querySelector('.uppy-Webcam-recordingLength') || {}).textContent >= '0:03'`),
+		press(`button[aria-label="Stop video recording"]`),
+		press(`button[aria-label="Submit recorded file"]`),
+		until(`window.frontlineUppy.getFiles().length === 3`),
+	} {
+		if err := chromedp.Do(ctx, step); err != nil {
+			screenshot(t, ctx, "clips-recording-failed")
+			t.Fatalf("recording step %d: %v", i+1, err)
+		}
+	}
+	screenshot(t, ctx, "clips-ready")
+	if err := chromedp.Do(ctx,
+		press(`.uppy-StatusBar-actionBtn--upload`),
+		chromedp.WaitReady(chromedp.CSS(`body[data-uploads-complete]`)),
+	); err != nil {
+		screenshot(t, ctx, "clips-upload-failed")
+		t.Fatal(err)
+	}
+	done, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.uploadsComplete + ' ' + document.getElementById('uploader-status').textContent`))
+	if !strings.HasPrefix(done, "3 ") {
+		screenshot(t, ctx, "clips-upload-failed")
+		t.Fatalf("uploads complete: %q", done)
+	}
+	waitIdle(t)
+
+	// The page lists the three clips as received, once ingest has checked them.
+	if err := chromedp.Do(ctx, until(`document.body.dataset.clipsVerified === '3'`, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		list, _ := chromedp.Run(ctx, chromedp.Text(byID("clip-list")))
+		t.Fatalf("clip list never showed three received clips: %v\n%s", err, list)
+	}
+	screenshot(t, ctx, "clips-received")
+	list, _ := chromedp.Run(ctx, chromedp.Text(byID("clip-list")))
+	for _, want := range []string{"ward-round.mp4: received (0:02, 12 MB)", "faststart.mp4: received (0:02, 2 KB)", ".webm: received (0:0"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("clip list lacks %q:\n%s", want, list)
+		}
+	}
+
+	clips, err := store.New(dynamodb.NewFromConfig(st.AWS), st.Tables["StoriesTable"]).ListClips(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, c := range clips {
+		if c.Status != story.ClipVerified {
+			t.Errorf("clip %s: %s %s", c.Key, c.Status, c.Reason)
+		}
+		kinds = append(kinds, c.MIME)
+		if c.MIME == "video/webm" && (c.Duration < 2*time.Second || c.Duration > 30*time.Second) {
+			t.Errorf("the recording lasts %s, want about three seconds", c.Duration)
+		}
+	}
+	sort.Strings(kinds)
+	if strings.Join(kinds, ",") != "video/mp4,video/mp4,video/webm" {
+		t.Fatalf("clips = %+v", clips)
+	}
+
+	payloads.mu.Lock()
+	defer payloads.mu.Unlock()
+	t.Logf("browser upload of 3 clips (12 MiB + 2.5 KB + the recording): %d function invocations carried %d bytes (largest %d), %d held video bytes",
+		payloads.calls, payloads.bytes, payloads.largest, payloads.marked)
+	if payloads.marked != 0 || payloads.largest > 16<<10 {
+		t.Errorf("video passed through a function: %d payloads with video bytes, largest %d bytes", payloads.marked, payloads.largest)
+	}
+}
+
+// TestThankYouPageWithoutATokenHasNoUploader: the uploader is loaded only
+// where it can work, and the form page never loads it.
+func TestThankYouPageWithoutATokenHasNoUploader(t *testing.T) {
+	ctx := tab(t, true)
+	// Tabs share the browser's cookies: forget any upload cookie.
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/", "/thanks"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+path)); err != nil {
+			t.Fatal(err)
+		}
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('script[src*="uploader"], link[href*="uploader"], #uploader').length`))
+		if err != nil || n != 0 {
+			t.Errorf("%s: %d uploader elements (%v)", path, n, err)
+		}
+	}
+}

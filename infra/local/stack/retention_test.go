@@ -1,0 +1,82 @@
+package stack_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"frontlinevoices/infra/local/stack"
+	"frontlinevoices/shared/store"
+)
+
+// Retention as configured: the table's TTL, the bucket's lifecycle rules
+// and RetentionDays reaching every function that writes.
+func TestRetentionIsConfigured(t *testing.T) {
+	tmpl, err := stack.LoadTemplate(filepath.Join(root(t), "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl, _ := tmpl.Resources["StoriesTable"].Properties["TimeToLiveSpecification"].(map[string]any)
+	if ttl["AttributeName"] != store.AttrExpires || ttl["Enabled"] != true {
+		t.Fatalf("table TTL = %v", ttl)
+	}
+	if d := tmpl.Parameters["RetentionDays"]["Default"]; fmt.Sprint(d) != "730" {
+		t.Fatalf("RetentionDays default = %v, want 730 (24 months)", d)
+	}
+	rules := map[string]map[string]any{}
+	lc, _ := tmpl.Resources["ClipsBucket"].Properties["LifecycleConfiguration"].(map[string]any)
+	for _, r := range lc["Rules"].([]any) {
+		m := r.(map[string]any)
+		rules[fmt.Sprint(m["Id"])] = m
+	}
+	want := map[string]string{
+		"AbortIncompleteUploads":    "map[AbortIncompleteMultipartUpload:map[DaysAfterInitiation:1] Id:AbortIncompleteUploads Status:Enabled]",
+		"ExpireUnattachedUploads":   "map[ExpirationInDays:1 Id:ExpireUnattachedUploads Status:Enabled TagFilters:[map[Key:fv-status Value:pending]]]",
+		"ExpireClipsAfterRetention": "map[ExpirationInDays:map[Ref:RetentionDays] Id:ExpireClipsAfterRetention Prefix:clips/ Status:Enabled]",
+		"ExpireDigestExports":       "map[ExpirationInDays:7 Id:ExpireDigestExports Prefix:exports/ Status:Enabled]",
+		"ExpireRejectedClips":       "map[ExpirationInDays:1 Id:ExpireRejectedClips Status:Enabled TagFilters:[map[Key:fv-status Value:rejected]]]",
+	}
+	for id, w := range want {
+		if got := fmt.Sprint(rules[id]); got != w {
+			t.Errorf("lifecycle rule %s =\n  %s\nwant\n  %s", id, got, w)
+		}
+	}
+	for _, f := range tmpl.Functions() {
+		switch f.Name {
+		case "SubmitFunction", "NotifyFunction", "UploadsFunction", "IngestFunction":
+			if fmt.Sprint(f.Environment["RETENTION_DAYS"]) != "map[Ref:RetentionDays]" {
+				t.Errorf("%s does not get RETENTION_DAYS", f.Name)
+			}
+		}
+	}
+}
+
+// A story sent through the stack carries its expiry: RetentionDays after it
+// was sent.
+func TestStoriesExpireAfterRetention(t *testing.T) {
+	hidden := openForm(t)
+	if resp, out := postJSON(t, jsonStory(hidden, "expiry@example.org")); resp.StatusCode != 201 {
+		t.Fatalf("POST = %d %v", resp.StatusCode, out)
+	}
+	out, err := dynamodb.NewFromConfig(st.AWS).GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(st.Tables["StoriesTable"]), Key: store.StoryKey(hidden["id"]),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := out.Item[store.AttrExpires].(*types.AttributeValueMemberN)
+	if n == nil {
+		t.Fatal("no expiresAt on the story")
+	}
+	secs, _ := strconv.ParseInt(n.Value, 10, 64)
+	if d := time.Until(time.Unix(secs, 0)); d < 729*24*time.Hour || d > 731*24*time.Hour {
+		t.Fatalf("the story expires in %s, want 730 days", d)
+	}
+}

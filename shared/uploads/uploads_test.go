@@ -1,0 +1,54 @@
+package uploads
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"frontlinevoices/shared/apigw"
+)
+
+func testConfig() Config {
+	return Config{TableName: "t", Bucket: "b", SigningSecret: strings.Repeat("s", 32), MaxBytes: 500 << 20, MaxClips: 5,
+		PartSize: 8 << 20, Types: []string{"video/mp4", "video/webm"}, URLExpiry: 15 * time.Minute}
+}
+
+func TestConfigIsChecked(t *testing.T) {
+	for name, change := range map[string]func(*Config){
+		"URLs that last over 15 minutes": func(c *Config) { c.URLExpiry = 16 * time.Minute },
+		"parts under 5 MiB":              func(c *Config) { c.PartSize = 1 << 20 },
+		"an unknown type":                func(c *Config) { c.Types = []string{"video/avi"} },
+		"a short secret":                 func(c *Config) { c.SigningSecret = "short" },
+	} {
+		cfg := testConfig()
+		change(&cfg)
+		if _, err := New(cfg, nil, nil, nil); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	h, err := New(testConfig(), nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.maxParts != 100 { // 500 MiB in parts of at least 5 MiB
+		t.Errorf("maxParts = %d", h.maxParts)
+	}
+}
+
+func TestETagsAreNormalised(t *testing.T) {
+	for _, in := range []string{`abc`, `"abc"`, ` "abc" `, `""abc""`} {
+		if got := quoteETag(in); got != `"abc"` {
+			t.Errorf("quoteETag(%q) = %q", in, got)
+		}
+	}
+}
+
+func TestUnknownRoute(t *testing.T) {
+	h, _ := New(testConfig(), nil, nil, nil)
+	resp, err := h.Handle(context.Background(), apigw.Request{RouteKey: "GET /api/s3/nope"})
+	if err != nil || resp.StatusCode != http.StatusNotFound || resp.Headers["content-type"] != "application/problem+json" {
+		t.Fatalf("unknown route = %d %v", resp.StatusCode, err)
+	}
+}
