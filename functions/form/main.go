@@ -1,4 +1,5 @@
 // Command form serves the story form, the thank-you page and static assets.
+// It calls no AWS service, so it does not load an AWS configuration.
 package main
 
 import (
