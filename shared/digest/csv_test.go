@@ -1,4 +1,4 @@
-package digest
+package digest_test
 
 import (
 	"bytes"
@@ -6,14 +6,16 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"frontlinevoices/shared/digest"
 )
 
 func parseCSV(t *testing.T, body []byte) [][]string {
 	t.Helper()
-	if !bytes.HasPrefix(body, []byte(bom)) {
+	if !bytes.HasPrefix(body, []byte(digest.BOM)) {
 		t.Fatal("the export does not start with a UTF-8 byte order mark")
 	}
-	r := csv.NewReader(bytes.NewReader(body[len(bom):]))
+	r := csv.NewReader(bytes.NewReader(body[len(digest.BOM):]))
 	rows, err := r.ReadAll()
 	if err != nil {
 		t.Fatalf("the export is not valid CSV: %v", err)
@@ -38,7 +40,7 @@ func TestSafeCell(t *testing.T) {
 		{" =1+1", " =1+1"}, // a leading space is text to spreadsheets
 	}
 	for _, c := range cases {
-		if got := SafeCell(c.in); got != c.want {
+		if got := digest.SafeCell(c.in); got != c.want {
 			t.Errorf("SafeCell(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
@@ -46,7 +48,7 @@ func TestSafeCell(t *testing.T) {
 
 func TestCSVExport(t *testing.T) {
 	_, entries := report(t, append(sampleStories(), hostileStories()...), nil, 200)
-	body, err := CSV(entries)
+	body, err := digest.CSV(entries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +60,7 @@ func TestCSVExport(t *testing.T) {
 		t.Error("the export does not end with CRLF")
 	}
 	rows := parseCSV(t, body)
-	if len(rows) != 7 || len(rows[0]) != len(csvHeader) {
+	if len(rows) != 7 || len(rows[0]) != len(digest.CSVHeader) {
 		t.Fatalf("%d rows of %d cells", len(rows), len(rows[0]))
 	}
 	col := map[string]int{}
@@ -67,8 +69,8 @@ func TestCSVExport(t *testing.T) {
 	}
 	byName := map[string][]string{}
 	for _, row := range rows[1:] {
-		if len(row) != len(csvHeader) {
-			t.Fatalf("row has %d cells, want %d", len(row), len(csvHeader))
+		if len(row) != len(digest.CSVHeader) {
+			t.Fatalf("row has %d cells, want %d", len(row), len(digest.CSVHeader))
 		}
 		byName[row[col["Reference"]]] = row
 		// No cell may start like a formula.

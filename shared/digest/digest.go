@@ -232,6 +232,9 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 	return h.Handle, nil
 }
 
+// SetClock replaces the handler's clock (for tests).
+func (h *Handler) SetClock(now func() time.Time) { h.now = now }
+
 func randomOwner() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])

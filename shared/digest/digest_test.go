@@ -1,4 +1,4 @@
-package digest
+package digest_test
 
 import (
 	"context"
@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"frontlinevoices/shared/digest"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 )
 
-func run(t *testing.T, e *env, ev Event) Result {
+func run(t *testing.T, e *env, ev digest.Event) digest.Result {
 	t.Helper()
 	res, err := e.h.Handle(context.Background(), ev)
 	if err != nil {
@@ -37,7 +38,7 @@ func TestDigestSendsTheNewStoriesOnce(t *testing.T) {
 	e.put(t, append(sampleStories(), old)...)
 
 	res := run(t, e, event(thisDigest))
-	if res.Status != StatusSent || res.Stories != 3 {
+	if res.Status != digest.StatusSent || res.Stories != 3 {
 		t.Fatalf("result = %+v", res)
 	}
 	sent := e.mail.Sent()
@@ -72,12 +73,12 @@ func TestDigestSendsTheNewStoriesOnce(t *testing.T) {
 	}
 
 	// The same firing again (a duplicate or a late retry): nothing.
-	if res := run(t, e, event(thisDigest)); res.Status != StatusDone {
+	if res := run(t, e, event(thisDigest)); res.Status != digest.StatusDone {
 		t.Errorf("repeat = %+v", res)
 	}
 	// The next firing, with nothing new: nothing.
 	e.clock.Set(thisDigest.Add(24 * time.Hour))
-	if res := run(t, e, event(thisDigest.Add(24*time.Hour))); res.Status != StatusEmpty {
+	if res := run(t, e, event(thisDigest.Add(24*time.Hour))); res.Status != digest.StatusEmpty {
 		t.Errorf("next = %+v", res)
 	}
 	if n := len(e.mail.Sent()); n != 1 {
@@ -88,12 +89,12 @@ func TestDigestSendsTheNewStoriesOnce(t *testing.T) {
 func TestConcurrentInvocationsSendOneEmail(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		evs  []Event
+		evs  []digest.Event
 	}{
-		{"same firing twice", []Event{event(thisDigest), event(thisDigest)}},
+		{"same firing twice", []digest.Event{event(thisDigest), event(thisDigest)}},
 		// A run by hand beside the scheduled one: different ends, same start.
-		{"scheduled and by hand", []Event{event(thisDigest), {}}},
-		{"ten at once", []Event{event(thisDigest), event(thisDigest), event(thisDigest), event(thisDigest), event(thisDigest),
+		{"scheduled and by hand", []digest.Event{event(thisDigest), {}}},
+		{"ten at once", []digest.Event{event(thisDigest), event(thisDigest), event(thisDigest), event(thisDigest), event(thisDigest),
 			event(thisDigest), event(thisDigest), {}, {}, {}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -101,7 +102,7 @@ func TestConcurrentInvocationsSendOneEmail(t *testing.T) {
 			e.setWatermark(t, lastDigest)
 			// The first sender holds on until every other invocation is done.
 			e.mail.gate, e.mail.began = make(chan struct{}), make(chan struct{}, len(c.evs))
-			results := make(chan Result, len(c.evs))
+			results := make(chan digest.Result, len(c.evs))
 			var wg sync.WaitGroup
 			for _, ev := range c.evs {
 				wg.Go(func() {
@@ -116,7 +117,7 @@ func TestConcurrentInvocationsSendOneEmail(t *testing.T) {
 			for range len(c.evs) - 1 {
 				select {
 				case res := <-results:
-					if res.Status != StatusBusy && res.Status != StatusDone {
+					if res.Status != digest.StatusBusy && res.Status != digest.StatusDone {
 						t.Errorf("a second invocation did %+v", res)
 					}
 				case <-time.After(10 * time.Second):
@@ -127,7 +128,7 @@ func TestConcurrentInvocationsSendOneEmail(t *testing.T) {
 			close(e.mail.gate)
 			wg.Wait()
 			close(results)
-			if res := <-results; res.Status != StatusSent {
+			if res := <-results; res.Status != digest.StatusSent {
 				t.Errorf("the claiming invocation = %+v", res)
 			}
 			if n := len(e.mail.Sent()); n != 1 {
@@ -151,10 +152,10 @@ func TestFailedSendIsRetriedAndSentOnce(t *testing.T) {
 	}
 	// Lambda's retry: the same event a minute later.
 	e.clock.Set(e.clock.Now().Add(time.Minute))
-	if res := run(t, e, event(thisDigest)); res.Status != StatusSent || res.Stories != 3 {
+	if res := run(t, e, event(thisDigest)); res.Status != digest.StatusSent || res.Stories != 3 {
 		t.Fatalf("retry = %+v", res)
 	}
-	if res := run(t, e, event(thisDigest)); res.Status != StatusDone {
+	if res := run(t, e, event(thisDigest)); res.Status != digest.StatusDone {
 		t.Fatalf("second retry = %+v", res)
 	}
 	if n := len(e.mail.Sent()); n != 1 {
@@ -172,7 +173,7 @@ func TestFailedExportIsRetried(t *testing.T) {
 	if len(e.mail.Sent()) != 0 {
 		t.Fatal("the digest went out without its export")
 	}
-	if res := run(t, e, event(thisDigest)); res.Status != StatusSent {
+	if res := run(t, e, event(thisDigest)); res.Status != digest.StatusSent {
 		t.Fatalf("retry = %+v", res)
 	}
 }
@@ -187,11 +188,11 @@ func TestStaleClaimIsTakenOver(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	if res := run(t, e, event(thisDigest)); res.Status != StatusBusy {
+	if res := run(t, e, event(thisDigest)); res.Status != digest.StatusBusy {
 		t.Fatalf("with a live claim = %+v", res)
 	}
 	e.clock.Set(now.Add(16 * time.Minute))
-	if res := run(t, e, event(thisDigest)); res.Status != StatusSent {
+	if res := run(t, e, event(thisDigest)); res.Status != digest.StatusSent {
 		t.Fatalf("with a stale claim = %+v", res)
 	}
 	// The dead invocation cannot complete over the new owner's digest.
@@ -206,7 +207,7 @@ func TestStaleClaimIsTakenOver(t *testing.T) {
 func TestEmptyPeriodSendsNothing(t *testing.T) {
 	e := newEnv(t, testConfig(), newStory(1, "Old", "camden", lastDigest.Add(-time.Hour)))
 	e.setWatermark(t, lastDigest)
-	if res := run(t, e, event(thisDigest)); res.Status != StatusEmpty {
+	if res := run(t, e, event(thisDigest)); res.Status != digest.StatusEmpty {
 		t.Fatalf("result = %+v", res)
 	}
 	if n := len(e.mail.Sent()); n != 0 {
@@ -222,7 +223,7 @@ func TestEmptyPeriodNoteWhenAskedFor(t *testing.T) {
 	cfg.SendWhenEmpty = true
 	e := newEnv(t, cfg)
 	e.setWatermark(t, lastDigest)
-	if res := run(t, e, event(thisDigest)); res.Status != StatusSent || res.Stories != 0 {
+	if res := run(t, e, event(thisDigest)); res.Status != digest.StatusSent || res.Stories != 0 {
 		t.Fatalf("result = %+v", res)
 	}
 	sent := e.mail.Sent()
@@ -235,7 +236,7 @@ func TestEmptyPeriodNoteWhenAskedFor(t *testing.T) {
 	if s := state(t, e); !s.Watermark.Equal(thisDigest) {
 		t.Errorf("watermark = %v", s.Watermark)
 	}
-	if res := run(t, e, event(thisDigest)); res.Status != StatusDone || len(e.mail.Sent()) != 1 {
+	if res := run(t, e, event(thisDigest)); res.Status != digest.StatusDone || len(e.mail.Sent()) != 1 {
 		t.Fatalf("repeat = %+v, %d emails", res, len(e.mail.Sent()))
 	}
 }
@@ -245,7 +246,7 @@ func TestFirstDigestLooksBackFirstLookback(t *testing.T) {
 		newStory(1, "Recent", "camden", thisDigest.Add(-24*time.Hour)),
 		newStory(2, "Ancient", "camden", thisDigest.Add(-40*24*time.Hour)))
 	res := run(t, e, event(thisDigest))
-	if res.Status != StatusSent || res.Stories != 1 {
+	if res.Status != digest.StatusSent || res.Stories != 1 {
 		t.Fatalf("result = %+v", res)
 	}
 	if text := e.mail.Sent()[0].Text; !strings.Contains(text, "Recent") || strings.Contains(text, "Ancient") {
@@ -263,7 +264,7 @@ func TestStoryAfterTheScheduledTimeWaitsForTheNextDigest(t *testing.T) {
 		t.Fatalf("result = %+v", res)
 	}
 	e.clock.Set(thisDigest.Add(24 * time.Hour))
-	if res := run(t, e, event(thisDigest.Add(24*time.Hour))); res.Status != StatusSent || res.Stories != 1 {
+	if res := run(t, e, event(thisDigest.Add(24*time.Hour))); res.Status != digest.StatusSent || res.Stories != 1 {
 		t.Fatalf("next = %+v", res)
 	}
 	sent := e.mail.Sent()
@@ -291,7 +292,7 @@ func TestLateVisibleStoryIsNotLost(t *testing.T) {
 	e.put(t, late)
 	next := thisDigest.Add(24 * time.Hour)
 	e.clock.Set(next)
-	if res := run(t, e, event(next)); res.Status != StatusSent || res.Stories != 1 {
+	if res := run(t, e, event(next)); res.Status != digest.StatusSent || res.Stories != 1 {
 		t.Fatalf("next = %+v", res)
 	}
 	sent := e.mail.Sent()
@@ -345,27 +346,28 @@ func TestClipsAreLinkedAndCounted(t *testing.T) {
 }
 
 func TestEventTimes(t *testing.T) {
-	h := &Handler{now: func() time.Time { return thisDigest.Add(90 * time.Second) }}
+	h := digest.New(digest.Config{}, nil, nil, nil)
+	h.SetClock(func() time.Time { return thisDigest.Add(90 * time.Second) })
 	for _, c := range []struct {
-		ev   Event
+		ev   digest.Event
 		want time.Time
 	}{
-		{Event{ScheduledTime: "2026-11-30T08:00:00Z"}, thisDigest},
-		{Event{Time: "2026-11-30T08:00:00Z"}, thisDigest},
-		{Event{}, thisDigest.Add(90 * time.Second)},
-		{Event{ScheduledTime: "<aws.scheduler.scheduled-time>"}, thisDigest.Add(90 * time.Second)},
-		{Event{ScheduledTime: "2026-12-01T08:00:00Z"}, thisDigest.Add(90 * time.Second)}, // never in the future
+		{digest.Event{ScheduledTime: "2026-11-30T08:00:00Z"}, thisDigest},
+		{digest.Event{Time: "2026-11-30T08:00:00Z"}, thisDigest},
+		{digest.Event{}, thisDigest.Add(90 * time.Second)},
+		{digest.Event{ScheduledTime: "<aws.scheduler.scheduled-time>"}, thisDigest.Add(90 * time.Second)},
+		{digest.Event{ScheduledTime: "2026-12-01T08:00:00Z"}, thisDigest.Add(90 * time.Second)}, // never in the future
 	} {
-		if got := h.end(c.ev); !got.Equal(c.want) {
+		if got := h.EndOf(c.ev); !got.Equal(c.want) {
 			t.Errorf("end(%+v) = %v, want %v", c.ev, got, c.want)
 		}
 	}
-	var ev Event
+	var ev digest.Event
 	testenv.Event(t, "digest-schedule.json", &ev)
 	if ev.ScheduledTime == "" || ev.ExecutionID == "" {
 		t.Errorf("events/digest-schedule.json = %+v", ev)
 	}
-	if got := h.end(ev); !got.Equal(thisDigest) {
+	if got := h.EndOf(ev); !got.Equal(thisDigest) {
 		t.Errorf("the sample event's period ends %v, want %v", got, thisDigest)
 	}
 }
@@ -378,7 +380,7 @@ func TestSafeFilename(t *testing.T) {
 		"клип.webm":                           "webm",
 		"\r\nContent-Type: text/html\r\n.mp4": "Content-Type_texthtml.mp4",
 	} {
-		if got := safeFilename(in); got != want {
+		if got := digest.SafeFilename(in); got != want {
 			t.Errorf("safeFilename(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -399,20 +401,20 @@ func TestWithdrawalsAreReportedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clock.Set(time.Now().UTC().Add(time.Second))
-	res := run(t, e, Event{})
-	if res.Status != StatusSent || res.Stories != 1 || res.Withdrawn != 1 {
+	res := run(t, e, digest.Event{})
+	if res.Status != digest.StatusSent || res.Stories != 1 || res.Withdrawn != 1 {
 		t.Fatalf("result = %+v", res)
 	}
 	msg := e.mail.Sent()[0]
 	if strings.Contains(msg.Text, "Gone") || !strings.Contains(msg.Text, "1 WITHDRAWN: stop using this story") || !strings.Contains(msg.Text, "Reference: "+gone.ID) {
 		t.Errorf("digest:\n%s", msg.Text)
 	}
-	if !strings.HasSuffix(msg.Subject, "1 new story, 1 withdrawn ("+e.clock.Now().In(ukTime).Format("Mon 2 Jan")+")") {
+	if !strings.HasSuffix(msg.Subject, "1 new story, 1 withdrawn ("+e.clock.Now().In(digest.UKTime).Format("Mon 2 Jan")+")") {
 		t.Errorf("subject = %q", msg.Subject)
 	}
 	// The tombstone lies within the next digest's grace window: not again.
 	e.clock.Set(e.clock.Now().Add(time.Minute))
-	if res := run(t, e, Event{}); res.Status != StatusEmpty {
+	if res := run(t, e, digest.Event{}); res.Status != digest.StatusEmpty {
 		t.Fatalf("next = %+v", res)
 	}
 }

@@ -1,4 +1,4 @@
-package digest
+package digest_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"frontlinevoices/shared/digest"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/store"
@@ -21,8 +22,6 @@ var (
 	lastDigest = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC) // Fri 08:00
 	thisDigest = time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC) // Mon 08:00
 )
-
-var allConsents = []string{"contact", "store", "public", "named", "clips"}
 
 // newStory is a valid story as the store keeps it.
 func newStory(n int, name, borough string, at time.Time, opts ...func(*story.Story)) story.Story {
@@ -174,15 +173,15 @@ func (m *fakeMail) Sent() []mail.Message {
 }
 
 // fakeClips gives chosen stories clips.
-type fakeClips map[string][]Clip
+type fakeClips map[string][]digest.Clip
 
-func (c fakeClips) StoryClips(_ context.Context, st story.Story) ([]Clip, error) {
+func (c fakeClips) StoryClips(_ context.Context, st story.Story) ([]digest.Clip, error) {
 	return c[st.ID], nil
 }
 
 // env is a digest handler on minidyn's in-memory DynamoDB.
 type env struct {
-	h     *Handler
+	h     *digest.Handler
 	store *store.Store
 	mail  *fakeMail
 	files *fakeFiles
@@ -197,15 +196,15 @@ type clock struct {
 func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
-func testConfig() Config {
-	return Config{
+func testConfig() digest.Config {
+	return digest.Config{
 		TableName: "StoriesTable", CommsAddress: []string{"comms@example.org"}, Sender: "stories@example.org",
 		ExportBucket: "exports-bucket", ExportPrefix: "exports/", MaxInEmail: 200, LinkTTL: 7 * 24 * time.Hour,
 		ClaimLease: 15 * time.Minute, Grace: 10 * time.Minute, FirstLookback: 30 * 24 * time.Hour,
 	}
 }
 
-func newEnv(t testing.TB, cfg Config, stories ...story.Story) *env {
+func newEnv(t testing.TB, cfg digest.Config, stories ...story.Story) *env {
 	t.Helper()
 	db := testenv.Table(t, "StoriesTable")
 	s := store.New(db, "StoriesTable")
@@ -215,8 +214,8 @@ func newEnv(t testing.TB, cfg Config, stories ...story.Story) *env {
 		}
 	}
 	e := &env{store: s, mail: &fakeMail{}, files: &fakeFiles{}, clock: &clock{t: thisDigest.Add(3 * time.Second)}}
-	e.h = New(cfg, s, e.files, e.mail)
-	e.h.now = e.clock.Now
+	e.h = digest.New(cfg, s, e.files, e.mail)
+	e.h.SetClock(e.clock.Now)
 	return e
 }
 
@@ -246,8 +245,8 @@ func (e *env) setWatermark(t testing.TB, end time.Time, recent ...string) {
 	}
 }
 
-func event(at time.Time) Event {
-	return Event{ScheduledTime: at.UTC().Format(time.RFC3339), ExecutionID: "exec-1", AttemptNumber: "1"}
+func event(at time.Time) digest.Event {
+	return digest.Event{ScheduledTime: at.UTC().Format(time.RFC3339), ExecutionID: "exec-1", AttemptNumber: "1"}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -1,4 +1,4 @@
-package digest
+package digest_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"frontlinevoices/shared/digest"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 )
@@ -40,27 +41,27 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 // report builds what Handler.send builds, without AWS.
-func report(t *testing.T, stories []story.Story, clips fakeClips, max int, withdrawn ...string) (Report, []Entry) {
+func report(t *testing.T, stories []story.Story, clips fakeClips, max int, withdrawn ...string) (digest.Report, []digest.Entry) {
 	t.Helper()
 	files := &fakeFiles{}
-	h := &Handler{files: files, Clips: clips, Flags: DefaultFlags}
-	if clips == nil {
-		h.Clips = NoClips{}
+	h := digest.New(digest.Config{}, nil, files, nil)
+	if clips != nil {
+		h.Clips = clips
 	}
 	var read []store.PeriodStory
 	for _, st := range stories {
 		read = append(read, store.PeriodStory{Story: st, ClipSlots: len(clips[st.ID])})
 	}
-	entries, err := h.entries(context.Background(), read)
+	entries, err := h.Entries(context.Background(), read)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := Build(entries, max, withdrawn)
-	r.Start, r.End = lastDigest.In(ukTime), thisDigest.In(ukTime)
-	r.Period = period(r.Start, r.End)
+	r := digest.Build(entries, max, withdrawn)
+	r.Start, r.End = lastDigest.In(digest.UKTime), thisDigest.In(digest.UKTime)
+	r.Period = digest.Period(r.Start, r.End)
 	r.Empty = len(entries) == 0 && len(withdrawn) == 0
 	if len(entries) > 0 {
-		r.Export = Link{URL: "https://files.example/exports-bucket/exports/digest.csv?X-Amz-Signature=abc&X-Amz-Expires=604800", Name: "digest.csv", Expires: "Mon 7 Dec 2026, 08:00"}
+		r.Export = digest.Link{URL: "https://files.example/exports-bucket/exports/digest.csv?X-Amz-Signature=abc&X-Amz-Expires=604800", Name: "digest.csv", Expires: "Mon 7 Dec 2026, 08:00"}
 	}
 	return r, entries
 }
@@ -91,7 +92,7 @@ func TestRenderGolden(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r, _ := report(t, c.stories, c.clips, c.max, c.withdrawn...)
-			msg, err := Message(r, []string{"comms@example.org"})
+			msg, err := digest.Message(r, []string{"comms@example.org"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +148,7 @@ func checkSafeHTML(t *testing.T, html string) {
 
 func TestHostileTextIsEscapedEverywhere(t *testing.T) {
 	r, _ := report(t, hostileStories(), nil, 200)
-	msg, err := Message(r, []string{"comms@example.org"})
+	msg, err := digest.Message(r, []string{"comms@example.org"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,14 +207,14 @@ func TestOverflowShowsFirstInFullAndCountsAll(t *testing.T) {
 	if r.Counts.Areas[0].N != 103 || r.Counts.Areas[4].N != 102 { // NCL (Barnet), SWL (Croydon)
 		t.Errorf("area counts = %+v", r.Counts.Areas)
 	}
-	body, err := CSV(entries)
+	body, err := digest.CSV(entries)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rows := len(parseCSV(t, body)); rows != 206 {
 		t.Errorf("CSV has %d rows, want 205 and a header", rows)
 	}
-	msg, err := Message(r, []string{"comms@example.org"})
+	msg, err := digest.Message(r, []string{"comms@example.org"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,10 +257,10 @@ func TestCounts(t *testing.T) {
 func TestUnknownBoroughIsShownNotLost(t *testing.T) {
 	st := newStory(7, "Old Data", "somewhere_renamed", lastDigest.Add(time.Hour))
 	r, _ := report(t, []story.Story{st}, nil, 200)
-	if len(r.Areas) != 1 || r.Areas[0].Label != unknownArea || r.Areas[0].Boroughs[0].Label != "somewhere_renamed" {
+	if len(r.Areas) != 1 || r.Areas[0].Label != digest.UnknownArea || r.Areas[0].Boroughs[0].Label != "somewhere_renamed" {
 		t.Fatalf("areas = %+v", r.Areas)
 	}
-	if last := r.Counts.Areas[len(r.Counts.Areas)-1]; last.Label != unknownArea || last.N != 1 {
+	if last := r.Counts.Areas[len(r.Counts.Areas)-1]; last.Label != digest.UnknownArea || last.N != 1 {
 		t.Errorf("area counts = %+v", r.Counts.Areas)
 	}
 }

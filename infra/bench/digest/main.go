@@ -59,6 +59,7 @@ var (
 type result struct {
 	table          string
 	items, queries int // what the digest read
+	html, text     int // the email's parts, bytes
 	stories        int
 	wall, inDB     []time.Duration
 }
@@ -85,7 +86,7 @@ func run(older, fresh, runs int) error {
 			h := digest.New(digest.Config{
 				CommsAddress: []string{"comms@example.org"}, ExportPrefix: "exports/", MaxInEmail: 200,
 				LinkTTL: 7 * 24 * time.Hour, ClaimLease: 15 * time.Minute, Grace: grace, FirstLookback: 30 * 24 * time.Hour,
-			}, store.New(db, "StoriesTable"), &files{}, discard{})
+			}, store.New(db, "StoriesTable"), &files{}, discard{&r.html, &r.text})
 			db.reset()
 			runtime.GC()
 			start := time.Now()
@@ -119,7 +120,8 @@ func report(rs []result) {
 	}
 	w.Flush()
 	a, b := rs[0], rs[1]
-	fmt.Printf("\nratio (%s ÷ %s): items read %.2f, wall time %.2f (in DynamoDB client %.2f, digest's own %.2f)\n",
+	fmt.Printf("\nthe email: HTML %d KB, text %d KB\n", rs[0].html/1024, rs[0].text/1024)
+	fmt.Printf("ratio (%s ÷ %s): items read %.2f, wall time %.2f (in DynamoDB client %.2f, digest's own %.2f)\n",
 		b.table, a.table, float64(b.items)/float64(a.items),
 		float64(median(b.wall))/float64(median(a.wall)),
 		float64(median(b.inDB))/float64(median(a.inDB)),
@@ -301,10 +303,13 @@ func (f *files) Link(_ context.Context, bucket, key, name string) (string, error
 	return "https://" + bucket + ".example/" + key + "?download=" + name, nil
 }
 
-// discard is an SES that sends nothing.
-type discard struct{}
+// discard is an SES that sends nothing; it notes the email's size.
+type discard struct{ html, text *int }
 
-func (discard) Send(context.Context, mail.Message) (string, error) { return "bench", nil }
+func (d discard) Send(_ context.Context, m mail.Message) (string, error) {
+	*d.html, *d.text = len(m.HTML), len(m.Text)
+	return "bench", nil
+}
 
 func repoRoot() (string, error) {
 	dir, err := os.Getwd()
