@@ -47,6 +47,7 @@ import (
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
+	"frontlinevoices/shared/token"
 )
 
 // Config is the digest function's configuration.
@@ -63,9 +64,12 @@ type Config struct {
 	SendWhenEmpty bool `env:"SEND_WHEN_EMPTY" default:"false"`
 	// MaxInEmail stories are shown in full; the rest are only in the export.
 	MaxInEmail int `env:"MAX_IN_EMAIL" default:"200"`
-	// LinkTTL is how long the export and clip links work (SigV4 allows 7
-	// days at most).
+	// LinkTTL is how long the export and clip links work. Exports are
+	// deleted after 7 days whatever it says.
 	LinkTTL time.Duration `env:"LINK_TTL" default:"168h"`
+	// SiteURL and SigningSecret make the links: /download?t=<signed token>.
+	SiteURL       string `env:"SITE_URL,required"`
+	SigningSecret string `env:"SIGNING_SECRET,required"`
 	// ClaimLease must be longer than the function's timeout, so a live
 	// digest's claim is never taken over.
 	ClaimLease time.Duration `env:"CLAIM_LEASE" default:"15m"`
@@ -220,12 +224,14 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	if cfg.LinkTTL > 7*24*time.Hour {
-		return nil, errors.New("config: LINK_TTL may be 168h (7 days) at most")
+	signer, err := token.NewSigner(cfg.SigningSecret)
+	if err != nil {
+		return nil, err
 	}
 	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3PathStyle })
 	st := store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName)
-	h := New(cfg, st, NewS3Files(s3c, cfg.ExportBucket, cfg.LinkTTL), mail.NewMailer(sesv2.NewFromConfig(awsCfg), cfg.Sender))
+	files := NewS3Files(s3c, cfg.ExportBucket, cfg.SiteURL, signer, cfg.LinkTTL)
+	h := New(cfg, st, files, mail.NewMailer(sesv2.NewFromConfig(awsCfg), cfg.Sender))
 	if cfg.ClipsBucket != "" {
 		h.Clips = StoreClips{Store: st, Bucket: cfg.ClipsBucket}
 	}

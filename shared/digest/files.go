@@ -8,24 +8,27 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"frontlinevoices/shared/links"
+	"frontlinevoices/shared/token"
 )
 
-// S3Files keeps exports in an S3 bucket and links to objects with
-// presigned GET URLs that download as attachments.
-//
-// A presigned URL stops working when the credentials that signed it expire.
-// On Lambda those are the function role's session credentials, which last
-// hours, not LinkTTL: see the note in the README's Digest section.
+// S3Files keeps exports in an S3 bucket and links to objects through the
+// site's /download route: a signed token that lasts ttl, which the download
+// function turns into a short presigned GET on each visit. (A presigned URL
+// made here would die with this function's session credentials, in hours.)
 type S3Files struct {
 	client  *s3.Client
-	presign *s3.PresignClient
 	bucket  string
+	siteURL string
+	signer  token.Signer
 	ttl     time.Duration
+	now     func() time.Time
 }
 
-// NewS3Files returns Files on bucket, with links valid for ttl.
-func NewS3Files(client *s3.Client, bucket string, ttl time.Duration) *S3Files {
-	return &S3Files{client: client, presign: s3.NewPresignClient(client), bucket: bucket, ttl: ttl}
+// NewS3Files returns Files on bucket, with links on siteURL valid for ttl.
+func NewS3Files(client *s3.Client, bucket, siteURL string, signer token.Signer, ttl time.Duration) *S3Files {
+	return &S3Files{client: client, bucket: bucket, siteURL: siteURL, signer: signer, ttl: ttl, now: time.Now}
 }
 
 // ExportBucket is the bucket exports are written to.
@@ -46,15 +49,8 @@ func (f *S3Files) Put(ctx context.Context, key, contentType string, body []byte)
 	return nil
 }
 
-// Link presigns a GET of bucket/key that downloads as filename.
-func (f *S3Files) Link(ctx context.Context, bucket, key, filename string) (string, error) {
-	req, err := f.presign.PresignGetObject(ctx, &s3.GetObjectInput{
-		Bucket:                     aws.String(bucket),
-		Key:                        aws.String(key),
-		ResponseContentDisposition: aws.String(`attachment; filename="` + safeFilename(filename) + `"`),
-	}, s3.WithPresignExpires(f.ttl))
-	if err != nil {
-		return "", fmt.Errorf("presign s3://%s/%s: %w", bucket, key, err)
-	}
-	return req.URL, nil
+// Link is a download link to key, offered as filename. Every object lives
+// in the one bucket the download function reads, so bucket is not needed.
+func (f *S3Files) Link(_ context.Context, _, key, filename string) (string, error) {
+	return links.Download(f.signer, f.siteURL, key, safeFilename(filename), f.now().Add(f.ttl)), nil
 }

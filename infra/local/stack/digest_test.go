@@ -76,7 +76,7 @@ func flushDigest(t *testing.T) int {
 	return len(digests())
 }
 
-var csvLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/\S+\.csv\?\S+`)
+var csvLink = regexp.MustCompile(`spreadsheet \(CSV\)[^\n]*:\n(http://127\.0\.0\.1:\d+/download\?t=\S+)`)
 
 func TestDigestThroughTheLocalStack(t *testing.T) {
 	before := flushDigest(t)
@@ -132,11 +132,11 @@ func TestDigestThroughTheLocalStack(t *testing.T) {
 	}
 
 	// The CSV link downloads the export from the local S3.
-	link := csvLink.FindString(d.Text)
-	if link == "" {
+	link := csvLink.FindStringSubmatch(d.Text)
+	if link == nil {
 		t.Fatalf("no CSV link in the digest:\n%s", d.Text)
 	}
-	rows := download(t, link)
+	rows := download(t, link[1])
 	if len(rows) != 4 {
 		t.Fatalf("the export has %d rows, want a header and 3", len(rows))
 	}
@@ -156,7 +156,7 @@ func TestDigestThroughTheLocalStack(t *testing.T) {
 	}
 	// So does the clip's link.
 	clipLine := regexp.MustCompile(`Clip: (\S+) \(0:02\)\n\s+(http://\S+)`).FindStringSubmatch(d.Text)
-	if clipLine == nil || !strings.Contains(clipLine[2], strings.TrimPrefix(clipKey, "clips/")) {
+	if clipLine == nil || !strings.Contains(clipLine[2], "/download?t=") {
 		t.Fatalf("no clip link for %s in the digest:\n%s", clipKey, d.Text)
 	}
 	clip := get(t, clipLine[2])

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"frontlinevoices/shared/digest"
+	"frontlinevoices/shared/download"
 	"frontlinevoices/shared/ingest"
 	"frontlinevoices/shared/notify"
 	"frontlinevoices/shared/site"
@@ -32,6 +33,7 @@ var Functions = map[string]Constructor{
 	"NotifyFunction":   func(g func(string) string, c aws.Config) (any, error) { return notify.FromEnv(g, c) },
 	"UploadsFunction":  func(g func(string) string, c aws.Config) (any, error) { return uploads.FromEnv(g, c) },
 	"IngestFunction":   func(g func(string) string, c aws.Config) (any, error) { return ingest.FromEnv(g, c) },
+	"DownloadFunction": func(g func(string) string, c aws.Config) (any, error) { return download.FromEnv(g, c) },
 	"WithdrawFunction": func(g func(string) string, c aws.Config) (any, error) { return withdraw.FromEnv(g, c) },
 	"DigestFunction":   func(g func(string) string, c aws.Config) (any, error) { return digest.FromEnv(g, c) },
 }

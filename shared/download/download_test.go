@@ -1,0 +1,85 @@
+package download_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"frontlinevoices/infra/local/stack"
+	"frontlinevoices/shared/apigw"
+	"frontlinevoices/shared/download"
+	"frontlinevoices/shared/internal/testenv"
+	"frontlinevoices/shared/links"
+	"frontlinevoices/shared/token"
+)
+
+func TestDownloadLinks(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewServer(stack.NewS3(s3mem.New(), nil))
+	defer srv.Close()
+	client := s3.New(s3.Options{Region: "eu-west-2", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("files")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("files"), Key: aws.String("exports/2026-11-24.csv"), Body: strings.NewReader("a,b\r\n")}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := download.New(download.Config{Bucket: "files", SigningSecret: testenv.Secret, URLExpiry: time.Minute}, client, s3.NewPresignClient(client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := token.NewSigner(testenv.Secret)
+	link := func(key string, expires time.Time) string {
+		return links.Download(signer, "https://site.example", key, "export.csv", expires)
+	}
+	week := time.Now().Add(7 * 24 * time.Hour)
+	good := link("exports/2026-11-24.csv", week)
+	cases := []struct {
+		name   string
+		url    string
+		status int
+	}{
+		{"good", good, http.StatusFound},
+		{"expired", link("exports/2026-11-24.csv", time.Now().Add(-time.Second)), http.StatusGone},
+		{"forged", good[:len(good)-2] + "xx", http.StatusBadRequest},
+		{"outside the allowed prefixes", link("secrets/key.pem", week), http.StatusBadRequest},
+		{"climbing out", link("clips/../secrets/key.pem", week), http.StatusBadRequest},
+		{"deleted (withdrawn) object", link("clips/abc/gone.mp4", week), http.StatusGone},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			u, _ := url.Parse(c.url)
+			resp, err := h.Handle(ctx, apigw.Request{RawQueryString: u.RawQuery, RequestContext: events.APIGatewayV2HTTPRequestContext{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d: %.200s", resp.StatusCode, c.status, resp.Body)
+			}
+			if c.status != http.StatusFound {
+				return
+			}
+			got, err := http.Get(resp.Headers["location"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer got.Body.Close()
+			b, _ := io.ReadAll(got.Body)
+			if got.StatusCode != 200 || string(b) != "a,b\r\n" || got.Header.Get("Content-Disposition") != `attachment; filename="export.csv"` {
+				t.Fatalf("download: %d %q %q", got.StatusCode, b, got.Header.Get("Content-Disposition"))
+			}
+		})
+	}
+}
