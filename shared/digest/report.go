@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/safeguard"
@@ -17,7 +16,7 @@ import (
 const ExcerptChars = 300
 
 // Report is everything one digest email shows. Every string that came
-// from a volunteer has been cleaned (see oneLine) and is escaped by the
+// from a volunteer has been cleaned (see story.CleanLine) and is escaped by the
 // templates; nothing in it is trusted markup.
 type Report struct {
 	Start, End time.Time
@@ -214,27 +213,27 @@ func newEntry(st story.Story, loc *time.Location, flags []string, clips []ClipLi
 	area, borough := b.Area.Label, b.Label
 	areaID := b.Area.ID
 	if !ok {
-		areaID, area, borough = "", unknownArea, oneLine(st.Borough)
+		areaID, area, borough = "", unknownArea, story.CleanLine(st.Borough)
 		if borough == "" {
 			borough = "Unknown borough"
 		}
 	}
 	e := Entry{
-		ID:                oneLine(st.ID),
-		Name:              oneLine(st.Name),
-		Role:              oneLine(st.RoleLabel()),
-		Practice:          oneLine(st.Practice),
+		ID:                story.CleanLine(st.ID),
+		Name:              story.CleanLine(st.Name),
+		Role:              story.CleanLine(st.RoleLabel()),
+		Practice:          story.CleanLine(st.Practice),
 		Borough:           borough,
 		Area:              area,
-		Email:             oneLine(st.Email),
-		Phone:             oneLine(st.Phone),
-		PreferredContact:  oneLine(st.PreferredContact),
+		Email:             story.CleanLine(st.Email),
+		Phone:             story.CleanLine(st.Phone),
+		PreferredContact:  story.CleanLine(st.PreferredContact),
 		PersonalEmailOnly: st.PersonalEmailOnly,
 		Topics:            cleanAll(st.TopicLabels()),
 		Activities:        cleanAll(st.ActivityLabels()),
-		Text:              multiLine(st.Text),
-		PatientsSpeak:     oneLine(st.PatientsSpeakLabel()),
-		PatientsNote:      oneLine(st.PatientsNote),
+		Text:              story.CleanText(st.Text),
+		PatientsSpeak:     story.CleanLine(st.PatientsSpeakLabel()),
+		PatientsNote:      story.CleanLine(st.PatientsNote),
 		Flags:             cleanAll(flags),
 		Clips:             clips,
 		Consent:           Consent{Public: st.Consented("public"), Named: st.Consented("named"), Clips: st.Consented("clips")},
@@ -244,11 +243,11 @@ func newEntry(st story.Story, loc *time.Location, flags []string, clips []ClipLi
 		boroughID:         st.Borough,
 		patientsID:        st.PatientsSpeak,
 	}
-	e.Excerpt = mail.Excerpt(ExcerptChars, oneLine(st.Text))
+	e.Excerpt = mail.Excerpt(ExcerptChars, story.CleanLine(st.Text))
 	for _, c := range st.Contacts {
 		e.Contacts = append(e.Contacts, Contact{
-			Name: oneLine(c.Name), Constituency: oneLine(c.Constituency), Party: oneLine(c.Party),
-			When: oneLine(c.When), What: oneLine(c.What),
+			Name: story.CleanLine(c.Name), Constituency: story.CleanLine(c.Constituency), Party: story.CleanLine(c.Party),
+			When: story.CleanLine(c.When), What: story.CleanLine(c.What),
 		})
 	}
 	return e
@@ -370,54 +369,10 @@ func group(entries []Entry) []AreaGroup {
 	return out
 }
 
-// oneLine makes volunteer text safe to show on one line: valid UTF-8, no
-// control characters (CR and LF included), no invisible format characters
-// that reorder or hide text (bidi overrides, zero-width spaces; the
-// zero-width joiner of emoji sequences is kept), runs of space made one.
-// Escaping is the templates' job; this keeps text from faking layout.
-func oneLine(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || invisible(r) {
-			space = true
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// multiLine is oneLine for long text: line breaks (CRLF and CR made LF) and
-// tabs are kept.
-func multiLine(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case unicode.IsControl(r) || invisible(r):
-			return -1
-		}
-		return r
-	}, strings.TrimSpace(s))
-}
-
-func invisible(r rune) bool {
-	return (unicode.Is(unicode.Cf, r) && r != '\u200d') || r == '\u2028' || r == '\u2029'
-}
-
 func cleanAll(in []string) []string {
 	var out []string
 	for _, s := range in {
-		if s = oneLine(s); s != "" {
+		if s = story.CleanLine(s); s != "" {
 			out = append(out, s)
 		}
 	}

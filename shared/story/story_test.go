@@ -158,11 +158,11 @@ func TestNormalize(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := line(c.in); got != c.line {
-				t.Errorf("line(%q) = %q, want %q", c.in, got, c.line)
+			if got := CleanLine(c.in); got != c.line {
+				t.Errorf("CleanLine(%q) = %q, want %q", c.in, got, c.line)
 			}
-			if got := text(c.in); got != c.text {
-				t.Errorf("text(%q) = %q, want %q", c.in, got, c.text)
+			if got := CleanText(c.in); got != c.text {
+				t.Errorf("CleanText(%q) = %q, want %q", c.in, got, c.text)
 			}
 		})
 	}

@@ -56,25 +56,25 @@ func (e *FieldErrors) add(field, format string, args ...any) {
 // characters, single-line fields on one line, line breaks kept only in the
 // long answers. Empty MP contacts are dropped.
 func (s Submission) Normalize() Submission {
-	s.ID = line(s.ID)
-	s.Name = line(s.Name)
-	s.Role = line(s.Role)
-	s.RoleOther = line(s.RoleOther)
-	s.Practice = line(s.Practice)
-	s.Borough = line(s.Borough)
-	s.Email = line(s.Email)
-	s.Phone = line(s.Phone)
-	s.PreferredContact = line(s.PreferredContact)
+	s.ID = CleanLine(s.ID)
+	s.Name = CleanLine(s.Name)
+	s.Role = CleanLine(s.Role)
+	s.RoleOther = CleanLine(s.RoleOther)
+	s.Practice = CleanLine(s.Practice)
+	s.Borough = CleanLine(s.Borough)
+	s.Email = CleanLine(s.Email)
+	s.Phone = CleanLine(s.Phone)
+	s.PreferredContact = CleanLine(s.PreferredContact)
 	s.Topics = ids(s.Topics)
-	s.TopicOther = line(s.TopicOther)
-	s.Story = text(s.Story)
+	s.TopicOther = CleanLine(s.TopicOther)
+	s.Story = CleanText(s.Story)
 	s.Activities = ids(s.Activities)
-	s.PatientsSpeak = line(s.PatientsSpeak)
-	s.PatientsNote = text(s.PatientsNote)
-	s.ConsentVersion = line(s.ConsentVersion)
+	s.PatientsSpeak = CleanLine(s.PatientsSpeak)
+	s.PatientsNote = CleanText(s.PatientsNote)
+	s.ConsentVersion = CleanLine(s.ConsentVersion)
 	contacts := make([]Contact, 0, len(s.Contacts))
 	for _, c := range s.Contacts {
-		c = Contact{Name: line(c.Name), Constituency: line(c.Constituency), Party: line(c.Party), When: line(c.When), What: text(c.What)}
+		c = Contact{Name: CleanLine(c.Name), Constituency: CleanLine(c.Constituency), Party: CleanLine(c.Party), When: CleanLine(c.When), What: CleanText(c.What)}
 		if !c.empty() {
 			contacts = append(contacts, c)
 		}
@@ -86,9 +86,9 @@ func (s Submission) Normalize() Submission {
 	return s
 }
 
-// line cleans a one-line answer: NFC, control characters and runs of white
+// CleanLine cleans a one-line answer: NFC, control characters and runs of white
 // space become one space, trimmed.
-func line(v string) string {
+func CleanLine(v string) string {
 	v = norm.NFC.String(strings.ToValidUTF8(v, "\uFFFD"))
 	var b strings.Builder
 	space := false
@@ -106,9 +106,9 @@ func line(v string) string {
 	return b.String()
 }
 
-// text cleans a long answer: NFC, CRLF to LF, no control characters but
+// CleanText cleans a long answer: NFC, CRLF to LF, no control characters but
 // line breaks and tabs, trailing space trimmed, at most two blank lines.
-func text(v string) string {
+func CleanText(v string) string {
 	v = norm.NFC.String(strings.ToValidUTF8(v, "\uFFFD"))
 	v = strings.ReplaceAll(v, "\r\n", "\n")
 	v = strings.ReplaceAll(v, "\r", "\n")
@@ -143,13 +143,14 @@ func text(v string) string {
 // isInvisible reports format characters that hide or reorder text (bidi
 // overrides, zero-width characters) and have no place in a story.
 func isInvisible(r rune) bool {
-	return unicode.Is(unicode.Cf, r) && r != '\u200d' // keep ZWJ for emoji sequences
+	// Keep ZWJ for emoji sequences; line and paragraph separators fake layout.
+	return (unicode.Is(unicode.Cf, r) && r != '\u200d') || r == '\u2028' || r == '\u2029'
 }
 
 func ids(v []string) []string {
 	var out []string
 	for _, s := range v {
-		s = line(s)
+		s = CleanLine(s)
 		if s != "" && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
