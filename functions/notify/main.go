@@ -2,8 +2,8 @@
 package main
 
 import (
-	"frontlinevoices/shared/notify"
 	"frontlinevoices/shared/lambdafn"
+	"frontlinevoices/shared/notify"
 )
 
 func main() { lambdafn.Start(notify.FromEnv) }

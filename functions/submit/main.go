@@ -2,8 +2,8 @@
 package main
 
 import (
-	"frontlinevoices/shared/submit"
 	"frontlinevoices/shared/lambdafn"
+	"frontlinevoices/shared/submit"
 )
 
 func main() { lambdafn.Start(submit.FromEnv) }

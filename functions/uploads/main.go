@@ -3,8 +3,8 @@
 package main
 
 import (
-	"frontlinevoices/shared/uploads"
 	"frontlinevoices/shared/lambdafn"
+	"frontlinevoices/shared/uploads"
 )
 
 func main() { lambdafn.Start(uploads.FromEnv) }

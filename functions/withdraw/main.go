@@ -2,8 +2,8 @@
 package main
 
 import (
-	"frontlinevoices/shared/withdraw"
 	"frontlinevoices/shared/lambdafn"
+	"frontlinevoices/shared/withdraw"
 )
 
 func main() { lambdafn.Start(withdraw.FromEnv) }
