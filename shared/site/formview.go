@@ -61,14 +61,8 @@ func newFormView(sub story.Submission, errs story.FieldErrors, started string) f
 	}
 }
 
-// formFields are the non-answer fields the form carries along.
-type formFields struct {
-	Started string `json:"started"`
-	Website string `json:"website"` // the honeypot: people never see it
-}
-
-// parseForm reads a plain (no-JS) form post.
-func parseForm(v url.Values) (story.Submission, formFields) {
+// parseForm reads the answers of a plain (no-JS) form post.
+func parseForm(v url.Values) story.Submission {
 	sub := story.Submission{
 		ID:                    v.Get("id"),
 		Name:                  v.Get("name"),
@@ -102,5 +96,5 @@ func parseForm(v url.Values) (story.Submission, formFields) {
 			When: v.Get(p + "when"), What: v.Get(p + "what"),
 		})
 	}
-	return sub, formFields{Started: v.Get("started"), Website: v.Get("website")}
+	return sub
 }

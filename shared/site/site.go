@@ -104,15 +104,14 @@ func FormPage(status int, sub story.Submission, errs story.FieldErrors, notice, 
 	return page(status, "form.html", v, csp)
 }
 
-// ParseForm reads a no-JS form post into a submission and the honeypot and
-// start-time fields.
-func ParseForm(body string) (story.Submission, string, string, error) {
+// ParseForm reads a no-JS form post: the answers, the signed start time
+// and the honeypot field (people never see it, so never fill it).
+func ParseForm(body string) (sub story.Submission, started, website string, err error) {
 	vals, err := url.ParseQuery(body)
 	if err != nil {
 		return story.Submission{}, "", "", err
 	}
-	sub, f := parseForm(vals)
-	return sub, f.Started, f.Website, nil
+	return parseForm(vals), vals.Get("started"), vals.Get("website"), nil
 }
 
 // Page renders a page template.
