@@ -7,12 +7,11 @@ import (
 )
 
 type sample struct {
-	Table   string        `env:"TABLE_NAME,required"`
-	Emails  []string      `env:"EMAILS"`
-	Max     int           `env:"MAX" default:"5"`
-	Wait    time.Duration `env:"WAIT" default:"3s"`
-	On      bool          `env:"ON"`
-	ignored string
+	Table  string        `env:"TABLE_NAME,required"`
+	Emails []string      `env:"EMAILS"`
+	Max    int           `env:"MAX" default:"5"`
+	Wait   time.Duration `env:"WAIT" default:"3s"`
+	On     bool          `env:"ON"`
 }
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
