@@ -1,0 +1,79 @@
+package site_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"frontlinevoices/shared/apigw"
+	"frontlinevoices/shared/internal/testenv"
+	"frontlinevoices/shared/site"
+	"frontlinevoices/shared/story"
+	"frontlinevoices/shared/web"
+)
+
+// pages builds the handler as the function does, from its environment.
+func pages(t *testing.T) apigw.Handler {
+	t.Helper()
+	h, err := site.FromEnv(func(k string) string {
+		if k == "SIGNING_SECRET" {
+			return testenv.Secret
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestFormSample(t *testing.T) {
+	var req apigw.Request
+	testenv.Event(t, "form-get.json", &req)
+	resp, err := pages(t)(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Headers["content-type"], "text/html") ||
+		resp.Headers["cache-control"] != "no-store" || !strings.Contains(resp.Headers["content-security-policy"], "default-src 'self'") {
+		t.Fatalf("status %d headers %v", resp.StatusCode, resp.Headers)
+	}
+	for _, want := range []string{
+		`<form id="story-form" method="post" action="/api/stories" novalidate`,
+		`name="consentVersion" value="` + story.ConsentVersion() + `"`,
+		`name="started" value="`, `name="website"`, // the signed start time and the honeypot
+		`<optgroup label="North Central London">`, `value="kensington_chelsea_westminster"`,
+		`src="` + web.AssetURL("form.js") + `"`,
+	} {
+		if !strings.Contains(resp.Body, want) {
+			t.Errorf("the form lacks %s", want)
+		}
+	}
+	if strings.Contains(resp.Body, "uploader.js") {
+		t.Error("the form loads the uploader: it belongs on the thank-you page only")
+	}
+	for _, s := range story.ConsentStatements {
+		if !strings.Contains(resp.Body, s.Text) {
+			t.Errorf("the form does not show the consent %q", s.ID)
+		}
+	}
+}
+
+func TestStaticAssetsAreCached(t *testing.T) {
+	p := pages(t)
+	for path, cache := range map[string]string{
+		web.AssetURL("site.css"): "public, max-age=31536000, immutable",
+		"/static/form.js":        "public, max-age=300",
+	} {
+		raw, query, _ := strings.Cut(path, "?")
+		resp, err := p(context.Background(), apigw.Request{RawPath: raw, RawQueryString: query})
+		if err != nil || resp.StatusCode != 200 || resp.Headers["cache-control"] != cache {
+			t.Fatalf("%s: %d %v %v", path, resp.StatusCode, resp.Headers, err)
+		}
+	}
+	resp, _ := p(context.Background(), apigw.Request{RawPath: "/static/../site.go"})
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("path climbing = %d", resp.StatusCode)
+	}
+}
