@@ -85,6 +85,7 @@ type view struct {
 	Error      string
 	Done       string
 	DoneDetail []string
+	Retry      string // a consent whose withdrawal the team has not been told of
 	Problem    *problem
 }
 
@@ -179,13 +180,28 @@ func (h *Handler) withdrawConsent(ctx context.Context, tok string, st story.Stor
 		if err := h.privacy.Stories.RecordConsent(ctx, st.ID, rec); err != nil {
 			return apigw.Response{}, err
 		}
-		h.tell(ctx, st, func() (mail.Message, error) { return mail.ConsentWithdrawn(st, c) },
-			func() (mail.Message, error) {
-				return mail.WithdrawalAlert(st, h.cfg.CommsAddress, "they no longer agree: “"+c.Text+"”")
-			})
 	}
-	return page(http.StatusOK, view{Token: tok, Story: &st, Done: "Your choice is recorded",
-		DoneDetail: []string{"You no longer agree to this: “" + c.Text + "”", "We have told the communications team and sent you an email to confirm."}}), nil
+	// Sent on every request, so a volunteer can press again after a failure.
+	told := h.tell(ctx, func() (mail.Message, error) {
+		return mail.WithdrawalAlert(st, h.cfg.CommsAddress, "they no longer agree: “"+c.Text+"”")
+	})
+	confirmed := h.tell(ctx, func() (mail.Message, error) { return mail.ConsentWithdrawn(st, c) })
+	v := view{Token: tok, Story: &st, Done: "Your choice is recorded", DoneDetail: []string{"You no longer agree to this: “" + c.Text + "”"}}
+	if !told {
+		v.Retry = id
+		v.DoneDetail = append(v.DoneDetail, "We could not tell the communications team just now. Please press the button below in a few minutes.")
+		return page(http.StatusServiceUnavailable, v), nil
+	}
+	v.DoneDetail = append(v.DoneDetail, "We have told the communications team.")
+	v.DoneDetail = append(v.DoneDetail, confirmation(confirmed))
+	return page(http.StatusOK, v), nil
+}
+
+func confirmation(sent bool) string {
+	if sent {
+		return "We have sent you an email to confirm."
+	}
+	return "We could not email you a confirmation just now: this page is your confirmation."
 }
 
 func (h *Handler) erase(ctx context.Context, st story.Story) (apigw.Response, error) {
@@ -194,27 +210,30 @@ func (h *Handler) erase(ctx context.Context, st story.Story) (apigw.Response, er
 		return apigw.Response{}, err
 	}
 	slog.InfoContext(ctx, "story erased at the volunteer's request", "clips", clips)
-	h.tell(ctx, st, func() (mail.Message, error) { return mail.Erased(st, clips) },
-		func() (mail.Message, error) {
-			return mail.WithdrawalAlert(st, h.cfg.CommsAddress, "they have erased their story and clips. Stop using it.")
-		})
+	// The erasure is done. Should the team's email fail, the tombstone still
+	// puts the withdrawal in their next digest.
+	h.tell(ctx, func() (mail.Message, error) {
+		return mail.WithdrawalAlert(st, h.cfg.CommsAddress, "they have erased their story and clips. Stop using it.")
+	})
+	confirmed := h.tell(ctx, func() (mail.Message, error) { return mail.Erased(st, clips) })
 	return page(http.StatusOK, view{Done: "Your story has been erased",
 		DoneDetail: []string{"We have deleted your story, your answers and your video clips.",
-			"The communications team has been told to stop using it. We have sent you an email to confirm."}}), nil
+			"The communications team has been told to stop using it.", confirmation(confirmed)}}), nil
 }
 
-// tell sends the volunteer's confirmation and the comms team's alert. The
-// change is already made, so a failed email is logged, not undone.
-func (h *Handler) tell(ctx context.Context, st story.Story, msgs ...func() (mail.Message, error)) {
-	for _, m := range msgs {
-		msg, err := m()
-		if err == nil {
-			_, err = h.mail.Send(ctx, msg)
-		}
-		if err != nil {
-			slog.ErrorContext(ctx, "withdrawal email not sent", "error", err.Error())
-		}
+// tell sends one email and reports whether it went. The change it reports
+// is already made, so a failure is logged and told to the volunteer, not
+// undone.
+func (h *Handler) tell(ctx context.Context, m func() (mail.Message, error)) bool {
+	msg, err := m()
+	if err == nil {
+		_, err = h.mail.Send(ctx, msg)
 	}
+	if err != nil {
+		slog.ErrorContext(ctx, "withdrawal email not sent", "error", err.Error())
+		return false
+	}
+	return true
 }
 
 func page(status int, v view) apigw.Response {

@@ -32,6 +32,7 @@ type fixture struct {
 	store  *store.Store
 	s3     *s3.Client
 	outbox *stack.Outbox
+	faults *stack.Faults
 	signer token.Signer
 }
 
@@ -44,13 +45,14 @@ func setup(t *testing.T) fixture {
 	if _, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("clips")}); err != nil {
 		t.Fatal(err)
 	}
-	outbox, err := stack.NewOutbox(t.TempDir(), nil)
+	faults := &stack.Faults{}
+	outbox, err := stack.NewOutbox(t.TempDir(), faults)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sesSrv := httptest.NewServer(outbox)
 	t.Cleanup(sesSrv.Close)
-	ses := sesv2.New(sesv2.Options{Region: "eu-west-2", BaseEndpoint: aws.String(sesSrv.URL), Credentials: creds})
+	ses := sesv2.New(sesv2.Options{Region: "eu-west-2", BaseEndpoint: aws.String(sesSrv.URL), Credentials: creds, RetryMaxAttempts: 1})
 	stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
 	h, err := withdraw.New(withdraw.Config{TableName: "StoriesTable", ClipsBucket: "clips", SigningSecret: testenv.Secret,
 		Sender: "stories@example.org", CommsAddress: []string{"comms@example.org"}},
@@ -59,7 +61,7 @@ func setup(t *testing.T) fixture {
 		t.Fatal(err)
 	}
 	signer, _ := token.NewSigner(testenv.Secret)
-	return fixture{h: h, store: stories, s3: s3c, outbox: outbox, signer: signer}
+	return fixture{h: h, store: stories, s3: s3c, outbox: outbox, faults: faults, signer: signer}
 }
 
 func (f fixture) story(t *testing.T, name string) story.Story {
@@ -189,10 +191,10 @@ func TestWithdrawOneConsentThenEraseEverything(t *testing.T) {
 		subjects = append(subjects, e.To[0]+": "+e.Subject)
 	}
 	want := []string{
+		"comms@example.org: Withdrawn: stop using story " + st.ID,
 		"amara.okafor@example.org: You have withdrawn your consent",
 		"comms@example.org: Withdrawn: stop using story " + st.ID,
 		"amara.okafor@example.org: Your story has been erased",
-		"comms@example.org: Withdrawn: stop using story " + st.ID,
 	}
 	if strings.Join(subjects, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("emails:\n%s\nwant:\n%s", strings.Join(subjects, "\n"), strings.Join(want, "\n"))
@@ -205,4 +207,37 @@ func mustSigner(t *testing.T, secret string) token.Signer {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// If the team cannot be told, the volunteer is told so and can press again;
+// nothing is lost.
+func TestTeamNotToldIsSaidAndCanBeRetried(t *testing.T) {
+	f := setup(t)
+	st := f.story(t, "Amara Okafor")
+	tok := f.signer.Sign(story.WithdrawTokenPurpose, st.ID, time.Now().Add(time.Hour))
+	f.faults.Inject("ses", "SendEmail", 1, stack.SESUnavailable)
+	resp := f.post(t, url.Values{"t": {tok}, "action": {"withdraw"}, "statement": {"public"}})
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(resp.Body, "could not tell the communications team") || !strings.Contains(resp.Body, `id="retry"`) {
+		t.Fatalf("%d %.500s", resp.StatusCode, resp.Body)
+	}
+	if got, _ := f.store.GetStory(context.Background(), st.ID); got.Consented("public") {
+		t.Fatal("the choice was not recorded")
+	}
+	resp = f.post(t, url.Values{"t": {tok}, "action": {"withdraw"}, "statement": {"public"}})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("retry: %d", resp.StatusCode)
+	}
+	var alerts int
+	for _, e := range f.outbox.Emails() {
+		if e.To[0] == "comms@example.org" {
+			alerts++
+		}
+	}
+	if alerts != 1 {
+		t.Fatalf("%d alerts to the team, want 1", alerts)
+	}
+	got, _ := f.store.GetStory(context.Background(), st.ID)
+	if n := len(got.Consents); n != len(st.Consents)+1 {
+		t.Fatalf("ledger has %d entries, want one withdrawal added once", n)
+	}
 }
