@@ -137,7 +137,7 @@ func press(css string) chromedp.Action[chromedp.Void] {
 // Upload, and see every clip checked and received.
 func TestClipsFromTheThankYouPage(t *testing.T) {
 	ctx := tab(t, true)
-	email := "clips.uploader@example.org"
+	email := unique("clips.uploader@example.org")
 	small, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "media", "testdata", "faststart.mp4"))
 	if err != nil {
 		t.Fatal(err)

@@ -63,7 +63,7 @@ func TestFormSubmitsWithAndWithoutJavaScript(t *testing.T) {
 		name := map[bool]string{true: "with-js", false: "without-js"}[js]
 		t.Run(name, func(t *testing.T) {
 			ctx := tab(t, js)
-			email := "priya." + name + "@example.org"
+			email := unique("priya." + name + "@example.org")
 			if err := chromedp.Do(ctx,
 				chromedp.Navigate(st.URL+"/"),
 				fillStory(email, nil),
@@ -101,7 +101,7 @@ func TestMissingAnswersShowErrorsAndKeepEverything(t *testing.T) {
 		name := map[bool]string{true: "with-js", false: "without-js"}[js]
 		t.Run(name, func(t *testing.T) {
 			ctx := tab(t, js)
-			email := "missing." + name + "@example.org"
+			email := unique("missing." + name + "@example.org")
 			if err := chromedp.Do(ctx,
 				chromedp.Navigate(st.URL+"/"),
 				fillStory(email, map[string]bool{"practice": true, "borough": true, "consent": true}),

@@ -14,7 +14,7 @@ func TestSafeguardingWarnsThenLetsTheVolunteerConfirm(t *testing.T) {
 		name := map[bool]string{true: "with-js", false: "without-js"}[js]
 		t.Run(name, func(t *testing.T) {
 			ctx := tab(t, js)
-			email := "safeguard." + name + "@example.org"
+			email := unique("safeguard." + name + "@example.org")
 			confirm := chromedp.Click(byID("safeguard-confirm"))
 			wait := chromedp.WaitVisible(byID("safeguard-warning"))
 			if !js {

@@ -16,7 +16,7 @@ import (
 // follows the personal link and erases everything.
 func TestWithdrawFromTheLinkInTheConfirmationEmail(t *testing.T) {
 	ctx := tab(t, false) // the withdrawal page works without JavaScript
-	email := "withdraw.me@example.org"
+	email := unique("withdraw.me@example.org")
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(st.URL+"/"),
 		fillStory(email, nil),

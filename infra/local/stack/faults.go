@@ -41,6 +41,13 @@ func (f *Faults) Inject(service, op string, n int, fault Fault) {
 	}
 }
 
+// Clear drops the faults of service's op that have not fired yet.
+func (f *Faults) Clear(service, op string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.pending, service+"/"+op)
+}
+
 // Pending is how many injected faults have not fired yet.
 func (f *Faults) Pending(service, op string) int {
 	f.mu.Lock()
