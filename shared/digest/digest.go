@@ -202,8 +202,6 @@ type Handler struct {
 	mail  Sender
 	// Clips lists each story's clips.
 	Clips Clips
-	// Flags returns warnings for the comms team about a story.
-	Flags func(story.Story) []string
 
 	now      func() time.Time
 	newOwner func() string
@@ -215,7 +213,7 @@ func New(cfg Config, state State, files Files, sender Sender) *Handler {
 		cfg.MaxInEmail = 200
 	}
 	return &Handler{cfg: cfg, state: state, files: files, mail: sender,
-		Clips: NoClips{}, Flags: DefaultFlags, now: time.Now, newOwner: randomOwner}
+		Clips: NoClips{}, now: time.Now, newOwner: randomOwner}
 }
 
 // FromEnv builds the handler from the function's environment and AWS config.
@@ -451,7 +449,7 @@ func (h *Handler) entries(ctx context.Context, stories []store.PeriodStory) ([]E
 					return
 				}
 			}
-			entries[i] = newEntry(st.Story, ukTime, h.Flags(st.Story), links)
+			entries[i] = newEntry(st.Story, ukTime, st.Flags, links)
 		}()
 	}
 	wg.Wait()

@@ -13,6 +13,7 @@ import (
 	"frontlinevoices/shared/digest"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/mail"
+	"frontlinevoices/shared/safeguard"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 )
@@ -109,6 +110,7 @@ func hostileStories() []story.Story {
 			st.Practice = "Łódź & Zoë’s Surgery — 東京"
 			st.Text = "Emoji 👨‍👩‍👧 family, accents: café, naïve, Ångström. Patient Mrs Smith, NHS number 943 476 5919."
 			st.PatientsSpeak = "yes"
+			st.Flags = safeguard.Flags(safeguard.Labels(st.Text, st.PatientsNote), false) // as the submit handler stores them
 		}, consent("named")),
 	}
 }

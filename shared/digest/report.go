@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"frontlinevoices/shared/mail"
-	"frontlinevoices/shared/safeguard"
 	"frontlinevoices/shared/story"
 )
 
@@ -254,16 +253,6 @@ func newEntry(st story.Story, loc *time.Location, flags []string, clips []ClipLi
 }
 
 const unknownArea = "Area not recognised"
-
-// DefaultFlags are the warnings the digest shows the team about a story:
-// the flags the submit handler stored with it or, for a story kept without
-// any, what the safeguarding check finds now.
-func DefaultFlags(st story.Story) []string {
-	if len(st.Flags) > 0 {
-		return slices.Clone(st.Flags)
-	}
-	return safeguard.Flags(false, st.Text, st.PatientsNote)
-}
 
 // Build counts every entry and groups the first max of them (oldest first)
 // for the email. withdrawn are the references of the stories erased.

@@ -38,10 +38,10 @@ type alertData struct {
 	Consents   []Consent
 }
 
-// Alert is the comms team's email about one new story. flags are warnings
-// for the team (e.g. the story may identify a patient).
-func Alert(st story.Story, to []string, flags []string) (Message, error) {
-	text, html, err := Render("alert", alertData{Story: st, Flags: flags, Paragraphs: Paragraphs(st.Text), Consents: consents(st)})
+// Alert is the comms team's email about one new story, with its flags
+// (e.g. the story may identify a patient) at the top.
+func Alert(st story.Story, to []string) (Message, error) {
+	text, html, err := Render("alert", alertData{Story: st, Flags: st.Flags, Paragraphs: Paragraphs(st.Text), Consents: consents(st)})
 	if err != nil {
 		return Message{}, err
 	}

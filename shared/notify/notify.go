@@ -69,9 +69,6 @@ type Handler struct {
 	cfg     Config
 	stories Stories
 	mail    Sender
-	// Flags returns warnings for the comms team about a story (by default
-	// the ones the submit handler found).
-	Flags func(story.Story) []string
 	// Links returns the volunteer's personal links for the confirmation.
 	Links func(story.Story) mail.Links
 }
@@ -79,7 +76,6 @@ type Handler struct {
 // New returns a notify handler.
 func New(cfg Config, stories Stories, sender Sender) *Handler {
 	return &Handler{cfg: cfg, stories: stories, mail: sender,
-		Flags: func(st story.Story) []string { return st.Flags },
 		Links: func(story.Story) mail.Links { return mail.Links{} },
 	}
 }
@@ -194,7 +190,7 @@ func (h *Handler) sendOnce(ctx context.Context, st story.Story, kind string) (bo
 
 func (h *Handler) message(st story.Story, kind string) (mail.Message, error) {
 	if kind == KindAlert {
-		return mail.Alert(st, h.cfg.CommsAddress, h.Flags(st))
+		return mail.Alert(st, h.cfg.CommsAddress)
 	}
 	return mail.Confirmation(st, h.Links(st))
 }

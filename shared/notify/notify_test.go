@@ -66,7 +66,7 @@ func (f fixture) put(t *testing.T, change func(*story.Submission)) story.Story {
 	if errs != nil {
 		t.Fatal(errs)
 	}
-	st.Flags = safeguard.Flags(false, st.Text) // as the submit handler does
+	st.Flags = safeguard.Flags(safeguard.Labels(st.Text), false) // as the submit handler does
 	if _, _, err := f.store.PutStory(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}

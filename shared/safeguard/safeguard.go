@@ -44,6 +44,7 @@ package safeguard
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -756,20 +757,24 @@ func normalise(fs []Finding) []Finding {
 	return out
 }
 
-// Flags describes, for the comms team, what in the texts may identify a
-// patient: one sentence, or nil when nothing was found. confirmed says the
-// volunteer was warned in the form and chose to send it as it was.
-func Flags(confirmed bool, texts ...string) []string {
+// Labels names, once each and in order, the kinds of patient-identifiable
+// information the texts seem to contain ("an NHS number", …).
+func Labels(texts ...string) []string {
 	var labels []string
-	seen := map[Kind]bool{}
 	for _, t := range texts {
 		for _, f := range Scan(t) {
-			if !seen[f.Kind] {
-				seen[f.Kind] = true
-				labels = append(labels, f.Kind.Label())
+			if !slices.Contains(labels, f.Label) {
+				labels = append(labels, f.Label)
 			}
 		}
 	}
+	return labels
+}
+
+// Flags describes labels (from Labels) for the comms team: one sentence, or
+// nil when nothing was found. confirmed says the volunteer was warned in
+// the form and chose to send it as it was.
+func Flags(labels []string, confirmed bool) []string {
 	if len(labels) == 0 {
 		return nil
 	}

@@ -142,8 +142,8 @@ func (s *Store) reclaimAbandoned(ctx context.Context, id string) (int, error) {
 			ConditionExpression:      aws.String("#status = :pending AND #until < :now"),
 			ExpressionAttributeNames: map[string]string{"#status": attrStatus, "#until": attrUntil},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":aborted": clipStr(story.ClipAborted),
-				":pending": clipStr(story.ClipPending),
+				":aborted": str(story.ClipAborted),
+				":pending": str(story.ClipPending),
 				":now":     number(now),
 			},
 		})
@@ -216,8 +216,8 @@ func (s *Store) AbortClip(ctx context.Context, id, key string) (bool, error) {
 		ConditionExpression:      aws.String("#status = :pending"),
 		ExpressionAttributeNames: map[string]string{"#status": attrStatus},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":aborted": clipStr(story.ClipAborted),
-			":pending": clipStr(story.ClipPending),
+			":aborted": str(story.ClipAborted),
+			":pending": str(story.ClipPending),
 		},
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
@@ -239,12 +239,12 @@ func (s *Store) VerifyClip(ctx context.Context, id string, c story.Clip, max int
 	names := map[string]string{"#status": attrStatus, "#mime": "mime", "#size": "size", "#duration": "duration", "#at": "clipAt", "#exp": AttrExpires}
 	values := map[string]types.AttributeValue{
 		":exp":      number(s.ExpiresAt(c.At).Unix()),
-		":verified": clipStr(story.ClipVerified),
-		":pending":  clipStr(story.ClipPending),
-		":mime":     clipStr(c.MIME),
+		":verified": str(story.ClipVerified),
+		":pending":  str(story.ClipPending),
+		":mime":     str(c.MIME),
 		":size":     number(c.Size),
 		":duration": number(int64(c.Duration)),
-		":at":       clipStr(c.At.UTC().Format(time.RFC3339Nano)),
+		":at":       str(c.At.UTC().Format(time.RFC3339Nano)),
 	}
 	update := "SET #status = :verified, #mime = :mime, #size = :size, #duration = :duration, #at = :at, #exp = :exp"
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -273,15 +273,15 @@ func (s *Store) VerifyClip(ctx context.Context, id string, c story.Clip, max int
 		return err
 	}
 	delete(values, ":pending")
-	values[":aborted"] = clipStr(story.ClipAborted)
-	values[":rejected"] = clipStr(story.ClipRejected)
+	values[":aborted"] = str(story.ClipAborted)
+	values[":rejected"] = str(story.ClipRejected)
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       ClipKey(id, c.Key),
 		UpdateExpression:          aws.String(update + ", #story = :story, #key = :key"),
 		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #status IN (:aborted, :rejected)"),
 		ExpressionAttributeNames:  withEntry(withEntry(names, "#story", "storyId"), "#key", "key"),
-		ExpressionAttributeValues: withEntry(withEntry(values, ":story", clipStr(id)), ":key", clipStr(c.Key)),
+		ExpressionAttributeValues: withEntry(withEntry(values, ":story", str(id)), ":key", str(c.Key)),
 	})
 	if err == nil {
 		return nil
@@ -309,14 +309,14 @@ func (s *Store) RejectClip(ctx context.Context, id string, c story.Clip) error {
 			"#duration": "duration", "#at": "clipAt", "#story": "storyId", "#key": "key", "#exp": AttrExpires,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":rejected": clipStr(story.ClipRejected),
-			":reason":   clipStr(c.Reason),
-			":mime":     clipStr(c.MIME),
+			":rejected": str(story.ClipRejected),
+			":reason":   str(c.Reason),
+			":mime":     str(c.MIME),
 			":size":     number(c.Size),
 			":duration": number(int64(c.Duration)),
-			":at":       clipStr(c.At.UTC().Format(time.RFC3339Nano)),
-			":story":    clipStr(id),
-			":key":      clipStr(c.Key),
+			":at":       str(c.At.UTC().Format(time.RFC3339Nano)),
+			":story":    str(id),
+			":key":      str(c.Key),
 			":exp":      number(s.ExpiresAt(c.At).Unix()),
 		},
 		ReturnValues: types.ReturnValueUpdatedOld,
@@ -340,33 +340,27 @@ func (s *Store) RejectClip(ctx context.Context, id string, c story.Clip) error {
 // ClipRecords lists every clip record of story id, oldest first.
 func (s *Store) ClipRecords(ctx context.Context, id string) ([]ClipRecord, error) {
 	var out []ClipRecord
-	var start map[string]types.AttributeValue
-	for {
-		page, err := s.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:                aws.String(s.table),
-			KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :clip)"),
-			ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk":   clipStr(storyPrefix + id),
-				":clip": clipStr(clipPrefix),
-			},
-			ConsistentRead:    aws.Bool(true),
-			ExclusiveStartKey: start,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("store: list clips: %w", err)
-		}
-		for _, item := range page.Items {
+	err := s.queryAll(ctx, &dynamodb.QueryInput{
+		TableName:                aws.String(s.table),
+		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :clip)"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":   str(storyPrefix + id),
+			":clip": str(clipPrefix),
+		},
+		ConsistentRead: aws.Bool(true),
+	}, func(items []map[string]types.AttributeValue) error {
+		for _, item := range items {
 			var r ClipRecord
 			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
-				return nil, fmt.Errorf("store: unmarshal clip: %w", err)
+				return fmt.Errorf("unmarshal clip: %w", err)
 			}
 			out = append(out, r)
 		}
-		if len(page.LastEvaluatedKey) == 0 {
-			break
-		}
-		start = page.LastEvaluatedKey
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list clips: %w", err)
 	}
 	slices.SortStableFunc(out, func(a, b ClipRecord) int { return a.At.Compare(b.At) })
 	return out, nil
@@ -387,8 +381,6 @@ func (s *Store) ListClips(ctx context.Context, id string) ([]story.Clip, error) 
 	}
 	return out, nil
 }
-
-func clipStr(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
 func mergeAttrs(dst, src map[string]types.AttributeValue) {
 	for k, v := range src {

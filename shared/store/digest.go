@@ -112,8 +112,6 @@ func digestKey(sk string) map[string]types.AttributeValue {
 
 func stamp(t time.Time) string { return t.UTC().Format(stampLayout) }
 
-func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-
 // DigestState reads the digest's state with a strongly consistent read.
 func (s *Store) DigestState(ctx context.Context) (DigestState, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
@@ -319,14 +317,10 @@ func (s *Store) ReadPeriod(ctx context.Context, after, until time.Time) (Period,
 				":hi":  str(hi),
 			},
 		}
-		for {
-			page, err := s.db.Query(ctx, q)
-			if err != nil {
-				return Period{}, stats, fmt.Errorf("store: query the stories of %s: %w", day.Format(time.DateOnly), err)
-			}
+		err := s.queryAll(ctx, q, func(items []map[string]types.AttributeValue) error {
 			stats.Queries++
-			stats.Items += len(page.Items)
-			for _, item := range page.Items {
+			stats.Items += len(items)
+			for _, item := range items {
 				pk, _ := item[AttrPK].(*types.AttributeValueMemberS)
 				sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
 				if pk == nil || sk == nil {
@@ -335,7 +329,7 @@ func (s *Store) ReadPeriod(ctx context.Context, after, until time.Time) (Period,
 				if IsTombstone(sk.Value) {
 					var t Tombstone
 					if err := attributevalue.UnmarshalMap(item, &t); err != nil {
-						return Period{}, stats, fmt.Errorf("store: unmarshal tombstone: %w", err)
+						return fmt.Errorf("unmarshal tombstone: %w", err)
 					}
 					if in(t.WithdrawnAt) {
 						p.Withdrawn = append(p.Withdrawn, t)
@@ -347,17 +341,16 @@ func (s *Store) ReadPeriod(ctx context.Context, after, until time.Time) (Period,
 				}
 				var st PeriodStory
 				if err := attributevalue.UnmarshalMap(item, &st); err != nil {
-					return Period{}, stats, fmt.Errorf("store: unmarshal story: %w", err)
+					return fmt.Errorf("unmarshal story: %w", err)
 				}
 				if in(st.SubmittedAt) {
 					p.Stories = append(p.Stories, st)
 				}
 			}
-			// minidyn repeats the key it was given on an empty page.
-			if len(page.LastEvaluatedKey) == 0 || len(page.Items) == 0 {
-				break
-			}
-			q.ExclusiveStartKey = page.LastEvaluatedKey
+			return nil
+		})
+		if err != nil {
+			return Period{}, stats, fmt.Errorf("store: read the stories of %s: %w", day.Format(time.DateOnly), err)
 		}
 	}
 	slices.SortStableFunc(p.Stories, func(a, b PeriodStory) int {

@@ -123,17 +123,12 @@ func (s *Store) EraseStory(ctx context.Context, id string) (Tombstone, error) {
 // itemKeys lists the keys of every item under story id but its tombstone.
 func (s *Store) itemKeys(ctx context.Context, id string) ([]map[string]types.AttributeValue, error) {
 	var keys []map[string]types.AttributeValue
-	err := s.queryAll(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: storyPrefix + id}},
-		ProjectionExpression:      aws.String("pk, sk"),
-		ConsistentRead:            aws.Bool(true),
-	}, func(item map[string]types.AttributeValue) error {
-		if sk, ok := item[AttrSK].(*types.AttributeValueMemberS); ok && sk.Value == tombstoneSK {
-			return nil
+	err := s.queryAll(ctx, storyItemsQuery(s.table, id, "pk, sk"), func(items []map[string]types.AttributeValue) error {
+		for _, item := range items {
+			if sk, ok := item[AttrSK].(*types.AttributeValueMemberS); !ok || sk.Value != tombstoneSK {
+				keys = append(keys, map[string]types.AttributeValue{AttrPK: item[AttrPK], AttrSK: item[AttrSK]})
+			}
 		}
-		keys = append(keys, map[string]types.AttributeValue{AttrPK: item[AttrPK], AttrSK: item[AttrSK]})
 		return nil
 	})
 	if err != nil {
@@ -149,15 +144,17 @@ func (s *Store) StoryIDsByEmail(ctx context.Context, email string) ([]string, er
 		TableName:                 aws.String(s.table),
 		IndexName:                 aws.String(IndexByEmail),
 		KeyConditionExpression:    aws.String("emailKey = :e"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":e": &types.AttributeValueMemberS{Value: strings.ToLower(strings.TrimSpace(email))}},
-	}, func(item map[string]types.AttributeValue) error {
-		pk, _ := item[AttrPK].(*types.AttributeValueMemberS)
-		sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
-		if pk == nil || sk == nil {
-			return nil
-		}
-		if id, ok := StoryIDFromKey(pk.Value, sk.Value); ok {
-			ids = append(ids, id)
+		ExpressionAttributeValues: map[string]types.AttributeValue{":e": str(strings.ToLower(strings.TrimSpace(email)))},
+	}, func(items []map[string]types.AttributeValue) error {
+		for _, item := range items {
+			pk, _ := item[AttrPK].(*types.AttributeValueMemberS)
+			sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
+			if pk == nil || sk == nil {
+				continue
+			}
+			if id, ok := StoryIDFromKey(pk.Value, sk.Value); ok {
+				ids = append(ids, id)
+			}
 		}
 		return nil
 	})
@@ -171,17 +168,14 @@ func (s *Store) StoryIDsByEmail(ctx context.Context, email string) ([]string, er
 // a subject access export.
 func (s *Store) StoryItems(ctx context.Context, id string) ([]map[string]any, error) {
 	var out []map[string]any
-	err := s.queryAll(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: storyPrefix + id}},
-		ConsistentRead:            aws.Bool(true),
-	}, func(item map[string]types.AttributeValue) error {
-		var m map[string]any
-		if err := attributevalue.UnmarshalMap(item, &m); err != nil {
-			return err
+	err := s.queryAll(ctx, storyItemsQuery(s.table, id, ""), func(items []map[string]types.AttributeValue) error {
+		for _, item := range items {
+			var m map[string]any
+			if err := attributevalue.UnmarshalMap(item, &m); err != nil {
+				return err
+			}
+			out = append(out, m)
 		}
-		out = append(out, m)
 		return nil
 	})
 	if err != nil {
@@ -190,23 +184,17 @@ func (s *Store) StoryItems(ctx context.Context, id string) ([]map[string]any, er
 	return out, nil
 }
 
-// queryAll runs a query to the end, page by page, calling fn for each item.
-// It stops when a page hands back no new key (minidyn repeats the key it
-// was given on an empty result).
-func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, fn func(map[string]types.AttributeValue) error) error {
-	for {
-		out, err := s.db.Query(ctx, in)
-		if err != nil {
-			return err
-		}
-		for _, item := range out.Items {
-			if err := fn(item); err != nil {
-				return err
-			}
-		}
-		if len(out.LastEvaluatedKey) == 0 || len(out.Items) == 0 {
-			return nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+// storyItemsQuery asks for every item under story id (projection: which
+// attributes, or all when empty).
+func storyItemsQuery(table, id, projection string) *dynamodb.QueryInput {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(storyPrefix + id)},
+		ConsistentRead:            aws.Bool(true),
 	}
+	if projection != "" {
+		in.ProjectionExpression = aws.String(projection)
+	}
+	return in
 }

@@ -234,6 +234,27 @@ func (s *Store) ReleaseEmail(ctx context.Context, id, kind string) error {
 	return nil
 }
 
+// queryAll runs a query to the end, handing fn each page's items. It stops
+// on an empty page too: minidyn answers one with the key it was given, and
+// asking again would never end.
+func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, fn func(items []map[string]types.AttributeValue) error) error {
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return err
+		}
+		if err := fn(out.Items); err != nil {
+			return err
+		}
+		if len(out.LastEvaluatedKey) == 0 || len(out.Items) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
 func number(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }

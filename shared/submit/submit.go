@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -154,11 +153,13 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	if errs != nil {
 		return h.invalid(jsonClient, sub, errs, started), nil
 	}
-	st.Flags = safeguard.Flags(sub.SafeguardingConfirmed, st.Text, st.PatientsNote)
-	if len(st.Flags) > 0 && !sub.SafeguardingConfirmed {
+	found := safeguard.Labels(st.Text, st.PatientsNote)
+	if len(found) > 0 && !sub.SafeguardingConfirmed {
 		// The form's script warns before sending; without it, warn here.
-		return h.invalid(jsonClient, sub, story.FieldErrors{{Field: "safeguardingConfirmed", Message: safeguardWarning(st)}}, started), nil
+		return h.invalid(jsonClient, sub, story.FieldErrors{{Field: "safeguardingConfirmed", Message: "Your story seems to contain " +
+			strings.Join(found, ", ") + ". Please remove anything that could identify a patient, or tick the box to send it as it is"}}, started), nil
 	}
+	st.Flags = safeguard.Flags(found, sub.SafeguardingConfirmed)
 	saved, _, err := h.stories.PutStory(ctx, st)
 	switch {
 	case errors.Is(err, store.ErrConflict):
@@ -234,17 +235,6 @@ func (h *Handler) fail(jsonClient bool, status int, title, detail string) apigw.
 		return apigw.Problem(status, title, detail)
 	}
 	return site.Message(status, title, detail, "/", h.csp)
-}
-
-func safeguardWarning(st story.Story) string {
-	var kinds []string
-	for _, f := range safeguard.Scan(st.Text + "\n" + st.PatientsNote) {
-		if !slices.Contains(kinds, f.Label) {
-			kinds = append(kinds, f.Label)
-		}
-	}
-	return "Your story seems to contain " + strings.Join(kinds, ", ") +
-		". Please remove anything that could identify a patient, or tick the box to send it as it is"
 }
 
 // jsonProblem describes a JSON decoding error without echoing the input.
