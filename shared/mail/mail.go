@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"frontlinevoices/shared/story"
 )
 
 // SES is the part of the SES v2 client the mailer uses.
@@ -63,7 +65,7 @@ func (m *Mailer) Send(ctx context.Context, msg Message) (string, error) {
 		Destination:      &types.Destination{ToAddresses: msg.To},
 		ReplyToAddresses: msg.ReplyTo,
 		Content: &types.EmailContent{Simple: &types.Message{
-			Subject: &types.Content{Data: aws.String(OneLine(msg.Subject)), Charset: aws.String("UTF-8")},
+			Subject: &types.Content{Data: aws.String(subject(msg.Subject)), Charset: aws.String("UTF-8")},
 			Body: &types.Body{
 				Text: &types.Content{Data: aws.String(msg.Text), Charset: aws.String("UTF-8")},
 				Html: &types.Content{Data: aws.String(msg.HTML), Charset: aws.String("UTF-8")},
@@ -76,16 +78,11 @@ func (m *Mailer) Send(ctx context.Context, msg Message) (string, error) {
 	return aws.ToString(out.MessageId), nil
 }
 
-// OneLine makes s safe for a header: no CR, LF or other control characters,
-// at most 150 characters.
-func OneLine(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
+// subject makes s safe for the Subject header: one clean line (see
+// story.CleanLine: no CR, LF or other control characters), at most 150
+// characters.
+func subject(s string) string {
+	s = story.CleanLine(s)
 	if r := []rune(s); len(r) > 150 {
 		s = string(r[:149]) + "…"
 	}

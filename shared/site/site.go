@@ -101,7 +101,7 @@ func StartToken(s token.Signer, now time.Time) string {
 func FormPage(status int, sub story.Submission, errs story.FieldErrors, notice, started, csp string) apigw.Response {
 	v := newFormView(sub, errs, started)
 	v.Notice = notice
-	return page(status, "form.html", v, csp)
+	return Page(status, "form.html", v, csp)
 }
 
 // ParseForm reads a no-JS form post: the answers, the signed start time
@@ -114,17 +114,13 @@ func ParseForm(body string) (sub story.Submission, started, website string, err 
 	return parseForm(vals), vals.Get("started"), vals.Get("website"), nil
 }
 
-// Page renders a page template.
-func Page(status int, name string, data any, csp string) apigw.Response {
-	return page(status, name, data, csp)
-}
-
 // Message renders a simple page with a title, a message and a way back.
 func Message(status int, title, message, back, csp string) apigw.Response {
-	return page(status, "message.html", struct{ Title, Message, Back string }{title, message, back}, csp)
+	return Page(status, "message.html", struct{ Title, Message, Back string }{title, message, back}, csp)
 }
 
-func page(status int, name string, data any, csp string) apigw.Response {
+// Page renders a page template.
+func Page(status int, name string, data any, csp string) apigw.Response {
 	b, err := web.Render(name, data)
 	if err != nil {
 		slog.Error("render page", "page", name, "error", err.Error())
@@ -195,5 +191,5 @@ func (p *Pages) thanks(req apigw.Request) apigw.Response {
 			v.Notice = "This link to add video clips is not valid. Use the link in your confirmation email exactly as it is."
 		}
 	}
-	return page(http.StatusOK, "thanks.html", v, p.csp)
+	return Page(http.StatusOK, "thanks.html", v, p.csp)
 }
