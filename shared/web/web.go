@@ -13,6 +13,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 )
 
 //go:embed templates/*.html
@@ -25,8 +26,9 @@ var staticFS embed.FS
 var Static, _ = fs.Sub(staticFS, "static")
 
 // versions maps an asset name to a short hash of its content, so asset URLs
-// change when the content does and can be cached for ever.
-var versions = func() map[string]string {
+// change when the content does and can be cached for ever. Worked out on
+// first use, not at init: most functions never render a page.
+var versions = sync.OnceValue(func() map[string]string {
 	v := map[string]string{}
 	_ = fs.WalkDir(Static, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -41,11 +43,11 @@ var versions = func() map[string]string {
 		return nil
 	})
 	return v
-}()
+})
 
 // AssetURL is the cache-busting URL of a static asset.
 func AssetURL(name string) string {
-	return "/static/" + name + "?v=" + versions[name]
+	return "/static/" + name + "?v=" + versions()[name]
 }
 
 // ContentType returns the Content-Type of a static asset by its extension.

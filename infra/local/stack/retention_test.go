@@ -80,3 +80,34 @@ func TestStoriesExpireAfterRetention(t *testing.T) {
 		t.Fatalf("the story expires in %s, want 730 days", d)
 	}
 }
+
+// The local table deletes expired items as DynamoDB's TTL does.
+func TestLocalTableHonoursTTL(t *testing.T) {
+	ctx := context.Background()
+	db := dynamodb.NewFromConfig(st.AWS)
+	table := aws.String(st.Tables["StoriesTable"])
+	key := map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "TEST#ttl"}, "sk": &types.AttributeValueMemberS{Value: "TEST"},
+	}
+	item := map[string]types.AttributeValue{
+		"pk": key["pk"], "sk": key["sk"],
+		store.AttrExpires: &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 10)},
+	}
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: table, Item: item}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: table, Key: key, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Item) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("an expired item is still in the table")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
