@@ -1,106 +1,37 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"frontlinevoices/infra/local/stack"
+	"frontlinevoices/infra/local/stacktest"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 )
 
-// payloads counts what every function invocation carried, to show that no
-// video passes through a function when the browser uploads.
-var payloads = &invocations{}
-
-type invocations struct {
-	mu      sync.Mutex
-	calls   int
-	bytes   int64
-	largest int
-	marked  int
-}
-
-func (p *invocations) add(b []byte) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.calls++
-	p.bytes += int64(len(b))
-	p.largest = max(p.largest, len(b))
-	if hasMarker(b) {
-		p.marked++
-	}
-}
-
-type counted struct{ h lambda.Handler }
-
-func (c counted) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	payloads.add(payload)
-	return c.h.Invoke(ctx, payload)
-}
-
-func init() {
-	for name, ctor := range stack.Functions {
-		stack.Functions[name] = func(g func(string) string, c aws.Config) (any, error) {
-			h, err := ctor(g, c)
-			if err != nil {
-				return nil, err
-			}
-			return counted{lambda.NewHandler(h)}, nil
-		}
-	}
-}
-
-// videoMarker pads the big fixture; it is looked for raw and in base64 at
-// each of its three alignments.
-var videoMarker = []byte("FRONTLINE-VOICES-E2E-VIDEO-BYTES-9d2b7c")
-
-func hasMarker(p []byte) bool {
-	if bytes.Contains(p, videoMarker) {
-		return true
-	}
-	for shift := range 3 {
-		enc := base64.StdEncoding.EncodeToString(append(bytes.Repeat([]byte{0}, shift), videoMarker...))
-		if bytes.Contains(p, []byte(enc[4:len(enc)-4])) {
-			return true
-		}
-	}
-	return false
-}
+// payloads counts what every function invocation carried (the harness
+// passes payloads.Add to the stack), to show that no video passes through a
+// function when the browser uploads.
+var payloads = &stacktest.Traffic{}
 
 // bigMP4 writes the 2-second faststart.mp4 grown to size bytes (its mdat,
 // the last box, padded with the marker) and returns its path.
 func bigMP4(t *testing.T, size int) string {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "media", "testdata", "faststart.mp4"))
+	out, err := stacktest.PaddedMP4(size)
 	if err != nil {
 		t.Fatal(err)
 	}
-	off := 0
-	for string(src[off+4:off+8]) != "mdat" {
-		off += int(binary.BigEndian.Uint32(src[off:]))
-	}
-	out := append(make([]byte, 0, size), src...)
-	for len(out) < size {
-		out = append(out, videoMarker[:min(len(videoMarker), size-len(out))]...)
-	}
-	binary.BigEndian.PutUint32(out[off:], uint32(size-off))
 	p := filepath.Join(t.TempDir(), "ward-round.mp4")
 	if err := os.WriteFile(p, out, 0o644); err != nil {
 		t.Fatal(err)
@@ -155,9 +86,7 @@ func TestClipsFromTheThankYouPage(t *testing.T) {
 	if err != nil || !story.ValidID(id) {
 		t.Fatalf("uploader story = %q (%v)", id, err)
 	}
-	payloads.mu.Lock()
-	payloads.calls, payloads.bytes, payloads.largest, payloads.marked = 0, 0, 0, 0
-	payloads.mu.Unlock()
+	payloads.Reset()
 
 	// Two files from the device.
 	if err := chromedp.Do(ctx,
@@ -229,12 +158,11 @@ func TestClipsFromTheThankYouPage(t *testing.T) {
 		t.Fatalf("clips = %+v", clips)
 	}
 
-	payloads.mu.Lock()
-	defer payloads.mu.Unlock()
+	calls, total, largest, marked := payloads.Total()
 	t.Logf("browser upload of 3 clips (12 MiB + 2.5 KB + the recording): %d function invocations carried %d bytes (largest %d), %d held video bytes",
-		payloads.calls, payloads.bytes, payloads.largest, payloads.marked)
-	if payloads.marked != 0 || payloads.largest > 16<<10 {
-		t.Errorf("video passed through a function: %d payloads with video bytes, largest %d bytes", payloads.marked, payloads.largest)
+		calls, total, largest, marked)
+	if marked != 0 || largest > 16<<10 {
+		t.Errorf("video passed through a function: %d payloads with video bytes, largest %d bytes", marked, largest)
 	}
 }
 

@@ -38,8 +38,9 @@ func run(m *testing.M) int {
 	ctx := context.Background()
 	var err error
 	st, err = stack.Start(ctx, stack.Options{
-		Params: map[string]string{"MinFillTime": fillTime.String()},
-		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Params:   map[string]string{"MinFillTime": fillTime.String()},
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnInvoke: payloads.Add,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start stack:", err)

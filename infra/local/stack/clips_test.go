@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,19 +13,17 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"frontlinevoices/infra/local/stack"
+	"frontlinevoices/infra/local/stacktest"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
@@ -34,133 +31,29 @@ import (
 
 // --- bytes through functions ------------------------------------------------
 
-// traffic counts the payload of every function invocation of every stack in
-// this test binary: the proof that no video passes through a function.
-var traffic = &fnTraffic{}
-
-type fnTraffic struct {
-	mu      sync.Mutex
-	calls   map[string]int
-	bytes   map[string]int64
-	largest int
-	marked  int // payloads holding the video fixtures' marker
-}
-
-func (f *fnTraffic) reset() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls, f.bytes, f.largest, f.marked = map[string]int{}, map[string]int64{}, 0, 0
-}
-
-func (f *fnTraffic) add(name string, payload []byte) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.calls == nil {
-		f.calls, f.bytes = map[string]int{}, map[string]int64{}
-	}
-	f.calls[name]++
-	f.bytes[name] += int64(len(payload))
-	f.largest = max(f.largest, len(payload))
-	if containsMarker(payload) {
-		f.marked++
-	}
-}
-
-func (f *fnTraffic) total() (calls int, bytes int64, largest, marked int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for n, c := range f.calls {
-		calls += c
-		bytes += f.bytes[n]
-	}
-	return calls, bytes, f.largest, f.marked
-}
-
-type countingHandler struct {
-	name string
-	h    lambda.Handler
-}
-
-func (c countingHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	traffic.add(c.name, payload)
-	return c.h.Invoke(ctx, payload)
-}
-
-func init() {
-	for name, ctor := range stack.Functions {
-		stack.Functions[name] = func(g func(string) string, c aws.Config) (any, error) {
-			h, err := ctor(g, c)
-			if err != nil {
-				return nil, err
-			}
-			return countingHandler{name: name, h: lambda.NewHandler(h)}, nil
-		}
-	}
-}
+// traffic counts the payload of every function invocation of this test
+// binary's stacks: the proof that no video passes through a function.
+var traffic = &stacktest.Traffic{}
 
 // --- fixtures ---------------------------------------------------------------
 
-// marker fills the padding of the big fixtures. It is printable, so it reads
-// the same raw and in JSON; base64 is checked at each of its 3 alignments.
-var marker = []byte("FRONTLINE-VOICES-VIDEO-BYTES-4f1c9e27a0b3")
-
-var markerB64 = func() [][]byte {
-	var out [][]byte
-	for shift := range 3 {
-		enc := base64.StdEncoding.EncodeToString(append(bytes.Repeat([]byte{0}, shift), marker...))
-		// Drop the characters that depend on the bytes around the marker.
-		out = append(out, []byte(enc[4:len(enc)-4]))
-	}
-	return out
-}()
-
-func containsMarker(p []byte) bool {
-	if bytes.Contains(p, marker) {
-		return true
-	}
-	for _, m := range markerB64 {
-		if bytes.Contains(p, m) {
-			return true
-		}
-	}
-	return false
-}
-
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "media", "testdata", name))
+	b, err := stacktest.Fixture(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
-// paddedMP4 is the 2-second faststart.mp4 grown to size bytes by padding
-// its mdat (the last box) with the marker: a real, playable MP4.
+// paddedMP4 is a real MP4 of size bytes whose padding is the video marker.
 func paddedMP4(t testing.TB, size int) []byte {
 	t.Helper()
-	src := fixture(t, "faststart.mp4")
-	off := 0
-	for off+8 <= len(src) {
-		n := int(binary.BigEndian.Uint32(src[off:]))
-		if string(src[off+4:off+8]) == "mdat" {
-			if off+n != len(src) {
-				t.Fatal("faststart.mp4: mdat is not the last box")
-			}
-			break
-		}
-		off += n
+	b, err := stacktest.PaddedMP4(size)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if size < len(src) {
-		t.Fatalf("paddedMP4: %d bytes is smaller than the fixture", size)
-	}
-	out := make([]byte, 0, size)
-	out = append(out, src...)
-	for len(out) < size {
-		out = append(out, marker[:min(len(marker), size-len(out))]...)
-	}
-	binary.BigEndian.PutUint32(out[off:], uint32(size-off))
-	return out
+	return b
 }
 
 // --- a stack with small clip limits ------------------------------------------
@@ -195,7 +88,8 @@ func startClipStack(t *testing.T) *stack.Stack {
 			"MaxClipsPerStory": fmt.Sprint(clipMaxClips),
 			"SigningSecret":    clipSecret,
 		},
-		Log: slog.New(slog.NewTextHandler(testLog(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Log:      slog.New(slog.NewTextHandler(testLog(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+		OnInvoke: traffic.Add,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -563,7 +457,7 @@ func TestClips(t *testing.T) {
 
 	t.Run("presigned POST contract", func(t *testing.T) {
 		v := submitStory(t, cs)
-		traffic.reset()
+		traffic.Reset()
 		p, status := v.params(t, v.token, "interview.mp4", "video/mp4")
 		if status != http.StatusOK {
 			t.Fatalf("params = %d", status)
@@ -613,7 +507,7 @@ func TestClips(t *testing.T) {
 			clips[0].Duration != 2*time.Second || clips[0].Size != int64(len(data)) {
 			t.Fatalf("clips = %+v", clips)
 		}
-		if calls, _, _, marked := traffic.total(); marked != 0 || calls == 0 {
+		if calls, _, _, marked := traffic.Total(); marked != 0 || calls == 0 {
 			t.Errorf("function calls %d, %d carried video bytes", calls, marked)
 		}
 	})
@@ -621,7 +515,7 @@ func TestClips(t *testing.T) {
 	t.Run("12 MiB multipart with plain PUTs gives one verified clip", func(t *testing.T) {
 		v := submitStory(t, cs)
 		data := paddedMP4(t, 12<<20)
-		traffic.reset()
+		traffic.Reset()
 		c, status := v.create(t, v.token, "long interview.MP4", "video/mp4")
 		if status != http.StatusOK || c.UploadID == "" || c.Bucket != bucket ||
 			!regexp.MustCompile(`^clips/`+v.id+`/[a-z2-7]{26}\.mp4$`).MatchString(c.Key) {
@@ -649,7 +543,7 @@ func TestClips(t *testing.T) {
 		if len(clips) != 1 || clips[0].Status != story.ClipVerified || clips[0].Size != 12<<20 || clips[0].Duration != 2*time.Second {
 			t.Fatalf("clips = %+v", clips)
 		}
-		calls, total, largest, marked := traffic.total()
+		calls, total, largest, marked := traffic.Total()
 		t.Logf("12 MiB clip: %d function invocations carried %d bytes in all (largest %d), %d with video bytes", calls, total, largest, marked)
 		if marked != 0 || largest > 16<<10 || total > 64<<10 {
 			t.Errorf("video passed through a function: %d calls, %d bytes, largest %d, %d marked", calls, total, largest, marked)
@@ -944,7 +838,7 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 		b.StopTimer()
 		v := submitStory(b, st)
 		waitFor(b, st)
-		traffic.reset()
+		traffic.Reset()
 		b.StartTimer()
 
 		start := time.Now()
@@ -953,7 +847,7 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 		if status != http.StatusOK {
 			b.Fatalf("complete = %d", status)
 		}
-		_, sent, _, marked := traffic.total()
+		_, sent, _, marked := traffic.Total()
 		fnBytes += sent
 		fnMarked += marked
 

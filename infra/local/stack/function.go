@@ -45,6 +45,8 @@ type function struct {
 	timeout time.Duration
 	handler lambda.Handler
 	env     map[string]string
+	// onInvoke, when set, sees every payload (stack.Options.OnInvoke).
+	onInvoke func(function string, payload []byte)
 }
 
 // invoke calls the function with event and decodes its result into out.
@@ -52,6 +54,9 @@ func (f *function) invoke(ctx context.Context, event, out any) (err error) {
 	payload, err := json.Marshal(event)
 	if err != nil {
 		return err
+	}
+	if f.onInvoke != nil {
+		f.onInvoke(f.name, payload)
 	}
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{
 		AwsRequestID:       newRequestID(),

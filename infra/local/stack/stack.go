@@ -51,6 +51,9 @@ type Options struct {
 	Params map[string]string
 	// Log receives the stack's and the functions' log lines.
 	Log *slog.Logger
+	// OnInvoke, when set, sees every function invocation's payload (tests
+	// use it to show that no video passes through a function).
+	OnInvoke func(function string, payload []byte)
 }
 
 // Endpoints tells commands (infra/privacy) where a running local stack's
@@ -419,7 +422,7 @@ func (s *Stack) buildFunctions(ctx context.Context, dataDir string) (*api, error
 		if t, ok := f.Properties["Timeout"].(int); ok {
 			timeout = time.Duration(t) * time.Second
 		}
-		fn := &function{name: f.Name, timeout: timeout, handler: lambda.NewHandler(h), env: env}
+		fn := &function{name: f.Name, timeout: timeout, handler: lambda.NewHandler(h), env: env, onInvoke: s.opts.OnInvoke}
 		s.Functions[f.Name] = fn
 		for _, ev := range f.Events {
 			if err := s.wire(ctx, router, res, fn, ev); err != nil {

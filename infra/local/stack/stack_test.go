@@ -30,8 +30,9 @@ func TestMain(m *testing.M) {
 	ctx := context.Background()
 	var err error
 	st, err = stack.Start(ctx, stack.Options{
-		Params: map[string]string{"MinFillTime": fillTime.String()},
-		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Params:   map[string]string{"MinFillTime": fillTime.String()},
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnInvoke: traffic.Add, // see clips_test.go
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start stack:", err)
