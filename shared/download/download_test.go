@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -12,11 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
-	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/download"
 	"frontlinevoices/shared/internal/testenv"
@@ -26,13 +22,7 @@ import (
 
 func TestDownloadLinks(t *testing.T) {
 	ctx := context.Background()
-	srv := httptest.NewServer(stack.NewS3(s3mem.New(), nil))
-	defer srv.Close()
-	client := s3.New(s3.Options{Region: "eu-west-2", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("files")}); err != nil {
-		t.Fatal(err)
-	}
+	client := testenv.S3(t, "files")
 	if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("files"), Key: aws.String("exports/2026-11-24.csv"), Body: strings.NewReader("a,b\r\n")}); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,11 +11,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
-	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/ingest"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/store"
@@ -37,10 +33,7 @@ type env struct {
 
 func newEnv(t *testing.T, cfg ingest.Config) *env {
 	t.Helper()
-	srv := httptest.NewServer(stack.NewS3(s3mem.New(), nil))
-	t.Cleanup(srv.Close)
-	client := s3.NewFromConfig(aws.Config{Region: "eu-west-2", Credentials: credentials.NewStaticCredentialsProvider("k", "s", "")},
-		func(o *s3.Options) { o.BaseEndpoint = aws.String(srv.URL); o.UsePathStyle = true })
+	client := testenv.S3(t)
 	e := &env{s3: client, store: store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")}
 	testenv.Event(t, "s3-object-created.json", &e.ev)
 	e.bucket, e.key = e.ev.Records[0].S3.Bucket.Name, e.ev.Records[0].S3.Object.Key

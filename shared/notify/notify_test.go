@@ -2,15 +2,11 @@ package notify_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/internal/testenv"
@@ -32,17 +28,7 @@ type fixture struct {
 
 func setup(t *testing.T) fixture {
 	t.Helper()
-	faults := &stack.Faults{}
-	outbox, err := stack.NewOutbox(t.TempDir(), faults)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(outbox)
-	t.Cleanup(srv.Close)
-	ses := sesv2.New(sesv2.Options{
-		Region: "eu-west-2", BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
+	ses, outbox, faults := testenv.SES(t)
 	stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
 	h := notify.New(notify.Config{
 		TableName: "StoriesTable", CommsAddress: []string{"comms@example.org", "press@example.org"},

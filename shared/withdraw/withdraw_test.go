@@ -3,7 +3,6 @@ package withdraw_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -11,10 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/apigw"
@@ -38,21 +34,8 @@ type fixture struct {
 
 func setup(t *testing.T) fixture {
 	t.Helper()
-	creds := credentials.NewStaticCredentialsProvider("local", "local", "")
-	s3srv := httptest.NewServer(stack.NewS3(s3mem.New(), nil))
-	t.Cleanup(s3srv.Close)
-	s3c := s3.New(s3.Options{Region: "eu-west-2", BaseEndpoint: aws.String(s3srv.URL), UsePathStyle: true, Credentials: creds})
-	if _, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("clips")}); err != nil {
-		t.Fatal(err)
-	}
-	faults := &stack.Faults{}
-	outbox, err := stack.NewOutbox(t.TempDir(), faults)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sesSrv := httptest.NewServer(outbox)
-	t.Cleanup(sesSrv.Close)
-	ses := sesv2.New(sesv2.Options{Region: "eu-west-2", BaseEndpoint: aws.String(sesSrv.URL), Credentials: creds, RetryMaxAttempts: 1})
+	s3c := testenv.S3(t, "clips")
+	ses, outbox, faults := testenv.SES(t)
 	stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
 	h, err := withdraw.New(withdraw.Config{TableName: "StoriesTable", ClipsBucket: "clips", SigningSecret: testenv.Secret,
 		Sender: "stories@example.org", CommsAddress: []string{"comms@example.org"}},

@@ -68,7 +68,7 @@ func press(css string) chromedp.Action[chromedp.Void] {
 // Upload, and see every clip checked and received.
 func TestClipsFromTheThankYouPage(t *testing.T) {
 	ctx := tab(t, true)
-	email := unique("clips.uploader@example.org")
+	email := stacktest.Unique("clips.uploader@example.org")
 	small, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "media", "testdata", "faststart.mp4"))
 	if err != nil {
 		t.Fatal(err)

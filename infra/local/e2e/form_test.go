@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"frontlinevoices/infra/local/stacktest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -63,7 +64,7 @@ func TestFormSubmitsWithAndWithoutJavaScript(t *testing.T) {
 		name := map[bool]string{true: "with-js", false: "without-js"}[js]
 		t.Run(name, func(t *testing.T) {
 			ctx := tab(t, js)
-			email := unique("priya." + name + "@example.org")
+			email := stacktest.Unique("priya." + name + "@example.org")
 			if err := chromedp.Do(ctx,
 				chromedp.Navigate(st.URL+"/"),
 				fillStory(email, nil),
@@ -101,7 +102,7 @@ func TestMissingAnswersShowErrorsAndKeepEverything(t *testing.T) {
 		name := map[bool]string{true: "with-js", false: "without-js"}[js]
 		t.Run(name, func(t *testing.T) {
 			ctx := tab(t, js)
-			email := unique("missing." + name + "@example.org")
+			email := stacktest.Unique("missing." + name + "@example.org")
 			if err := chromedp.Do(ctx,
 				chromedp.Navigate(st.URL+"/"),
 				fillStory(email, map[string]bool{"practice": true, "borough": true, "consent": true}),

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,13 +125,4 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // byID selects the element with this id; ids may hold dots (field names).
 func byID(id string) chromedp.CSS {
 	return chromedp.CSS("#" + strings.ReplaceAll(id, ".", `\.`))
-}
-
-var uniqueN atomic.Int64
-
-// unique makes an address no earlier run of a test used (tests share one
-// stack, and -count=N runs them again on it).
-func unique(email string) string {
-	local, domain, _ := strings.Cut(email, "@")
-	return fmt.Sprintf("%s+%d-%d@%s", local, time.Now().UnixNano()%1e9, uniqueN.Add(1), domain)
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"frontlinevoices/infra/local/stacktest"
 	"github.com/chromedp/chromedp"
 )
 
@@ -14,7 +15,7 @@ func TestSafeguardingWarnsThenLetsTheVolunteerConfirm(t *testing.T) {
 		name := map[bool]string{true: "with-js", false: "without-js"}[js]
 		t.Run(name, func(t *testing.T) {
 			ctx := tab(t, js)
-			email := unique("safeguard." + name + "@example.org")
+			email := stacktest.Unique("safeguard." + name + "@example.org")
 			confirm := chromedp.Click(byID("safeguard-confirm"))
 			wait := chromedp.WaitVisible(byID("safeguard-warning"))
 			if !js {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/chromedp/chromedp"
 
+	"frontlinevoices/infra/local/stacktest"
 	"frontlinevoices/shared/store"
 )
 
@@ -16,7 +17,7 @@ import (
 // follows the personal link and erases everything.
 func TestWithdrawFromTheLinkInTheConfirmationEmail(t *testing.T) {
 	ctx := tab(t, false) // the withdrawal page works without JavaScript
-	email := unique("withdraw.me@example.org")
+	email := stacktest.Unique("withdraw.me@example.org")
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(st.URL+"/"),
 		fillStory(email, nil),

@@ -11,13 +11,13 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"frontlinevoices/infra/local/stack"
+	"frontlinevoices/infra/local/stacktest"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 )
@@ -124,15 +124,6 @@ func waitIdle(t *testing.T) {
 	}
 }
 
-var uniqueN atomic.Int64
-
-// unique makes an address no earlier run of a test used (tests share one
-// stack, and -count=N runs them again on it).
-func unique(email string) string {
-	local, domain, _ := strings.Cut(email, "@")
-	return fmt.Sprintf("%s+%d-%d@%s", local, time.Now().UnixNano()%1e9, uniqueN.Add(1), domain)
-}
-
 // emailsTo counts the alert and the confirmation about one volunteer.
 func emailsTo(t *testing.T, email string) (alerts, confirmations int) {
 	t.Helper()
@@ -148,7 +139,7 @@ func emailsTo(t *testing.T, email string) (alerts, confirmations int) {
 }
 
 func TestJSONStoryIsKeptAndEmailedOnce(t *testing.T) {
-	email := unique("json.story@example.org")
+	email := stacktest.Unique("json.story@example.org")
 	hidden := openForm(t)
 	body := jsonStory(hidden, email)
 	resp, out := postJSON(t, body)
@@ -179,7 +170,7 @@ func TestJSONStoryIsKeptAndEmailedOnce(t *testing.T) {
 }
 
 func TestPlainFormStory(t *testing.T) {
-	email := unique("plain.form@example.org")
+	email := stacktest.Unique("plain.form@example.org")
 	hidden := openForm(t)
 	v := url.Values{}
 	for k, val := range hidden {
@@ -243,7 +234,7 @@ func TestInvalidPlainFormKeepsEveryAnswer(t *testing.T) {
 }
 
 func TestSESFailureIsRetried(t *testing.T) {
-	email := unique("ses.failure@example.org")
+	email := stacktest.Unique("ses.failure@example.org")
 	// Enough failures to outlast the SDK's own retries: the stream retries.
 	st.Faults.Inject("ses", "SendEmail", 4, stack.SESUnavailable)
 	hidden := openForm(t)
@@ -283,7 +274,7 @@ func TestThrottledTable(t *testing.T) {
 
 func TestBotsAreAnsweredButNothingIsKept(t *testing.T) {
 	hidden := openForm(t)
-	bots := []string{unique("honeypot@example.org"), unique("forged@example.org"), unique("fast@example.org")}
+	bots := []string{stacktest.Unique("honeypot@example.org"), stacktest.Unique("forged@example.org"), stacktest.Unique("fast@example.org")}
 	body := jsonStory(hidden, bots[0])
 	body["website"] = "http://spam.example"
 	if resp, _ := postJSON(t, body); resp.StatusCode != http.StatusCreated {

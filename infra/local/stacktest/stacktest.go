@@ -12,7 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Marker fills the padding of the big fixtures. It is printable, so it reads
@@ -121,4 +124,13 @@ func (f *Traffic) Total() (calls int, bytes int64, largest, marked int) {
 		bytes += f.bytes[n]
 	}
 	return calls, bytes, f.largest, f.marked
+}
+
+var uniqueN atomic.Int64
+
+// Unique makes email an address no earlier test used: a test package shares
+// one stack, and -count=N runs its tests again on it.
+func Unique(email string) string {
+	local, domain, _ := strings.Cut(email, "@")
+	return fmt.Sprintf("%s+%d-%d@%s", local, time.Now().UnixNano()%1e9, uniqueN.Add(1), domain)
 }

@@ -5,11 +5,17 @@ package testenv
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	minidyn "github.com/truora/minidyn/aws-v2/client"
 
 	"frontlinevoices/infra/local/stack"
@@ -67,4 +73,37 @@ func Table(t testing.TB, logicalID string) *minidyn.Client {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// S3 is a client of a fresh in-process S3 (the local stack's) holding the
+// given buckets.
+func S3(t testing.TB, buckets ...string) *s3.Client {
+	t.Helper()
+	srv := httptest.NewServer(stack.NewS3(s3mem.New(), nil))
+	t.Cleanup(srv.Close)
+	client := s3.New(s3.Options{Region: stack.Region, BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	for _, b := range buckets {
+		if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return client
+}
+
+// SES is a client of a fresh local SES (the local stack's outbox), which
+// fails as faults say. The client does not retry, so one fault is one
+// failed send.
+func SES(t testing.TB) (*sesv2.Client, *stack.Outbox, *stack.Faults) {
+	t.Helper()
+	faults := &stack.Faults{}
+	outbox, err := stack.NewOutbox(t.TempDir(), faults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(outbox)
+	t.Cleanup(srv.Close)
+	client := sesv2.New(sesv2.Options{Region: stack.Region, BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	return client, outbox, faults
 }
