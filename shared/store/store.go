@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -234,9 +235,9 @@ func (s *Store) ReleaseEmail(ctx context.Context, id, kind string) error {
 	return nil
 }
 
-// queryAll runs a query to the end, handing fn each page's items. It stops
-// on an empty page too: minidyn answers one with the key it was given, and
-// asking again would never end.
+// queryAll runs a query to the end, handing fn each page's items. It also
+// stops when a page hands back the very key it started from: minidyn does
+// that on an empty result, and asking again would never end.
 func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, fn func(items []map[string]types.AttributeValue) error) error {
 	for {
 		out, err := s.db.Query(ctx, in)
@@ -246,7 +247,7 @@ func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, fn func(i
 		if err := fn(out.Items); err != nil {
 			return err
 		}
-		if len(out.LastEvaluatedKey) == 0 || len(out.Items) == 0 {
+		if len(out.LastEvaluatedKey) == 0 || reflect.DeepEqual(out.LastEvaluatedKey, in.ExclusiveStartKey) {
 			return nil
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
