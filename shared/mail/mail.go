@@ -93,9 +93,8 @@ func subject(s string) string {
 var templateFS embed.FS
 
 var funcs = map[string]any{
-	"join":    strings.Join,
-	"excerpt": Excerpt,
-	"pair":    func(k, v string) []string { return []string{k, v} },
+	"join": strings.Join,
+	"pair": func(k, v string) []string { return []string{k, v} },
 }
 
 var (

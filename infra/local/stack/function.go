@@ -44,7 +44,6 @@ type function struct {
 	name    string
 	timeout time.Duration
 	handler lambda.Handler
-	env     map[string]string
 	// onInvoke, when set, sees every payload (stack.Options.OnInvoke).
 	onInvoke func(function string, payload []byte)
 }

@@ -64,20 +64,6 @@ func (o *Outbox) Emails() []Email {
 	return append([]Email(nil), o.emails...)
 }
 
-// Find returns the messages sent to address whose subject contains subject.
-func (o *Outbox) Find(address, subject string) []Email {
-	var out []Email
-	for _, e := range o.Emails() {
-		for _, to := range e.To {
-			if strings.EqualFold(to, address) && strings.Contains(e.Subject, subject) {
-				out = append(out, e)
-				break
-			}
-		}
-	}
-	return out
-}
-
 func (o *Outbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost || r.URL.Path != "/v2/email/outbound-emails" {
 		sesError(w, http.StatusNotFound, "NotFoundException", "the local SES only sends email")

@@ -69,15 +69,14 @@ type Endpoints struct {
 
 // Stack is a running local system.
 type Stack struct {
-	URL       string // the site, e.g. http://127.0.0.1:8080
-	S3URL     string
-	AWS       aws.Config
-	Outbox    *Outbox
-	Faults    *Faults
-	Template  *Template
-	Tables    map[string]string // logical id → table name
-	Buckets   map[string]string // logical id → bucket name
-	Functions map[string]*function
+	URL      string // the site, e.g. http://127.0.0.1:8080
+	S3URL    string
+	AWS      aws.Config
+	Outbox   *Outbox
+	Faults   *Faults
+	Template *Template
+	Tables   map[string]string // logical id → table name
+	Buckets  map[string]string // logical id → bucket name
 
 	opts     Options
 	log      *slog.Logger
@@ -117,7 +116,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	s := &Stack{
 		opts: opts, log: opts.Log, Template: tmpl, Faults: &Faults{},
-		Tables: map[string]string{}, Buckets: map[string]string{}, Functions: map[string]*function{},
+		Tables: map[string]string{}, Buckets: map[string]string{},
 		streams: map[string][]*streamMapping{}, local: http.NewServeMux(),
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -422,8 +421,7 @@ func (s *Stack) buildFunctions(ctx context.Context, dataDir string) (*api, error
 		if t, ok := f.Properties["Timeout"].(int); ok {
 			timeout = time.Duration(t) * time.Second
 		}
-		fn := &function{name: f.Name, timeout: timeout, handler: lambda.NewHandler(h), env: env, onInvoke: s.opts.OnInvoke}
-		s.Functions[f.Name] = fn
+		fn := &function{name: f.Name, timeout: timeout, handler: lambda.NewHandler(h), onInvoke: s.opts.OnInvoke}
 		for _, ev := range f.Events {
 			if err := s.wire(ctx, router, res, fn, ev); err != nil {
 				return nil, fmt.Errorf("%s event %s: %w", f.Name, ev.Name, err)
