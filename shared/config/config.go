@@ -47,14 +47,6 @@ func Load(getenv func(string) string, dst any) error {
 	return nil
 }
 
-// MustLoad is Load for a function's init: a bad environment stops the
-// function at once with a message that says what to fix.
-func MustLoad(getenv func(string) string, dst any) {
-	if err := Load(getenv, dst); err != nil {
-		panic(err)
-	}
-}
-
 func set(f reflect.Value, raw string) error {
 	switch f.Interface().(type) {
 	case time.Duration:

@@ -47,7 +47,6 @@ type Handler struct {
 	privacy *privacy.Service
 	mail    Sender
 	signer  token.Signer
-	now     func() time.Time
 }
 
 // New returns a withdrawal handler.
@@ -56,7 +55,7 @@ func New(cfg Config, p *privacy.Service, sender Sender) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{cfg: cfg, privacy: p, mail: sender, signer: signer, now: time.Now}, nil
+	return &Handler{cfg: cfg, privacy: p, mail: sender, signer: signer}, nil
 }
 
 // FromEnv builds the handler from the function's environment and AWS config.
@@ -111,7 +110,7 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 		}
 	}
 	tok := form.Get("t")
-	id, err := h.signer.Verify(story.WithdrawTokenPurpose, tok, h.now())
+	id, err := h.signer.Verify(story.WithdrawTokenPurpose, tok, time.Now())
 	switch {
 	case errors.Is(err, token.ErrExpired):
 		return page(http.StatusGone, view{Problem: &problem{"This link has expired",
@@ -176,7 +175,7 @@ func (h *Handler) withdrawConsent(ctx context.Context, tok string, st story.Stor
 		return h.show(ctx, tok, st, "To withdraw that, erase your story below.", http.StatusUnprocessableEntity)
 	}
 	if st.Consented(id) {
-		rec := story.ConsentRecord{Statement: id, Version: c.Version(), Agreed: false, At: h.now().UTC(), Channel: "withdraw-page"}
+		rec := story.ConsentRecord{Statement: id, Version: c.Version(), Agreed: false, At: time.Now().UTC(), Channel: "withdraw-page"}
 		if err := h.privacy.Stories.RecordConsent(ctx, st.ID, rec); err != nil {
 			return apigw.Response{}, err
 		}
@@ -239,6 +238,3 @@ func (h *Handler) tell(ctx context.Context, m func() (mail.Message, error)) bool
 func page(status int, v view) apigw.Response {
 	return site.Page(status, "withdraw.html", v, csp)
 }
-
-// SetClock replaces the handler's clock (for tests).
-func (h *Handler) SetClock(now func() time.Time) { h.now = now }
