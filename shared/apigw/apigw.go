@@ -4,12 +4,16 @@
 package apigw
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -168,4 +172,79 @@ func WithLogging(log *slog.Logger, h Handler) Handler {
 		}
 		return resp, err
 	}
+}
+
+// minCompress is the smallest body worth compressing: below it gzip's own
+// header and a round trip's packet make no difference.
+const minCompress = 1024
+
+// compressible reports whether a content type is text that gzip shrinks.
+func compressible(contentType string) bool {
+	ct, _, _ := strings.Cut(strings.ToLower(contentType), ";")
+	switch strings.TrimSpace(ct) {
+	case "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+		"application/problem+json", "image/svg+xml", "text/plain", "text/csv":
+		return true
+	}
+	return false
+}
+
+// AcceptsGzip reports whether the client accepts a gzip-encoded response
+// (Accept-Encoding lists gzip, or *, without q=0).
+func AcceptsGzip(req Request) bool {
+	for _, part := range strings.Split(Header(req, "accept-encoding"), ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name != "gzip" && name != "*" {
+			continue
+		}
+		if q, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); ok {
+			if f, err := strconv.ParseFloat(q, 64); err == nil && f == 0 {
+				continue
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// WithCompression gzips text responses of at least 1 KB for clients that
+// accept gzip. HTTP API passes the body through when the function returns
+// it base64-encoded, and its own compression is for REST APIs only, so the
+// function compresses. Responses already encoded are left alone. Every
+// compressible response says Vary: Accept-Encoding, so a cache between
+// never hands gzip to a client that did not ask for it.
+func WithCompression(h Handler) Handler {
+	return func(ctx context.Context, req Request) (Response, error) {
+		resp, err := h(ctx, req)
+		if err != nil || resp.IsBase64Encoded || resp.Headers["content-encoding"] != "" || !compressible(resp.Headers["content-type"]) {
+			return resp, err
+		}
+		resp.Headers["vary"] = "Accept-Encoding"
+		if len(resp.Body) < minCompress || !AcceptsGzip(req) {
+			return resp, nil
+		}
+		return Gzipped(resp, Gzip([]byte(resp.Body))), nil
+	}
+}
+
+// Gzipped returns resp with gz, its body already gzipped, as the body.
+func Gzipped(resp Response, gz []byte) Response {
+	h := make(map[string]string, len(resp.Headers)+2)
+	maps.Copy(h, resp.Headers)
+	h["content-encoding"] = "gzip"
+	h["vary"] = "Accept-Encoding"
+	resp.Headers = h
+	resp.Body = base64.StdEncoding.EncodeToString(gz)
+	resp.IsBase64Encoded = true
+	return resp
+}
+
+// Gzip compresses b at the best compression.
+func Gzip(b []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.Bytes()
 }

@@ -1,8 +1,14 @@
 package apigw
 
 import (
+	"bytes"
+	"compress/gzip"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -36,5 +42,57 @@ func TestProblem(t *testing.T) {
 	var p map[string]any
 	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil || p["type"] != "about:blank" || p["errors"] == nil {
 		t.Fatalf("%s %v", resp.Body, err)
+	}
+}
+
+func TestWithCompression(t *testing.T) {
+	page := strings.Repeat("<p>Frontline Voices</p>\n", 200)
+	h := WithCompression(func(context.Context, Request) (Response, error) {
+		return HTML(http.StatusOK, []byte(page), "default-src 'self'"), nil
+	})
+	for _, tc := range []struct {
+		accept string
+		gzip   bool
+	}{
+		{"gzip, deflate, br", true},
+		{"br;q=1.0, gzip;q=0.8", true},
+		{"*", true},
+		{"gzip;q=0", false},
+		{"identity", false},
+		{"", false},
+	} {
+		resp, err := h(context.Background(), Request{Headers: map[string]string{"accept-encoding": tc.accept}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Headers["vary"] != "Accept-Encoding" {
+			t.Errorf("%q: vary = %q", tc.accept, resp.Headers["vary"])
+		}
+		if got := resp.Headers["content-encoding"] == "gzip"; got != tc.gzip {
+			t.Errorf("%q: gzip = %v, want %v", tc.accept, got, tc.gzip)
+			continue
+		}
+		if !tc.gzip {
+			if resp.Body != page || resp.IsBase64Encoded {
+				t.Errorf("%q: body changed", tc.accept)
+			}
+			continue
+		}
+		raw, _ := base64.StdEncoding.DecodeString(resp.Body)
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(zr)
+		if string(b) != page || !resp.IsBase64Encoded || len(raw) > len(page)/10 {
+			t.Errorf("%q: gzip body of %d bytes does not round-trip", tc.accept, len(raw))
+		}
+	}
+	// Small and binary bodies stay as they are.
+	small := WithCompression(func(context.Context, Request) (Response, error) {
+		return JSON(200, map[string]string{"ok": "yes"}), nil
+	})
+	if resp, _ := small(context.Background(), Request{Headers: map[string]string{"accept-encoding": "gzip"}}); resp.Headers["content-encoding"] != "" {
+		t.Error("a tiny JSON body was compressed")
 	}
 }

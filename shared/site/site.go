@@ -5,6 +5,7 @@ package site
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/config"
@@ -40,14 +42,39 @@ type Config struct {
 	ClipPartSize int64         `env:"CLIP_PART_SIZE" default:"8388608"`
 	ClipTypes    []string      `env:"CLIP_TYPES" default:"video/mp4,video/quicktime,video/webm"`
 	MaxClipTime  time.Duration `env:"MAX_CLIP_DURATION" default:"5m"`
+	// The privacy notice names the data controller, where to write and
+	// how long stories are kept.
+	Controller    string `env:"CONTROLLER_NAME" default:"Frontline Voices"`
+	PrivacyEmail  string `env:"PRIVACY_CONTACT"`
+	RetentionDays int    `env:"RETENTION_DAYS" default:"730"`
+}
+
+// privacyView is what the privacy notice shows.
+type privacyView struct {
+	Controller, Contact, Retention string
+}
+
+// retention says a number of days the way people say it: in months when
+// it is a whole number of them (730 days is 24 months).
+func retention(days int) string {
+	switch {
+	case days%365 == 0 && days >= 365:
+		return fmt.Sprintf("%d months", days/365*12)
+	case days%30 == 0 && days >= 60:
+		return fmt.Sprintf("%d months", days/30)
+	case days == 1:
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", days)
 }
 
 // Pages serves GET /, GET /thanks and GET /static/{file}.
 type Pages struct {
-	signer token.Signer
-	csp    string
-	clips  story.ClipLimits
-	now    func() time.Time
+	signer  token.Signer
+	csp     string
+	clips   story.ClipLimits
+	privacy privacyView
+	now     func() time.Time
 }
 
 // New returns the page handler.
@@ -60,7 +87,8 @@ func New(cfg Config) (*Pages, error) {
 	if err := clips.Check(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return &Pages{signer: signer, csp: apigw.ContentSecurityPolicy(cfg.ConnectSrc...), clips: clips, now: time.Now}, nil
+	privacy := privacyView{Controller: cfg.Controller, Contact: cfg.PrivacyEmail, Retention: retention(cfg.RetentionDays)}
+	return &Pages{signer: signer, csp: apigw.ContentSecurityPolicy(cfg.ConnectSrc...), clips: clips, privacy: privacy, now: time.Now}, nil
 }
 
 // FromEnv builds the handler from the function's environment.
@@ -73,7 +101,7 @@ func FromEnv(getenv func(string) string) (apigw.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return apigw.WithLogging(slog.Default(), p.Handle), nil
+	return apigw.WithLogging(slog.Default(), apigw.WithCompression(p.Handle)), nil
 }
 
 // Handle routes a request.
@@ -84,8 +112,12 @@ func (p *Pages) Handle(_ context.Context, req apigw.Request) (apigw.Response, er
 		return FormPage(http.StatusOK, story.Submission{}, nil, "", StartToken(p.signer, p.now()), p.csp), nil
 	case path == "/thanks":
 		return p.thanks(req), nil
+	case path == "/privacy":
+		return Page(http.StatusOK, "privacy.html", p.privacy, p.csp), nil
+	case path == "/favicon.ico":
+		return static(req, "favicon.ico", true), nil
 	case strings.HasPrefix(path, "/static/"):
-		return static(strings.TrimPrefix(path, "/static/"), apigw.Query(req).Get("v") != ""), nil
+		return static(req, strings.TrimPrefix(path, "/static/"), apigw.Query(req).Get("v") != ""), nil
 	}
 	return Message(http.StatusNotFound, "Page not found", "There is no page at this address.", "/", p.csp), nil
 }
@@ -129,7 +161,8 @@ func Page(status int, name string, data any, csp string) apigw.Response {
 	return apigw.HTML(status, b, csp)
 }
 
-func static(name string, versioned bool) apigw.Response {
+// static serves an asset, gzipped once and kept when the client accepts it.
+func static(req apigw.Request, name string, versioned bool) apigw.Response {
 	b, err := fs.ReadFile(web.Static, name)
 	if err != nil || strings.Contains(name, "..") {
 		return apigw.Problem(http.StatusNotFound, "Not found", "There is no such file.")
@@ -138,11 +171,25 @@ func static(name string, versioned bool) apigw.Response {
 	if versioned {
 		cache = "public, max-age=31536000, immutable"
 	}
-	return apigw.Response{StatusCode: http.StatusOK, Headers: map[string]string{
+	resp := apigw.Response{StatusCode: http.StatusOK, Headers: map[string]string{
 		"content-type":           web.ContentType(name),
 		"cache-control":          cache,
 		"x-content-type-options": "nosniff",
-	}, Body: string(b)}
+	}}
+	if web.Compressible(name) {
+		resp.Headers["vary"] = "Accept-Encoding"
+		if apigw.AcceptsGzip(req) {
+			if gz, err := web.GzippedAsset(name, apigw.Gzip); err == nil {
+				return apigw.Gzipped(resp, gz)
+			}
+		}
+	}
+	if !utf8.Valid(b) {
+		resp.Body, resp.IsBase64Encoded = base64.StdEncoding.EncodeToString(b), true
+		return resp
+	}
+	resp.Body = string(b)
+	return resp
 }
 
 // thanksView is what the thank-you page shows: the uploader, when the

@@ -73,7 +73,7 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err != nil {
 		return nil, err
 	}
-	return apigw.WithLogging(slog.Default(), h.Handle), nil
+	return apigw.WithLogging(slog.Default(), apigw.WithCompression(h.Handle)), nil
 }
 
 // jsonBody is the JSON API's request: a submission plus the form's fields.

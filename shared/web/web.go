@@ -69,7 +69,25 @@ func ContentType(name string) string {
 	return "application/octet-stream"
 }
 
+// Compressible reports whether an asset is text worth gzipping.
+func Compressible(name string) bool {
+	switch path.Ext(name) {
+	case ".css", ".js", ".svg", ".html", ".json", ".txt":
+		return true
+	}
+	return false
+}
+
+// Head is what a page's <head> holds beyond the layout's own: its title
+// and its extra stylesheets (kept in the head, so they never block
+// rendering half-way down the page).
+type Head struct {
+	Title  string
+	Styles []string
+}
+
 var funcs = template.FuncMap{
+	"head":  func(title string, styles ...string) Head { return Head{Title: title, Styles: styles} },
 	"asset": AssetURL,
 	"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
 	"join":  strings.Join,
@@ -85,4 +103,21 @@ func Render(name string, data any) ([]byte, error) {
 		return nil, fmt.Errorf("web: render %s: %w", name, err)
 	}
 	return b.Bytes(), nil
+}
+
+var gzipped sync.Map // asset name → []byte
+
+// GzippedAsset returns the static asset gzipped, compressed once per
+// process and kept: assets never change while the function runs.
+func GzippedAsset(name string, compress func([]byte) []byte) ([]byte, error) {
+	if b, ok := gzipped.Load(name); ok {
+		return b.([]byte), nil
+	}
+	raw, err := fs.ReadFile(Static, name)
+	if err != nil {
+		return nil, err
+	}
+	b := compress(raw)
+	gzipped.Store(name, b)
+	return b, nil
 }

@@ -72,7 +72,7 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err != nil {
 		return nil, err
 	}
-	return apigw.WithLogging(slog.Default(), h.Handle), nil
+	return apigw.WithLogging(slog.Default(), apigw.WithCompression(h.Handle)), nil
 }
 
 // view is what the withdraw page shows.
