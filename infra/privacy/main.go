@@ -23,9 +23,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"frontlinevoices/infra/local/stack"
+	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/privacy"
 	"frontlinevoices/shared/store"
 )
@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	email := fs.String("email", "", "the volunteer's email address")
 	local := fs.String("local", "", "URL of a running local stack (go run ./infra/local)")
 	table := fs.String("table", os.Getenv("TABLE_NAME"), "the stories table")
-	bucket := fs.String("bucket", os.Getenv("CLIPS_BUCKET"), "the clips bucket")
+	clipsBucket := fs.String("bucket", os.Getenv("CLIPS_BUCKET"), "the clips bucket")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		*table, *bucket = ep.Tables["StoriesTable"], ep.Buckets["ClipsBucket"]
+		*table, *clipsBucket = ep.Tables["StoriesTable"], ep.Buckets["ClipsBucket"]
 	}
 	if *table == "" {
 		return errors.New("the table is not known: pass --table (the stack output StoriesTableName) or --local")
@@ -66,9 +66,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	svc := &privacy.Service{Stories: store.New(dynamodb.NewFromConfig(awsCfg), *table), Bucket: *bucket}
-	if *bucket != "" {
-		svc.S3 = s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = *local != "" })
+	svc := &privacy.Service{Stories: store.New(dynamodb.NewFromConfig(awsCfg), *table)}
+	if *clipsBucket != "" {
+		svc.Clips = bucket.FromConfig(awsCfg, *clipsBucket, *local != "")
 	}
 	switch args[0] {
 	case "export":

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"frontlinevoices/infra/local/stack"
+	clipsbucket "frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/privacy"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
@@ -54,7 +55,7 @@ func TestExportAndEraseByEmail(t *testing.T) {
 			t.Fatal(err)
 		}
 		if bucket != "" {
-			_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(privacy.ClipPrefix(s.ID) + "clip.webm"), Body: strings.NewReader("not really a video")})
+			_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(clipsbucket.ClipPrefix(s.ID) + "clip.webm"), Body: strings.NewReader("not really a video")})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -40,9 +40,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
+	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/store"
@@ -226,9 +226,8 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 	if err != nil {
 		return nil, err
 	}
-	s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3PathStyle })
 	st := store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName)
-	files := NewS3Files(s3c, cfg.ExportBucket, cfg.SiteURL, signer, cfg.LinkTTL)
+	files := NewS3Files(bucket.FromConfig(awsCfg, cfg.ExportBucket, cfg.S3PathStyle), cfg.SiteURL, signer, cfg.LinkTTL)
 	h := New(cfg, st, files, mail.NewMailer(sesv2.NewFromConfig(awsCfg), cfg.Sender))
 	if cfg.ClipsBucket != "" {
 		h.Clips = StoreClips{Store: st, Bucket: cfg.ClipsBucket}

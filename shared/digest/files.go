@@ -1,14 +1,10 @@
 package digest
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
+	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/token"
 )
@@ -18,8 +14,7 @@ import (
 // function turns into a short presigned GET on each visit. (A presigned URL
 // made here would die with this function's session credentials, in hours.)
 type S3Files struct {
-	client  *s3.Client
-	bucket  string
+	bucket  *bucket.Bucket
 	siteURL string
 	signer  token.Signer
 	ttl     time.Duration
@@ -27,26 +22,16 @@ type S3Files struct {
 }
 
 // NewS3Files returns Files on bucket, with links on siteURL valid for ttl.
-func NewS3Files(client *s3.Client, bucket, siteURL string, signer token.Signer, ttl time.Duration) *S3Files {
-	return &S3Files{client: client, bucket: bucket, siteURL: siteURL, signer: signer, ttl: ttl, now: time.Now}
+func NewS3Files(b *bucket.Bucket, siteURL string, signer token.Signer, ttl time.Duration) *S3Files {
+	return &S3Files{bucket: b, siteURL: siteURL, signer: signer, ttl: ttl, now: time.Now}
 }
 
 // ExportBucket is the bucket exports are written to.
-func (f *S3Files) ExportBucket() string { return f.bucket }
+func (f *S3Files) ExportBucket() string { return f.bucket.Name() }
 
 // Put writes an export.
 func (f *S3Files) Put(ctx context.Context, key, contentType string, body []byte) error {
-	_, err := f.client.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:        aws.String(f.bucket),
-		Key:           aws.String(key),
-		Body:          bytes.NewReader(body),
-		ContentLength: aws.Int64(int64(len(body))),
-		ContentType:   aws.String(contentType),
-	})
-	if err != nil {
-		return fmt.Errorf("put s3://%s/%s: %w", f.bucket, key, err)
-	}
-	return nil
+	return f.bucket.Put(ctx, key, contentType, body)
 }
 
 // Link is a download link to key, offered as filename. Every object lives

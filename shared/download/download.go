@@ -14,11 +14,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"frontlinevoices/shared/apigw"
+	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/site"
@@ -33,31 +31,28 @@ type Config struct {
 	PathStyle     bool          `env:"S3_PATH_STYLE"`
 }
 
-// S3 is the part of the S3 client downloads use.
-type S3 interface {
-	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+// Files is what downloads need from the bucket.
+type Files interface {
+	Head(ctx context.Context, key string) (bucket.Object, error)
+	PresignGet(ctx context.Context, key, filename string, expiry time.Duration) (string, error)
 }
 
-// Presigner presigns GETs.
-type Presigner interface {
-	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
-}
+var _ Files = (*bucket.Bucket)(nil)
 
 // Handler serves download links.
 type Handler struct {
-	cfg     Config
-	s3      S3
-	presign Presigner
-	signer  token.Signer
+	cfg    Config
+	files  Files
+	signer token.Signer
 }
 
 // New returns a download handler.
-func New(cfg Config, client S3, presign Presigner) (*Handler, error) {
+func New(cfg Config, files Files) (*Handler, error) {
 	signer, err := token.NewSigner(cfg.SigningSecret)
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{cfg: cfg, s3: client, presign: presign, signer: signer}, nil
+	return &Handler{cfg: cfg, files: files, signer: signer}, nil
 }
 
 // FromEnv builds the handler from the function's environment and AWS config.
@@ -66,8 +61,7 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.PathStyle })
-	h, err := New(cfg, client, s3.NewPresignClient(client))
+	h, err := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.PathStyle))
 	if err != nil {
 		return nil, err
 	}
@@ -82,24 +76,20 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	if errors.Is(err, token.ErrExpired) {
 		return site.Message(http.StatusGone, "This link has expired", "Download links in the digest last 7 days. A newer digest has fresh links.", "", csp), nil
 	}
-	if err != nil {
+	if err != nil || !bucket.Downloadable(key) {
 		return site.Message(http.StatusBadRequest, "This link is not valid", "Check that you used the whole link from the email.", "", csp), nil
 	}
-	_, err = h.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key)})
-	if _, gone := errors.AsType[*types.NotFound](err); gone {
+	_, err = h.files.Head(ctx, key)
+	if errors.Is(err, bucket.ErrNotFound) {
 		return site.Message(http.StatusGone, "This file is no longer available",
 			"It has been deleted: exports are kept for 7 days, and a volunteer may have withdrawn their clips.", "", csp), nil
 	}
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	signed, err := h.presign.PresignGetObject(ctx, &s3.GetObjectInput{
-		Bucket:                     aws.String(h.cfg.Bucket),
-		Key:                        aws.String(key),
-		ResponseContentDisposition: aws.String(`attachment; filename="` + filename + `"`),
-	}, s3.WithPresignExpires(h.cfg.URLExpiry))
+	signed, err := h.files.PresignGet(ctx, key, filename, h.cfg.URLExpiry)
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return apigw.Redirect(http.StatusFound, signed.URL), nil
+	return apigw.Redirect(http.StatusFound, signed), nil
 }

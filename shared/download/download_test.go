@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"frontlinevoices/shared/apigw"
+	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/download"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/links"
@@ -26,7 +27,7 @@ func TestDownloadLinks(t *testing.T) {
 	if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("files"), Key: aws.String("exports/2026-11-24.csv"), Body: strings.NewReader("a,b\r\n")}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := download.New(download.Config{Bucket: "files", SigningSecret: testenv.Secret, URLExpiry: time.Minute}, client, s3.NewPresignClient(client))
+	h, err := download.New(download.Config{Bucket: "files", SigningSecret: testenv.Secret, URLExpiry: time.Minute}, bucket.New(client, s3.NewPresignClient(client), "files"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,9 +24,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/media"
 	"frontlinevoices/shared/store"
@@ -36,6 +35,7 @@ import (
 // Config is the ingest function's configuration.
 type Config struct {
 	TableName   string        `env:"TABLE_NAME,required"`
+	Bucket      string        `env:"CLIPS_BUCKET,required"`
 	MaxBytes    int64         `env:"MAX_CLIP_BYTES" default:"524288000"`
 	MaxClips    int           `env:"MAX_CLIPS" default:"5"`
 	MaxDuration time.Duration `env:"MAX_CLIP_DURATION" default:"5m"`
@@ -45,12 +45,13 @@ type Config struct {
 	PathStyle bool `env:"S3_PATH_STYLE"`
 }
 
-// Objects is the part of the S3 client ingest uses.
+// Objects is what ingest needs from the clips bucket.
 type Objects interface {
-	media.ObjectGetter
-	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
-	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
-	PutObjectTagging(ctx context.Context, in *s3.PutObjectTaggingInput, opts ...func(*s3.Options)) (*s3.PutObjectTaggingOutput, error)
+	Name() string
+	Head(ctx context.Context, key string) (bucket.Object, error)
+	Reader(ctx context.Context, obj bucket.Object) *bucket.Reader
+	SetStatus(ctx context.Context, key, status string) error
+	Delete(ctx context.Context, key string) error
 }
 
 // Clips is what ingest needs from the store.
@@ -61,30 +62,21 @@ type Clips interface {
 }
 
 var (
-	_ Objects = (*s3.Client)(nil)
+	_ Objects = (*bucket.Bucket)(nil)
 	_ Clips   = (*store.Store)(nil)
 )
 
-// RejectedTag marks a rejected object before it is deleted; the bucket's
-// lifecycle expires tagged objects, should the delete ever fail for good.
-var RejectedTag = s3types.Tag{Key: aws.String(story.ClipStatusTag), Value: aws.String(story.ClipRejected)}
-
-// VerifiedTag marks a clip attached to its story. Uploads start tagged
-// pending, and the bucket's lifecycle expires pending objects after a day:
-// an upload never attached to a story does not linger.
-var VerifiedTag = s3types.Tag{Key: aws.String(story.ClipStatusTag), Value: aws.String(story.ClipVerified)}
-
 // Handler handles S3 events.
 type Handler struct {
-	cfg   Config
-	s3    Objects
-	clips Clips
-	now   func() time.Time
+	cfg     Config
+	objects Objects
+	clips   Clips
+	now     func() time.Time
 }
 
 // New returns an ingest handler.
 func New(cfg Config, objects Objects, clips Clips) *Handler {
-	return &Handler{cfg: cfg, s3: objects, clips: clips, now: time.Now}
+	return &Handler{cfg: cfg, objects: objects, clips: clips, now: time.Now}
 }
 
 // FromEnv builds the handler from the function's environment and AWS config.
@@ -96,13 +88,8 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 	if cfg.MaxBytes <= 0 || cfg.MaxClips <= 0 || cfg.MaxDuration <= 0 {
 		return nil, errors.New("config: MAX_CLIP_BYTES, MAX_CLIPS and MAX_CLIP_DURATION must be positive")
 	}
-	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
-		o.UsePathStyle = cfg.PathStyle
-		// Ranged GETs carry no whole-object checksum: do not log that each time.
-		o.DisableLogOutputChecksumValidationSkipped = true
-	})
 	stories := store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName).WithRetention(time.Duration(cfg.RetentionDays) * 24 * time.Hour)
-	h := New(cfg, client, stories)
+	h := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.PathStyle), stories)
 	return h.Handle, nil
 }
 
@@ -137,14 +124,18 @@ func (h *Handler) Record(ctx context.Context, rec events.S3EventRecord) (Outcome
 	if !strings.HasPrefix(rec.EventName, "ObjectCreated:") {
 		return out, nil
 	}
-	storyID, ok := story.ParseClipKey(key)
+	if name := rec.S3.Bucket.Name; name != h.objects.Name() {
+		slog.WarnContext(ctx, "ingest: not the clips bucket; left alone", append(attrs, "bucket", name)...)
+		return out, nil
+	}
+	storyID, ok := bucket.ParseClipKey(key)
 	if !ok {
 		// Keys are made by the uploads function; anything else was put
 		// there by hand and is left alone.
 		slog.WarnContext(ctx, "ingest: not a clip key; left alone", attrs...)
 		return out, nil
 	}
-	out, bytesRead, err := h.check(ctx, rec.S3.Bucket.Name, key, storyID)
+	out, bytesRead, err := h.check(ctx, key, storyID)
 	attrs = append(attrs, "status", out.Status, "bytesRead", bytesRead, "latencyMs", time.Since(start).Milliseconds())
 	if err != nil {
 		slog.ErrorContext(ctx, "ingest failed; the event will be retried", append(attrs, "error", err.Error())...)
@@ -157,97 +148,75 @@ func (h *Handler) Record(ctx context.Context, rec events.S3EventRecord) (Outcome
 	return out, nil
 }
 
-func (h *Handler) check(ctx context.Context, bucket, key, storyID string) (Outcome, int64, error) {
+func (h *Handler) check(ctx context.Context, key, storyID string) (Outcome, int64, error) {
 	out := Outcome{Key: key}
-	head, err := h.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-	if isNotFound(err) {
+	head, err := h.objects.Head(ctx, key)
+	if errors.Is(err, bucket.ErrNotFound) {
 		return out, 0, nil // deleted already: this is a repeat of an event that was handled
 	}
 	if err != nil {
-		return out, 0, fmt.Errorf("head %s: %w", key, err)
+		return out, 0, err
 	}
-	size := aws.ToInt64(head.ContentLength)
+	size := head.Size
 	if _, err := h.clips.GetStory(ctx, storyID); errors.Is(err, store.ErrNotFound) {
 		// The story was erased (or never kept): its clips go too.
-		return out, 0, h.delete(ctx, bucket, key)
+		return out, 0, h.delete(ctx, key)
 	} else if err != nil {
 		return out, 0, err
 	}
 	clip := story.Clip{Key: key, Size: size, At: h.now().UTC()}
 
 	if size > h.cfg.MaxBytes {
-		return h.reject(ctx, bucket, storyID, clip, fmt.Sprintf("The clip is %s; a clip can be at most %s.",
+		return h.reject(ctx, storyID, clip, fmt.Sprintf("The clip is %s; a clip can be at most %s.",
 			story.HumanBytes(size), story.HumanBytes(h.cfg.MaxBytes)), 0)
 	}
-	r := &media.ObjectReader{Ctx: ctx, S3: h.s3, Bucket: bucket, Key: key, ETag: aws.ToString(head.ETag), Size: size}
+	r := h.objects.Reader(ctx, head)
 	info, err := media.Inspect(r, size)
-	_, bytesRead := r.Read()
+	_, bytesRead := r.Stats()
 	if rej, ok := errors.AsType[*media.Rejection](err); ok {
-		return h.reject(ctx, bucket, storyID, clip, sentence(rej.Reason), bytesRead)
+		return h.reject(ctx, storyID, clip, sentence(rej.Reason), bytesRead)
 	}
 	if err != nil {
 		return out, bytesRead, fmt.Errorf("inspect %s: %w", key, err)
 	}
 	clip.MIME, clip.Duration = info.MIME, info.Duration
 	if info.Duration > h.cfg.MaxDuration {
-		return h.reject(ctx, bucket, storyID, clip, fmt.Sprintf("The clip is %s long; a clip can be at most %s.",
+		return h.reject(ctx, storyID, clip, fmt.Sprintf("The clip is %s long; a clip can be at most %s.",
 			story.HumanDuration(info.Duration), story.HumanDuration(h.cfg.MaxDuration)), bytesRead)
 	}
 	err = h.clips.VerifyClip(ctx, storyID, clip, h.cfg.MaxClips)
 	if errors.Is(err, store.ErrTooManyClips) {
-		return h.reject(ctx, bucket, storyID, clip, fmt.Sprintf("Your story already has %d clips, the most it can have.", h.cfg.MaxClips), bytesRead)
+		return h.reject(ctx, storyID, clip, fmt.Sprintf("Your story already has %d clips, the most it can have.", h.cfg.MaxClips), bytesRead)
 	}
 	if err != nil {
 		return out, bytesRead, err
 	}
 	// Attached: take the object out of the one-day expiry of pending uploads.
-	if _, err := h.s3.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{
-		Bucket: aws.String(bucket), Key: aws.String(key), Tagging: &s3types.Tagging{TagSet: []s3types.Tag{VerifiedTag}},
-	}); err != nil {
-		return out, bytesRead, fmt.Errorf("tag verified clip: %w", err)
+	if err := h.objects.SetStatus(ctx, key, story.ClipVerified); err != nil {
+		return out, bytesRead, err
 	}
 	out.Status = story.ClipVerified
 	return out, bytesRead, nil
 }
 
 // reject records why a clip was refused, then tags and deletes it.
-func (h *Handler) reject(ctx context.Context, bucket, storyID string, clip story.Clip, reason string, bytesRead int64) (Outcome, int64, error) {
+func (h *Handler) reject(ctx context.Context, storyID string, clip story.Clip, reason string, bytesRead int64) (Outcome, int64, error) {
 	clip.Status, clip.Reason = story.ClipRejected, reason
 	out := Outcome{Key: clip.Key, Status: story.ClipRejected, Reason: reason}
 	if err := h.clips.RejectClip(ctx, storyID, clip); err != nil {
 		return out, bytesRead, err
 	}
-	_, err := h.s3.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{
-		Bucket: aws.String(bucket), Key: aws.String(clip.Key),
-		Tagging: &s3types.Tagging{TagSet: []s3types.Tag{RejectedTag}},
-	})
-	if err != nil && !isNotFound(err) {
+	// The tag marks the object for the lifecycle to expire, should the
+	// delete ever fail for good.
+	if err := h.objects.SetStatus(ctx, clip.Key, story.ClipRejected); err != nil && !errors.Is(err, bucket.ErrNotFound) {
 		// Not fatal: the object is deleted next; the tag only backs that up.
 		slog.WarnContext(ctx, "ingest: tagging a rejected clip failed", "key", clip.Key, "error", err.Error())
 	}
-	return out, bytesRead, h.delete(ctx, bucket, clip.Key)
+	return out, bytesRead, h.delete(ctx, clip.Key)
 }
 
-func (h *Handler) delete(ctx context.Context, bucket, key string) error {
-	_, err := h.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-	if err != nil && !isNotFound(err) {
-		return fmt.Errorf("delete %s: %w", key, err)
-	}
-	return nil
-}
-
-func isNotFound(err error) bool {
-	if err == nil {
-		return false
-	}
-	if _, ok := errors.AsType[*s3types.NotFound](err); ok {
-		return true
-	}
-	if _, ok := errors.AsType[*s3types.NoSuchKey](err); ok {
-		return true
-	}
-	var coded interface{ ErrorCode() string }
-	return errors.As(err, &coded) && (coded.ErrorCode() == "NotFound" || coded.ErrorCode() == "NoSuchKey")
+func (h *Handler) delete(ctx context.Context, key string) error {
+	return h.objects.Delete(ctx, key)
 }
 
 // sentence turns a media rejection ("the file is not a video (…)") into a

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/ingest"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/store"
@@ -37,7 +38,7 @@ func newEnv(t *testing.T, cfg ingest.Config) *env {
 	e := &env{s3: client, store: store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")}
 	testenv.Event(t, "s3-object-created.json", &e.ev)
 	e.bucket, e.key = e.ev.Records[0].S3.Bucket.Name, e.ev.Records[0].S3.Object.Key
-	id, ok := story.ParseClipKey(e.key)
+	id, ok := bucket.ParseClipKey(e.key)
 	if !ok {
 		t.Fatalf("sample key %q is not a clip key", e.key)
 	}
@@ -48,7 +49,8 @@ func newEnv(t *testing.T, cfg ingest.Config) *env {
 	if cfg.MaxBytes == 0 {
 		cfg = ingest.Config{MaxBytes: 500 << 20, MaxClips: 5, MaxDuration: 5 * time.Minute}
 	}
-	e.h = ingest.New(cfg, client, e.store)
+	cfg.Bucket = e.bucket
+	e.h = ingest.New(cfg, bucket.New(client, nil, e.bucket), e.store)
 	return e
 }
 
@@ -98,7 +100,7 @@ func TestSampleEventThreeTimesGivesOneVerifiedClip(t *testing.T) {
 	// Attached: out of the one-day expiry of pending uploads.
 	tags, err := e.s3.GetObjectTagging(context.Background(), &s3.GetObjectTaggingInput{Bucket: aws.String(e.bucket), Key: aws.String(e.key)})
 	if err != nil || len(tags.TagSet) != 1 || aws.ToString(tags.TagSet[0].Value) != story.ClipVerified {
-		t.Fatalf("tags %+v %v, want %s=%s", tags, err, story.ClipStatusTag, story.ClipVerified)
+		t.Fatalf("tags %+v %v, want %s=%s", tags, err, bucket.StatusTag, story.ClipVerified)
 	}
 }
 

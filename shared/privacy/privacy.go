@@ -10,29 +10,22 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-
+	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/store"
 )
 
-// S3 is the part of the S3 client erasure and export use.
-type S3 interface {
-	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
-	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, opts ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+// Clips is what erasure and export need from the clips bucket.
+type Clips interface {
+	List(ctx context.Context, prefix string) ([]string, error)
+	DeleteAll(ctx context.Context, prefix string) (int, error)
 }
 
-var _ S3 = (*s3.Client)(nil)
-
-// ClipPrefix is where a story's clips are kept in the clips bucket.
-func ClipPrefix(storyID string) string { return "clips/" + storyID + "/" }
+var _ Clips = (*bucket.Bucket)(nil)
 
 // Service erases and exports volunteers' data.
 type Service struct {
 	Stories *store.Store
-	S3      S3     // nil when there is no clips bucket
-	Bucket  string // the clips bucket
+	Clips   Clips // nil when there is no clips bucket
 }
 
 // Erase deletes story id's clip objects, then every item held under it,
@@ -49,46 +42,23 @@ func (p *Service) Erase(ctx context.Context, id string) (store.Tombstone, int, e
 }
 
 func (p *Service) deleteClips(ctx context.Context, id string) (int, error) {
-	keys, err := p.clipKeys(ctx, id)
-	if err != nil || len(keys) == 0 {
-		return 0, err
+	if p.Clips == nil {
+		return 0, nil
 	}
-	deleted := 0
-	for start := 0; start < len(keys); start += 1000 {
-		batch := keys[start:min(start+1000, len(keys))]
-		objs := make([]types.ObjectIdentifier, len(batch))
-		for i, k := range batch {
-			objs[i] = types.ObjectIdentifier{Key: aws.String(k)}
-		}
-		out, err := p.S3.DeleteObjects(ctx, &s3.DeleteObjectsInput{
-			Bucket: aws.String(p.Bucket),
-			Delete: &types.Delete{Objects: objs, Quiet: aws.Bool(true)},
-		})
-		if err != nil {
-			return deleted, fmt.Errorf("privacy: delete clips: %w", err)
-		}
-		if len(out.Errors) > 0 {
-			return deleted, fmt.Errorf("privacy: %d clips could not be deleted: %s", len(out.Errors), aws.ToString(out.Errors[0].Code))
-		}
-		deleted += len(batch)
+	n, err := p.Clips.DeleteAll(ctx, bucket.ClipPrefix(id))
+	if err != nil {
+		return n, fmt.Errorf("privacy: delete clips: %w", err)
 	}
-	return deleted, nil
+	return n, nil
 }
 
 func (p *Service) clipKeys(ctx context.Context, id string) ([]string, error) {
-	if p.S3 == nil {
+	if p.Clips == nil {
 		return nil, nil
 	}
-	var keys []string
-	pages := s3.NewListObjectsV2Paginator(p.S3, &s3.ListObjectsV2Input{Bucket: aws.String(p.Bucket), Prefix: aws.String(ClipPrefix(id))})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("privacy: list clips: %w", err)
-		}
-		for _, o := range page.Contents {
-			keys = append(keys, aws.ToString(o.Key))
-		}
+	keys, err := p.Clips.List(ctx, bucket.ClipPrefix(id))
+	if err != nil {
+		return nil, fmt.Errorf("privacy: list clips: %w", err)
 	}
 	return keys, nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
@@ -26,7 +27,7 @@ func clipTestPending(t *testing.T, s *store.Store, id string, max int, until tim
 	if err := s.AcquireClipSlot(ctx, id, max); err != nil {
 		t.Fatalf("acquire: %v", err)
 	}
-	key := story.NewClipKey(id, story.ClipTypes[0])
+	key := bucket.NewClipKey(id, story.ClipTypes[0])
 	if err := s.PutPendingClip(ctx, store.ClipRecord{StoryID: id, Clip: story.Clip{Key: key}, Declared: "video/mp4", Until: until.UnixMilli()}); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestAbandonedUploadsGiveBackTheirSlots(t *testing.T) {
 	}
 	// A clip that was never signed here (put in the bucket another way) is
 	// recorded all the same, under its key.
-	stray := story.NewClipKey(id, story.ClipTypes[2])
+	stray := bucket.NewClipKey(id, story.ClipTypes[2])
 	if err := s.RejectClip(ctx, id, story.Clip{Key: stray, Size: 1, Reason: "too big", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package story
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -21,10 +20,6 @@ type Clip struct {
 	Reason   string        `json:"reason,omitempty" dynamodbav:"reason,omitempty"`
 	At       time.Time     `json:"at" dynamodbav:"clipAt"`
 }
-
-// ClipStatusTag is the S3 object tag holding a clip's status; the bucket's
-// lifecycle rules read it.
-const ClipStatusTag = "fv-status"
 
 // Clip statuses. A clip is pending from the moment its upload is signed
 // until ingest has looked at it; only verified and rejected clips are listed.
@@ -154,26 +149,6 @@ func (l ClipLimits) Extensions() []string {
 		}
 	}
 	return out
-}
-
-// ClipPrefix is where a story's clips are kept in the clips bucket.
-func ClipPrefix(storyID string) string { return "clips/" + storyID + "/" }
-
-// NewClipKey returns a new key for a clip of story storyID: made by the
-// server, random, and free of anything the volunteer typed or named.
-func NewClipKey(storyID string, t ClipType) string {
-	return ClipPrefix(storyID) + NewID() + "." + t.Ext
-}
-
-var clipKeyPattern = regexp.MustCompile(`^clips/([a-z2-7]{26})/[a-z2-7]{26}\.(mp4|mov|webm)$`)
-
-// ParseClipKey returns the story id of a key NewClipKey made.
-func ParseClipKey(key string) (storyID string, ok bool) {
-	m := clipKeyPattern.FindStringSubmatch(key)
-	if m == nil {
-		return "", false
-	}
-	return m[1], true
 }
 
 // HumanBytes writes a size as people read it: "500 MB", "12.5 MB".

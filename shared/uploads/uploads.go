@@ -29,16 +29,13 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"frontlinevoices/shared/apigw"
+	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
@@ -71,18 +68,15 @@ func (c Config) Limits() story.ClipLimits {
 	return story.ClipLimits{MaxBytes: c.MaxBytes, MaxClips: c.MaxClips, PartSize: c.PartSize, Types: c.Types}
 }
 
-// Objects is the part of the S3 client the handler uses.
+// Objects is what the handler needs from the clips bucket.
 type Objects interface {
-	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
-	ListParts(ctx context.Context, in *s3.ListPartsInput, opts ...func(*s3.Options)) (*s3.ListPartsOutput, error)
-	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
-	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
-}
-
-// Presigner signs the browser's requests to S3.
-type Presigner interface {
-	PresignPostObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.PresignPostOptions)) (*s3.PresignedPostRequest, error)
-	PresignUploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+	Name() string
+	PresignPost(ctx context.Context, key, mime string, maxBytes int64, expiry time.Duration) (bucket.Post, error)
+	CreateUpload(ctx context.Context, key, mime string) (string, error)
+	PresignPart(ctx context.Context, key, uploadID string, n int32, expiry time.Duration) (string, error)
+	Parts(ctx context.Context, key, uploadID string) ([]bucket.Part, error)
+	CompleteUpload(ctx context.Context, key, uploadID string, parts []bucket.Part) (string, error)
+	AbortUpload(ctx context.Context, key, uploadID string) error
 }
 
 // Clips is what the handler needs from the store.
@@ -96,17 +90,15 @@ type Clips interface {
 }
 
 var (
-	_ Objects   = (*s3.Client)(nil)
-	_ Presigner = (*s3.PresignClient)(nil)
-	_ Clips     = (*store.Store)(nil)
+	_ Objects = (*bucket.Bucket)(nil)
+	_ Clips   = (*store.Store)(nil)
 )
 
 // Handler handles the upload routes.
 type Handler struct {
 	cfg      Config
 	limits   story.ClipLimits
-	s3       Objects
-	presign  Presigner
+	objects  Objects
 	clips    Clips
 	signer   token.Signer
 	maxParts int32
@@ -114,7 +106,7 @@ type Handler struct {
 }
 
 // New returns an uploads handler.
-func New(cfg Config, objects Objects, presign Presigner, clips Clips) (*Handler, error) {
+func New(cfg Config, objects Objects, clips Clips) (*Handler, error) {
 	signer, err := token.NewSigner(cfg.SigningSecret)
 	if err != nil {
 		return nil, err
@@ -128,8 +120,8 @@ func New(cfg Config, objects Objects, presign Presigner, clips Clips) (*Handler,
 	}
 	// The browser's parts are cfg.PartSize (Uppy raises it only for files
 	// over 10,000 parts); allow parts as small as S3's minimum all the same.
-	maxParts := min(story.MaxParts, (cfg.MaxBytes+story.MinPartSize-1)/story.MinPartSize)
-	return &Handler{cfg: cfg, limits: limits, s3: objects, presign: presign, clips: clips, signer: signer,
+	maxParts := min(bucket.MaxParts, (cfg.MaxBytes+bucket.MinPartSize-1)/bucket.MinPartSize)
+	return &Handler{cfg: cfg, limits: limits, objects: objects, clips: clips, signer: signer,
 		maxParts: int32(maxParts), now: time.Now}, nil
 }
 
@@ -139,14 +131,8 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
-		o.UsePathStyle = cfg.PathStyle
-		// No SDK-computed checksums: a presigned part URL must not carry
-		// the checksum of an empty body, and parts are checked on arrival.
-		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-	})
 	stories := store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName).WithRetention(time.Duration(cfg.RetentionDays) * 24 * time.Hour)
-	h, err := New(cfg, client, s3.NewPresignClient(client), stories)
+	h, err := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.PathStyle), stories)
 	if err != nil {
 		return nil, err
 	}
@@ -232,34 +218,14 @@ func (h *Handler) params(ctx context.Context, req apigw.Request) apigw.Response 
 	if fail != nil {
 		return *fail
 	}
-	post, err := h.presign.PresignPostObject(ctx, &s3.PutObjectInput{
-		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), ContentType: aws.String(t.MIME),
-	}, func(o *s3.PresignPostOptions) {
-		o.Expires = h.cfg.URLExpiry
-		o.Conditions = []any{
-			map[string]string{"Content-Type": t.MIME},
-			map[string]string{"tagging": pendingTagging},
-			[]any{"content-length-range", 1, h.cfg.MaxBytes},
-		}
-	})
+	post, err := h.objects.PresignPost(ctx, key, t.MIME, h.cfg.MaxBytes, h.cfg.URLExpiry)
 	if err != nil {
 		slog.ErrorContext(ctx, "presign post failed", "error", err.Error())
 		h.unreserve(ctx, id, key)
 		return unavailable()
 	}
-	fields := post.Values
-	fields["Content-Type"] = t.MIME
-	fields["tagging"] = pendingTagging
-	u := post.URL
-	if !strings.HasSuffix(u, "/") {
-		u += "/"
-	}
-	return apigw.JSON(http.StatusOK, paramsResponse{Method: "POST", URL: u, Fields: fields, Expires: int(h.cfg.URLExpiry / time.Second)})
+	return apigw.JSON(http.StatusOK, paramsResponse{Method: "POST", URL: post.URL, Fields: post.Fields, Expires: int(h.cfg.URLExpiry / time.Second)})
 }
-
-// pendingTagging tags a new upload pending until ingest attaches it to its
-// story; the bucket's lifecycle expires pending objects after a day.
-var pendingTagging = "<Tagging><TagSet><Tag><Key>" + story.ClipStatusTag + "</Key><Value>" + story.ClipPending + "</Value></Tag></TagSet></Tagging>"
 
 type createRequest struct {
 	Filename string            `json:"filename"`
@@ -297,28 +263,27 @@ func (h *Handler) create(ctx context.Context, req apigw.Request) apigw.Response 
 	if err := h.clips.AcquireClipSlot(ctx, id, h.cfg.MaxClips); err != nil {
 		return *h.slotRefusal(ctx, err)
 	}
-	key := story.NewClipKey(id, t)
-	out, err := h.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), ContentType: aws.String(t.MIME),
-		Tagging: aws.String(story.ClipStatusTag + "=" + story.ClipPending),
-	})
+	key := bucket.NewClipKey(id, t)
+	uploadID, err := h.objects.CreateUpload(ctx, key, t.MIME)
 	if err != nil {
 		slog.ErrorContext(ctx, "create multipart upload failed", "error", err.Error())
-		_ = h.clips.ReleaseClipSlot(ctx, id)
+		h.releaseSlot(ctx, id)
 		return unavailable()
 	}
-	uploadID := aws.ToString(out.UploadId)
 	// A multipart upload can be resumed until the bucket's lifecycle rule
 	// aborts it, a day after it started.
 	rec := store.ClipRecord{StoryID: id, Clip: story.Clip{Key: key, MIME: t.MIME}, Declared: in.Type,
 		UploadID: uploadID, Until: h.now().Add(25 * time.Hour).UnixMilli()}
 	if err := h.clips.PutPendingClip(ctx, rec); err != nil {
 		slog.ErrorContext(ctx, "recording a clip upload failed", "error", err.Error())
-		_, _ = h.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(h.cfg.Bucket), Key: aws.String(key), UploadId: out.UploadId})
-		_ = h.clips.ReleaseClipSlot(ctx, id)
+		if err := h.objects.AbortUpload(ctx, key, uploadID); err != nil {
+			// The bucket's lifecycle aborts it after a day.
+			slog.WarnContext(ctx, "aborting an unrecorded upload failed", "error", err.Error())
+		}
+		h.releaseSlot(ctx, id)
 		return unavailable()
 	}
-	return apigw.JSON(http.StatusOK, createResponse{Key: key, UploadID: uploadID, Bucket: h.cfg.Bucket})
+	return apigw.JSON(http.StatusOK, createResponse{Key: key, UploadID: uploadID, Bucket: h.objects.Name()})
 }
 
 // reserve takes a clip slot and records a pending upload at a new key.
@@ -326,15 +291,24 @@ func (h *Handler) reserve(ctx context.Context, id string, t story.ClipType, decl
 	if err := h.clips.AcquireClipSlot(ctx, id, h.cfg.MaxClips); err != nil {
 		return "", h.slotRefusal(ctx, err)
 	}
-	key := story.NewClipKey(id, t)
+	key := bucket.NewClipKey(id, t)
 	rec := store.ClipRecord{StoryID: id, Clip: story.Clip{Key: key, MIME: t.MIME}, Declared: declared, Until: until.UnixMilli()}
 	if err := h.clips.PutPendingClip(ctx, rec); err != nil {
 		slog.ErrorContext(ctx, "recording a clip upload failed", "error", err.Error())
-		_ = h.clips.ReleaseClipSlot(ctx, id)
+		h.releaseSlot(ctx, id)
 		r := unavailable()
 		return "", &r
 	}
 	return key, nil
+}
+
+// releaseSlot gives back a slot taken for an upload that did not start. A
+// failure is logged: the slot stays taken until the story's clips are
+// counted again, which costs the volunteer one clip, not their story.
+func (h *Handler) releaseSlot(ctx context.Context, id string) {
+	if err := h.clips.ReleaseClipSlot(ctx, id); err != nil {
+		slog.WarnContext(ctx, "giving back a clip slot failed", "error", err.Error())
+	}
 }
 
 func (h *Handler) unreserve(ctx context.Context, id, key string) {
@@ -368,7 +342,7 @@ func (h *Handler) upload(ctx context.Context, req apigw.Request) (store.ClipReco
 		return store.ClipRecord{}, fail
 	}
 	key := apigw.Query(req).Get("key")
-	if owner, ok := story.ParseClipKey(key); !ok || owner != id {
+	if owner, ok := bucket.ParseClipKey(key); !ok || owner != id {
 		return store.ClipRecord{}, problem(http.StatusForbidden, "Not allowed", "This clip is not part of your story.")
 	}
 	uploadID := req.PathParameters["uploadId"]
@@ -413,14 +387,12 @@ func (h *Handler) signPart(ctx context.Context, req apigw.Request) apigw.Respons
 		return apigw.Problem(http.StatusBadRequest, "Bad part number",
 			fmt.Sprintf("Parts are numbered 1 to %d: a clip can be at most %s.", h.maxParts, story.HumanBytes(h.cfg.MaxBytes)))
 	}
-	signed, err := h.presign.PresignUploadPart(ctx, &s3.UploadPartInput{
-		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(rec.Key), UploadId: aws.String(rec.UploadID), PartNumber: aws.Int32(int32(n)),
-	}, s3.WithPresignExpires(h.cfg.URLExpiry))
+	signed, err := h.objects.PresignPart(ctx, rec.Key, rec.UploadID, int32(n), h.cfg.URLExpiry)
 	if err != nil {
 		slog.ErrorContext(ctx, "presign part failed", "error", err.Error())
 		return unavailable()
 	}
-	return apigw.JSON(http.StatusOK, partURL{URL: signed.URL, Expires: int(h.cfg.URLExpiry / time.Second)})
+	return apigw.JSON(http.StatusOK, partURL{URL: signed, Expires: int(h.cfg.URLExpiry / time.Second)})
 }
 
 // Part is one uploaded part, as Uppy reads it.
@@ -430,22 +402,14 @@ type Part struct {
 	Size       int64  `json:"Size,omitempty"`
 }
 
-// parts lists every uploaded part of an upload, page by page.
+// parts lists every uploaded part of an upload.
 func (h *Handler) parts(ctx context.Context, rec store.ClipRecord) ([]Part, error) {
-	out := []Part{}
-	p := s3.NewListPartsPaginator(h.s3, &s3.ListPartsInput{
-		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(rec.Key), UploadId: aws.String(rec.UploadID),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, part := range page.Parts {
-			out = append(out, Part{PartNumber: aws.ToInt32(part.PartNumber), ETag: aws.ToString(part.ETag), Size: aws.ToInt64(part.Size)})
-		}
+	parts, err := h.objects.Parts(ctx, rec.Key, rec.UploadID)
+	out := make([]Part, len(parts))
+	for i, p := range parts {
+		out[i] = Part{PartNumber: p.Number, ETag: p.ETag, Size: p.Size}
 	}
-	return out, nil
+	return out, err
 }
 
 // listParts answers which parts S3 already has, so Uppy can resume.
@@ -458,7 +422,7 @@ func (h *Handler) listParts(ctx context.Context, req apigw.Request) apigw.Respon
 		return *fail
 	}
 	parts, err := h.parts(ctx, rec)
-	if isNoSuchUpload(err) {
+	if errors.Is(err, bucket.ErrNoSuchUpload) {
 		return apigw.Problem(http.StatusNotFound, "No such upload", "This upload has expired; add the file again.")
 	}
 	if err != nil {
@@ -500,7 +464,7 @@ func (h *Handler) complete(ctx context.Context, req apigw.Request) apigw.Respons
 	}
 	slices.SortFunc(in.Parts, func(a, b Part) int { return cmp.Compare(a.PartNumber, b.PartNumber) })
 	uploaded, err := h.parts(ctx, rec)
-	if isNoSuchUpload(err) {
+	if errors.Is(err, bucket.ErrNoSuchUpload) {
 		return apigw.Problem(http.StatusNotFound, "No such upload", "This upload has expired; add the file again.")
 	}
 	if err != nil {
@@ -512,32 +476,31 @@ func (h *Handler) complete(ctx context.Context, req apigw.Request) apigw.Respons
 		sizes[p.PartNumber] = p.Size
 	}
 	var total int64
-	completed := make([]s3types.CompletedPart, 0, len(in.Parts))
+	completed := make([]bucket.Part, 0, len(in.Parts))
 	for i, p := range in.Parts {
 		size, ok := sizes[p.PartNumber]
 		if !ok || (i > 0 && in.Parts[i-1].PartNumber == p.PartNumber) {
 			return apigw.Problem(http.StatusBadRequest, "Missing part", fmt.Sprintf("Part %d was not uploaded.", p.PartNumber))
 		}
 		total += size
-		completed = append(completed, s3types.CompletedPart{PartNumber: aws.Int32(p.PartNumber), ETag: aws.String(quoteETag(p.ETag))})
+		completed = append(completed, bucket.Part{Number: p.PartNumber, ETag: p.ETag})
 	}
 	if total > h.cfg.MaxBytes {
 		h.abortUpload(ctx, rec)
 		return apigw.Problem(http.StatusRequestEntityTooLarge, "This clip is too large",
 			fmt.Sprintf("The clip is %s; a clip can be at most %s.", story.HumanBytes(total), story.HumanBytes(h.cfg.MaxBytes)))
 	}
-	out, err := h.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(rec.Key), UploadId: aws.String(rec.UploadID),
-		MultipartUpload: &s3types.CompletedMultipartUpload{Parts: completed},
-	})
-	if err != nil {
-		if code := errorCode(err); strings.HasPrefix(code, "InvalidPart") || code == "EntityTooSmall" {
-			return apigw.Problem(http.StatusBadRequest, "The parts do not fit together", "Upload the file again.")
-		}
+	location, err := h.objects.CompleteUpload(ctx, rec.Key, rec.UploadID, completed)
+	switch {
+	case errors.Is(err, bucket.ErrBadParts):
+		return apigw.Problem(http.StatusBadRequest, "The parts do not fit together", "Upload the file again.")
+	case errors.Is(err, bucket.ErrNoSuchUpload):
+		return apigw.Problem(http.StatusNotFound, "No such upload", "This upload has expired; add the file again.")
+	case err != nil:
 		slog.ErrorContext(ctx, "complete multipart upload failed", "error", err.Error())
 		return unavailable()
 	}
-	return apigw.JSON(http.StatusOK, completeResponse{Location: aws.ToString(out.Location), Key: rec.Key, Bucket: h.cfg.Bucket})
+	return apigw.JSON(http.StatusOK, completeResponse{Location: location, Key: rec.Key, Bucket: h.objects.Name()})
 }
 
 // abort cancels an upload and gives its slot back. Aborting twice is fine.
@@ -559,10 +522,7 @@ func (h *Handler) abort(ctx context.Context, req apigw.Request) apigw.Response {
 }
 
 func (h *Handler) abortUpload(ctx context.Context, rec store.ClipRecord) bool {
-	_, err := h.s3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-		Bucket: aws.String(h.cfg.Bucket), Key: aws.String(rec.Key), UploadId: aws.String(rec.UploadID),
-	})
-	if err != nil && !isNoSuchUpload(err) {
+	if err := h.objects.AbortUpload(ctx, rec.Key, rec.UploadID); err != nil {
 		slog.ErrorContext(ctx, "abort multipart upload failed", "error", err.Error())
 		return false
 	}
@@ -610,25 +570,4 @@ func (h *Handler) list(ctx context.Context, req apigw.Request) apigw.Response {
 			Seconds: r.Duration.Seconds(), Reason: r.Reason, At: r.At})
 	}
 	return apigw.JSON(http.StatusOK, out)
-}
-
-// quoteETag normalises an ETag the browser read (quoted or not) to the
-// quoted form S3 gave.
-func quoteETag(etag string) string {
-	return `"` + strings.Trim(strings.TrimSpace(etag), `"`) + `"`
-}
-
-func isNoSuchUpload(err error) bool {
-	if _, ok := errors.AsType[*s3types.NoSuchUpload](err); ok {
-		return true
-	}
-	return errorCode(err) == "NoSuchUpload"
-}
-
-func errorCode(err error) string {
-	var coded interface{ ErrorCode() string }
-	if errors.As(err, &coded) {
-		return coded.ErrorCode()
-	}
-	return ""
 }

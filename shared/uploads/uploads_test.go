@@ -24,11 +24,11 @@ func TestConfigIsChecked(t *testing.T) {
 	} {
 		cfg := testConfig()
 		change(&cfg)
-		if _, err := New(cfg, nil, nil, nil); err == nil {
+		if _, err := New(cfg, nil, nil); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	h, err := New(testConfig(), nil, nil, nil)
+	h, err := New(testConfig(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,16 +37,8 @@ func TestConfigIsChecked(t *testing.T) {
 	}
 }
 
-func TestETagsAreNormalised(t *testing.T) {
-	for _, in := range []string{`abc`, `"abc"`, ` "abc" `, `""abc""`} {
-		if got := quoteETag(in); got != `"abc"` {
-			t.Errorf("quoteETag(%q) = %q", in, got)
-		}
-	}
-}
-
 func TestUnknownRoute(t *testing.T) {
-	h, _ := New(testConfig(), nil, nil, nil)
+	h, _ := New(testConfig(), nil, nil)
 	resp, err := h.Handle(context.Background(), apigw.Request{RouteKey: "GET /api/s3/nope"})
 	if err != nil || resp.StatusCode != http.StatusNotFound || resp.Headers["content-type"] != "application/problem+json" {
 		t.Fatalf("unknown route = %d %v", resp.StatusCode, err)

@@ -13,10 +13,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"frontlinevoices/shared/apigw"
+	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/privacy"
@@ -64,9 +64,9 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	p := &privacy.Service{Stories: store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName), Bucket: cfg.ClipsBucket}
+	p := &privacy.Service{Stories: store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName)}
 	if cfg.ClipsBucket != "" {
-		p.S3 = s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3PathStyle })
+		p.Clips = bucket.FromConfig(awsCfg, cfg.ClipsBucket, cfg.S3PathStyle)
 	}
 	h, err := New(cfg, p, mail.NewMailer(sesv2.NewFromConfig(awsCfg), cfg.Sender))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/apigw"
+	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/privacy"
@@ -39,7 +40,7 @@ func setup(t *testing.T) fixture {
 	stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
 	h, err := withdraw.New(withdraw.Config{TableName: "StoriesTable", ClipsBucket: "clips", SigningSecret: testenv.Secret,
 		Sender: "stories@example.org", CommsAddress: []string{"comms@example.org"}},
-		&privacy.Service{Stories: stories, S3: s3c, Bucket: "clips"}, mail.NewMailer(ses, "stories@example.org"))
+		&privacy.Service{Stories: stories, Clips: bucket.New(s3c, nil, "clips")}, mail.NewMailer(ses, "stories@example.org"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func (f fixture) story(t *testing.T, name string) story.Story {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"a.mp4", "b.webm"} {
-		_, err := f.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("clips"), Key: aws.String(privacy.ClipPrefix(st.ID) + k), Body: strings.NewReader("video")})
+		_, err := f.s3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("clips"), Key: aws.String(bucket.ClipPrefix(st.ID) + k), Body: strings.NewReader("video")})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,6 +24,7 @@ import (
 
 	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/infra/local/stacktest"
+	clipsbucket "frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
@@ -379,11 +380,11 @@ func objects(t testing.TB, v volunteer) (objs, uploads int) {
 	c := s3client(v.s)
 	ctx := context.Background()
 	bucket := v.s.Buckets["ClipsBucket"]
-	out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(story.ClipPrefix(v.id))})
+	out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(clipsbucket.ClipPrefix(v.id))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ups, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket), Prefix: aws.String(story.ClipPrefix(v.id))})
+	ups, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket), Prefix: aws.String(clipsbucket.ClipPrefix(v.id))})
 	if err != nil {
 		var coded interface{ ErrorCode() string }
 		if errors.As(err, &coded) && coded.ErrorCode() == "NoSuchUpload" {
@@ -639,14 +640,14 @@ func TestClips(t *testing.T) {
 			})
 		}
 		t.Run("key outside the story", func(t *testing.T) {
-			for _, key := range []string{story.NewClipKey(b.id, story.ClipTypes[0]), "clips/" + a.id + "/../" + b.id + "/x.mp4", "other/" + a.id + "/x.mp4", c.Key + "x"} {
+			for _, key := range []string{clipsbucket.NewClipKey(b.id, story.ClipTypes[0]), "clips/" + a.id + "/../" + b.id + "/x.mp4", "other/" + a.id + "/x.mp4", c.Key + "x"} {
 				path := "/api/s3/multipart/" + url.PathEscape(c.UploadID) + "/1?" + url.Values{"key": {key}}.Encode()
 				if s := a.call(t, http.MethodGet, path, nil, nil); s != http.StatusForbidden {
 					t.Errorf("sign a part of %q = %d, want 403", key, s)
 				}
 			}
 			// A's upload id with B's token and B's own prefix: no such upload.
-			forB := created{UploadID: c.UploadID, Key: story.NewClipKey(b.id, story.ClipTypes[0])}
+			forB := created{UploadID: c.UploadID, Key: clipsbucket.NewClipKey(b.id, story.ClipTypes[0])}
 			if s := b.call(t, http.MethodGet, uploadPath(forB, "/1"), nil, nil); s != http.StatusNotFound {
 				t.Errorf("another story's upload id = %d, want 404", s)
 			}
@@ -733,7 +734,7 @@ func TestClips(t *testing.T) {
 		if r, err := w.store().GetClip(ctx, w.id, c.Key); err != nil || r.Status != story.ClipAborted {
 			t.Errorf("refused upload's record = %+v %v", r, err)
 		}
-		bigKey := story.NewClipKey(w.id, story.ClipTypes[0])
+		bigKey := clipsbucket.NewClipKey(w.id, story.ClipTypes[0])
 		if _, err := s3client(cs).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(bigKey), Body: bytes.NewReader(big)}); err != nil {
 			t.Fatal(err)
 		}

@@ -303,7 +303,15 @@ func (s *Stack) createResources(ctx context.Context, dataDir string) error {
 			}
 			s.Tables[name] = name
 		case "AWS::S3::Bucket":
+			// The template's BucketName, as on AWS (functions may name the
+			// bucket by it where a !Ref would be circular).
 			bucket := strings.ToLower(name)
+			if bn, ok := r.Properties["BucketName"]; ok {
+				var err error
+				if bucket, err = (Resolver{Pseudo: pseudoParams}).Resolve(s.Template, bn); err != nil {
+					return fmt.Errorf("%s: BucketName: %w", name, err)
+				}
+			}
 			if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 				var owned interface{ ErrorCode() string }
 				if !errors.As(err, &owned) || (owned.ErrorCode() != "BucketAlreadyOwnedByYou" && owned.ErrorCode() != "BucketAlreadyExists") {
@@ -388,10 +396,7 @@ func (s *Stack) buildFunctions(ctx context.Context, dataDir string) (*api, error
 	for k, v := range s.Buckets {
 		resources[k] = v
 	}
-	res := Resolver{Params: params, Resources: resources, Pseudo: map[string]string{
-		"AWS::Region": Region, "AWS::AccountId": "000000000000", "AWS::Partition": "aws",
-		"AWS::URLSuffix": "localhost", "AWS::StackName": "frontline-voices-local",
-	}}
+	res := Resolver{Params: params, Resources: resources, Pseudo: pseudoParams}
 	// Values that only exist locally: where the site and the bucket are.
 	overrides := map[string]string{"SITE_URL": s.URL, "S3_PATH_STYLE": "true", "CONNECT_SRC": s.S3URL}
 
@@ -529,4 +534,10 @@ func findTemplate() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// pseudoParams are the local values of AWS::Region and friends.
+var pseudoParams = map[string]string{
+	"AWS::Region": Region, "AWS::AccountId": "000000000000", "AWS::Partition": "aws",
+	"AWS::URLSuffix": "localhost", "AWS::StackName": "frontline-voices-local",
 }
