@@ -5,6 +5,8 @@ import (
 	"encoding/csv"
 	"strconv"
 	"strings"
+
+	"frontlinevoices/shared/story"
 )
 
 // bom makes Excel read the file as UTF-8.
@@ -12,7 +14,7 @@ const bom = "\uFEFF"
 
 var csvHeader = []string{
 	"Reference", "Submitted (UK time)", "Name", "Role", "Practice", "Borough", "ICB area",
-	"Email", "Phone", "Prefers contact by", "Personal email only", "Topics", "Would do", "MP or candidate contacts",
+	"Email", "Phone", "Prefers contact by", "Personal email only", "Topics", "Would do", "MP or candidate contacts", "MP or candidate list ids",
 	"Patients would speak", "About patients", "Story", "Clips", "Clip links",
 	"Check before use", "May quote publicly", "May name them", "Clips in campaigns",
 }
@@ -30,8 +32,13 @@ func CSV(entries []Entry) ([]byte, error) {
 	}
 	for _, e := range entries {
 		contacts := make([]string, len(e.Contacts))
+		ids := make([]string, len(e.Contacts))
 		for i, c := range e.Contacts {
 			contacts[i] = c.String()
+			ids[i] = c.Person
+			if ids[i] == "" {
+				ids[i] = story.Unmatched
+			}
 		}
 		links := make([]string, len(e.Clips))
 		for i, c := range e.Clips {
@@ -40,7 +47,7 @@ func CSV(entries []Entry) ([]byte, error) {
 		row := []string{
 			e.ID, e.SubmittedAt.In(ukTime).Format("2006-01-02 15:04"), e.Name, e.Role, e.Practice, e.Borough, e.Area,
 			e.Email, e.Phone, e.PreferredContact, yesNo(e.PersonalEmailOnly), strings.Join(e.Topics, "; "), strings.Join(e.Activities, "; "),
-			strings.Join(contacts, "\n"), e.PatientsSpeak, e.PatientsNote, e.Text,
+			strings.Join(contacts, "\n"), strings.Join(ids, "\n"), e.PatientsSpeak, e.PatientsNote, e.Text,
 			strconv.Itoa(len(e.Clips)), strings.Join(links, "\n"), strings.Join(e.Flags, "\n"),
 			yesNo(e.Consent.Public), yesNo(e.Consent.Named), yesNo(e.Consent.Clips),
 		}

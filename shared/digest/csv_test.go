@@ -85,7 +85,8 @@ func TestCSVExport(t *testing.T) {
 		"Role":                     `'=HYPERLINK("http://evil.example","Click")`,
 		"Topics":                   "Other: +cmd|' /C calc'!A0", // starts with "O": harmless
 		"About patients":           "'@SUM(1+1)*cmd|' /C calc'!A0",
-		"MP or candidate contacts": "'-2+3: Line one Subject: spoofed line three",
+		"MP or candidate contacts": "'-2+3 [not on the list]: Line one Subject: spoofed line three",
+		"MP or candidate list ids": "not on the list",
 		"Name":                     `<script>alert("x")</script><b>Eve</b>`,
 		// The story keeps its line breaks inside one quoted cell.
 		"Story": "<style>body{display:none}</style>\nBcc: everyone@example.org\n\n<a href=\"javascript:alert(1)\">click</a>",
@@ -99,6 +100,15 @@ func TestCSVExport(t *testing.T) {
 	}
 	if got := byName["00000000000000000000000003"][col["Name"]]; got != "Siobhán Ní Bhriain" {
 		t.Errorf("accented name = %q", got)
+	}
+	// A listed person is named by the list, with their id; someone typed in is marked unmatched.
+	listed := byName["00000000000000000000000002"]
+	if got, want := listed[col["MP or candidate list ids"]], "jo-bloggs-holborn-and-st-pancras\nnot on the list"; got != want {
+		t.Errorf("list ids = %q, want %q", got, want)
+	}
+	if got := listed[col["MP or candidate contacts"]]; !strings.HasPrefix(got, "Jo Bloggs (Labour), MP for Holborn and St Pancras [list id: jo-bloggs-holborn-and-st-pancras]") ||
+		!strings.Contains(got, "\nJane Example (Independent), Hampstead [not on the list]") {
+		t.Errorf("contacts = %q", got)
 	}
 	if got := byName["00000000000000000000000002"][col["Phone"]]; got != "020 7946 0000" {
 		t.Errorf("phone = %q", got)

@@ -88,6 +88,8 @@ type State interface {
 	ClaimDigest(ctx context.Context, c store.DigestClaim) (bool, error)
 	ReleaseDigest(ctx context.Context, owner string) error
 	CompleteDigest(ctx context.Context, d store.DigestSent) error
+	// Candidates is the list of MPs and candidates, for its staleness.
+	Candidates(ctx context.Context, consistent bool) (story.CandidateList, error)
 }
 
 // Sender sends one email.
@@ -400,6 +402,12 @@ func (h *Handler) send(ctx context.Context, start, end time.Time, stories []stor
 	r.Start, r.End = start.In(ukTime), end.In(ukTime)
 	r.Period = period(r.Start, r.End)
 	r.Empty = len(entries) == 0 && len(withdrawn) == 0
+	if list, err := h.state.Candidates(ctx, false); err != nil {
+		// The digest matters more than the warning: send it without.
+		slog.WarnContext(ctx, "digest: reading the list of MPs and candidates failed", "error", err.Error())
+	} else {
+		r.ListWarning = ListWarning(list, h.now())
+	}
 	if len(entries) > 0 {
 		body, err := CSV(entries)
 		if err != nil {

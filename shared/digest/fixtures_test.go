@@ -73,7 +73,10 @@ func sampleStories() []story.Story {
 			st.Phone = "020 7946 0000"
 			st.PreferredContact = "phone"
 			st.PersonalEmailOnly = true
-			st.Contacts = []story.Contact{{Name: "Jane Example MP", Constituency: "Holborn and St Pancras", Party: "Independent", When: "October 2026", What: "Met at a surgery about appointment waits."}}
+			st.Contacts = []story.Contact{
+				{Person: "jo-bloggs-holborn-and-st-pancras", Name: "Jo Bloggs", Constituency: "Holborn and St Pancras", Party: "Labour", Status: story.StatusMP, When: "October 2026", What: "Met at a surgery about appointment waits."},
+				{Name: "Jane Example", Constituency: "Hampstead", Party: "Independent", What: "Spoke at a hustings."},
+			}
 			st.Text = "Every morning I am the first voice patients hear.\n\nSome of them have been trying since 7am."
 		}, consent("public", "named", "clips")),
 		newStory(3, "Siobhán Ní Bhriain", "camden", lastDigest.Add(50*time.Hour), func(st *story.Story) {

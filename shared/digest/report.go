@@ -31,6 +31,22 @@ type Report struct {
 	Withdrawn []string
 	// Empty is a "nothing new" note (sent only when asked for).
 	Empty bool
+	// ListWarning tells the team their list of MPs and candidates needs
+	// updating (see story.ListStaleAfter); empty when it is fine.
+	ListWarning string
+}
+
+// ListWarning is the digest's warning about the list of MPs and
+// candidates at now, or "" when the list is fresh.
+func ListWarning(l story.CandidateList, now time.Time) string {
+	switch {
+	case l.UpdatedAt.IsZero():
+		return "No list of MPs and candidates has been imported, so volunteers have nobody to tick: import one (go run ./infra/candidates import)."
+	case l.Stale(now):
+		days := int(now.Sub(l.UpdatedAt).Hours() / 24)
+		return fmt.Sprintf("The list of MPs and candidates was last updated on %s, %d days ago: please check it and import it again.", l.UpdatedAt.In(ukTime).Format("2 January 2006"), days)
+	}
+	return ""
 }
 
 // Link is a download link.
@@ -76,6 +92,9 @@ type Counts struct {
 	Areas      []Count // every ICB area, in the form's order, then any unknown
 	Activities []Count // every activity offered, in the form's order
 	MPContact  int     // stories reporting contact with an MP or candidate
+	// Constituencies count the contacts with MPs and candidates by the
+	// list's constituency (most first), then those with people not on the list.
+	Constituencies []Count
 	WithClips  int
 	// PatientsYes say patients would speak too; PatientsMaybe would ask.
 	PatientsYes, PatientsMaybe int
@@ -156,17 +175,13 @@ func (c Consent) Summary() string {
 }
 
 // Contact is a contact with an MP or candidate, cleaned for display.
-type Contact struct{ Name, Constituency, Party, When, What string }
+// Person is the id of someone on the list, empty for someone not on it.
+type Contact struct{ Person, Name, Constituency, Party, Status, When, What string }
 
-// Who is the contact's name with constituency, party and when.
+// Who names the person as every email and export does (story.Contact.Who),
+// with when the contact was.
 func (c Contact) Who() string {
-	s := c.Name
-	if c.Constituency != "" {
-		s += ", " + c.Constituency
-	}
-	if c.Party != "" {
-		s += " (" + c.Party + ")"
-	}
+	s := story.Contact{Person: c.Person, Name: c.Name, Constituency: c.Constituency, Party: c.Party, Status: c.Status}.Who()
 	if c.When != "" {
 		s += ", " + c.When
 	}
@@ -245,6 +260,7 @@ func newEntry(st story.Story, loc *time.Location, flags []string, clips []ClipLi
 	e.Excerpt = mail.Excerpt(ExcerptChars, story.CleanLine(st.Text))
 	for _, c := range st.Contacts {
 		e.Contacts = append(e.Contacts, Contact{
+			Person: story.CleanLine(c.Person), Status: story.CleanLine(c.Status),
 			Name: story.CleanLine(c.Name), Constituency: story.CleanLine(c.Constituency), Party: story.CleanLine(c.Party),
 			When: story.CleanLine(c.When), What: story.CleanLine(c.What),
 		})
@@ -272,7 +288,8 @@ func count(entries []Entry) Counts {
 	c := Counts{Stories: len(entries)}
 	areaN := map[string]int{}
 	actN := map[string]int{}
-	unknown := 0
+	unknown, unmatched := 0, 0
+	seatN := map[string]int{}
 	for _, e := range entries {
 		if e.areaID == "" {
 			unknown++
@@ -284,6 +301,13 @@ func count(entries []Entry) Counts {
 		}
 		if len(e.Contacts) > 0 {
 			c.MPContact++
+		}
+		for _, ct := range e.Contacts {
+			if ct.Person == "" || ct.Constituency == "" {
+				unmatched++
+			} else {
+				seatN[ct.Constituency]++
+			}
 		}
 		if len(e.Clips) > 0 {
 			c.WithClips++
@@ -306,6 +330,18 @@ func count(entries []Entry) Counts {
 	}
 	for _, a := range story.Options.Activities {
 		c.Activities = append(c.Activities, Count{a.Label, actN[a.Label]})
+	}
+	for seat, n := range seatN {
+		c.Constituencies = append(c.Constituencies, Count{seat, n})
+	}
+	slices.SortFunc(c.Constituencies, func(a, b Count) int {
+		if a.N != b.N {
+			return b.N - a.N
+		}
+		return strings.Compare(a.Label, b.Label)
+	})
+	if unmatched > 0 {
+		c.Constituencies = append(c.Constituencies, Count{"Someone not on the list", unmatched})
 	}
 	return c
 }

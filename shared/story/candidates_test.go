@@ -253,3 +253,39 @@ func FuzzParseCandidatesCSV(f *testing.F) {
 		}
 	})
 }
+
+func TestListedContacts(t *testing.T) {
+	list := CandidateList{People: []Person{
+		{ID: "ada", Name: "Ada Brook", Party: "Labour", Constituency: "tooting", Status: StatusMP},
+		{ID: "bo", Name: "Bo Lee", Party: "Green", Constituency: "putney", Status: StatusCandidate},
+	}}
+	sub := valid()
+	sub.Contacts = []Contact{
+		{Person: "ada", Name: "Forged Name", Party: "Forged", When: "May 2026", What: "A surgery visit"},
+		{Name: "Cy Ode", Constituency: "Battersea", Status: StatusMP, What: "A letter"},
+		{Person: "bo", What: "A hustings"},
+	}
+	st, errs := sub.Normalize().MatchContacts(list).Validate(time.Now())
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	want := []Contact{
+		{Person: "ada", Name: "Ada Brook", Party: "Labour", Constituency: "Tooting", Status: StatusMP, When: "May 2026", What: "A surgery visit"},
+		{Name: "Cy Ode", Constituency: "Battersea", What: "A letter"},
+		{Person: "bo", Name: "Bo Lee", Party: "Green", Constituency: "Putney", Status: StatusCandidate, What: "A hustings"},
+	}
+	if !slices.Equal(st.Contacts, want) {
+		t.Fatalf("contacts %+v\nwant %+v", st.Contacts, want)
+	}
+
+	sub.Contacts = []Contact{{Person: "gone", What: "A visit"}, {Person: "ada"}, {Name: "Dee", What: "x"}}
+	_, errs = sub.Normalize().MatchContacts(list).Validate(time.Now())
+	for _, f := range []string{"mpPerson.gone.what", "mpPerson.ada.what", "mpContacts.0.what"} {
+		if errs.For(f) == "" {
+			t.Errorf("no error for %s: %v", f, errs)
+		}
+	}
+	if !strings.Contains(errs.For("mpPerson.ada.what"), "Ada Brook") {
+		t.Errorf("the error does not name the person: %q", errs.For("mpPerson.ada.what"))
+	}
+}

@@ -10,11 +10,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"regexp"
+	"strings"
 	"time"
 )
 
-// MaxContacts is how many MP or candidate contacts one story can list.
+// MaxContacts is how many contacts with someone not on the list of MPs and
+// candidates one story can give (typed in full).
 const MaxContacts = 5
+
+// MaxListedContacts is how many people on the list one story can tick.
+const MaxListedContacts = 20
 
 // Submission is what a volunteer sends: the form's answers before they are
 // trusted. Field names are the form's and the JSON API's.
@@ -46,16 +51,82 @@ type Submission struct {
 }
 
 // Contact is one contact the volunteer has had with an MP or a candidate.
+// A contact with someone on the list carries the person's id (Person), and
+// their name, party, constituency and status as the list had them when the
+// story was sent (MatchContacts fills them in, whatever the client sent). A
+// contact without a Person is someone not on the list, as the volunteer
+// typed them: unmatched.
 type Contact struct {
+	Person       string `json:"person,omitempty" dynamodbav:"person,omitempty"`
 	Name         string `json:"name" dynamodbav:"name"`
 	Constituency string `json:"constituency,omitempty" dynamodbav:"constituency,omitempty"`
 	Party        string `json:"party,omitempty" dynamodbav:"party,omitempty"`
+	Status       string `json:"status,omitempty" dynamodbav:"status,omitempty"`
 	When         string `json:"when,omitempty" dynamodbav:"when,omitempty"`
 	What         string `json:"what" dynamodbav:"what"`
 }
 
 func (c Contact) empty() bool {
-	return c.Name == "" && c.Constituency == "" && c.Party == "" && c.When == "" && c.What == ""
+	return c.Person == "" && c.Name == "" && c.Constituency == "" && c.Party == "" && c.When == "" && c.What == ""
+}
+
+// Listed reports whether the contact is with someone on the list.
+func (c Contact) Listed() bool { return c.Person != "" }
+
+// Unmatched marks, in emails and exports, a contact with someone not on the
+// list of MPs and candidates.
+const Unmatched = "not on the list"
+
+// Who names the person contacted the same way in every email and export:
+// "Ada Brook (Labour), MP for Tooting [list id: ada]" for someone on the
+// list, "Cy Ode (Green), Battersea [not on the list]" for someone typed in.
+func (c Contact) Who() string {
+	s := c.Name
+	if c.Party != "" {
+		s += " (" + c.Party + ")"
+	}
+	if c.Person != "" {
+		role := strings.ToLower(StatusLabel(c.Status))
+		if c.Status == StatusMP {
+			role = "MP"
+		}
+		if c.Constituency != "" {
+			role += " for " + c.Constituency
+		}
+		return s + ", " + role + " [list id: " + c.Person + "]"
+	}
+	if c.Constituency != "" {
+		s += ", " + c.Constituency
+	}
+	return s + " [" + Unmatched + "]"
+}
+
+// StatusLabel is the listed person's status as people read it ("MP").
+func (c Contact) StatusLabel() string { return StatusLabel(c.Status) }
+
+// MatchContacts fills in each listed contact's name, party, constituency and
+// status from list, so they are the list's and never what a client sent. A
+// contact whose person is not on the list keeps its id and loses its name:
+// Validate then asks the volunteer to give them as someone not listed.
+// Free-text contacts are left as typed.
+func (s Submission) MatchContacts(list CandidateList) Submission {
+	contacts := make([]Contact, len(s.Contacts))
+	for i, c := range s.Contacts {
+		if c.Person != "" {
+			p, ok := list.Find(c.Person)
+			c.Name, c.Party, c.Constituency, c.Status = "", "", "", ""
+			if ok {
+				c.Name, c.Party, c.Constituency, c.Status = p.Name, p.Party, p.ConstituencyName(), p.Status
+			}
+		} else {
+			c.Status = ""
+		}
+		contacts[i] = c
+	}
+	if len(contacts) > 0 {
+		s.Contacts = contacts
+	}
+	return s
 }
 
 // Story is a validated, normalised submission as it is kept.

@@ -74,7 +74,8 @@ func (s Submission) Normalize() Submission {
 	s.ConsentVersion = CleanLine(s.ConsentVersion)
 	contacts := make([]Contact, 0, len(s.Contacts))
 	for _, c := range s.Contacts {
-		c = Contact{Name: CleanLine(c.Name), Constituency: CleanLine(c.Constituency), Party: CleanLine(c.Party), When: CleanLine(c.When), What: CleanText(c.What)}
+		c = Contact{Person: CleanLine(c.Person), Name: CleanLine(c.Name), Constituency: CleanLine(c.Constituency), Party: CleanLine(c.Party),
+			Status: CleanLine(c.Status), When: CleanLine(c.When), What: CleanText(c.What)}
 		if !c.empty() {
 			contacts = append(contacts, c)
 		}
@@ -312,13 +313,56 @@ func checkPhone(errs *FieldErrors, v string) {
 	}
 }
 
+// ContactField names the form field of a contact's answer in field
+// errors: mpPerson.<id>.<field> for someone on the list, and
+// mpContacts.<n>.<field> for the n-th person not listed.
+func ContactField(cs []Contact, i int, field string) string {
+	if cs[i].Person != "" {
+		return "mpPerson." + cs[i].Person + "." + field
+	}
+	n := 0
+	for _, c := range cs[:i] {
+		if c.Person == "" {
+			n++
+		}
+	}
+	return fmt.Sprintf("mpContacts.%d.%s", n, field)
+}
+
 func checkContacts(errs *FieldErrors, cs []Contact) {
-	if len(cs) > MaxContacts {
-		errs.add("mpContacts", "List at most %d contacts with MPs or candidates", MaxContacts)
+	listed, typed := 0, 0
+	seen := map[string]bool{}
+	for _, c := range cs {
+		if c.Person != "" {
+			listed++
+		} else {
+			typed++
+		}
+	}
+	if typed > MaxContacts {
+		errs.add("mpContacts", "List at most %d contacts with people not on the list", MaxContacts)
+		return
+	}
+	if listed > MaxListedContacts {
+		errs.add("mpContacts", "Tick at most %d people on the list", MaxListedContacts)
 		return
 	}
 	for i, c := range cs {
-		p := fmt.Sprintf("mpContacts.%d.", i)
+		if c.Person != "" {
+			p := "mpPerson." + c.Person + "."
+			switch {
+			case seen[c.Person]:
+				errs.add(p+"what", "%s is ticked twice: tell us about them once", c.Name)
+			case c.Name == "":
+				errs.add(p+"what", "This person is no longer on the list: untick them and add them under someone not listed")
+			default:
+				optional(errs, p+"when", c.When, 60)
+				required(errs, p+"what", c.What, "Tell us what the contact with "+c.Name+" was", 2, maxNote)
+			}
+			seen[c.Person] = true
+			continue
+		}
+		p := ContactField(cs, i, "")
 		required(errs, p+"name", c.Name, "Enter the MP's or candidate's name", 2, maxShort)
 		optional(errs, p+"constituency", c.Constituency, maxShort)
 		optional(errs, p+"party", c.Party, 60)

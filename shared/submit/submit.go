@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,7 @@ type Config struct {
 // Stories is what the handler needs from the store.
 type Stories interface {
 	PutStory(ctx context.Context, st story.Story) (story.Story, bool, error)
+	Candidates(ctx context.Context, consistent bool) (story.CandidateList, error)
 }
 
 var _ Stories = (*store.Store)(nil)
@@ -149,6 +151,14 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 			Message: "This form was opened more than 7 days ago. Your answers are kept: check them and send again"}}, started), nil
 	}
 
+	if slices.ContainsFunc(sub.Contacts, story.Contact.Listed) {
+		// Contacts with people on the list carry the list's names, never the client's.
+		list, err := h.stories.Candidates(ctx, false)
+		if err != nil {
+			return h.unavailable(ctx, req, jsonClient, sub, started, err), nil
+		}
+		sub = sub.MatchContacts(list)
+	}
 	st, errs := sub.Validate(now)
 	if errs != nil {
 		return h.invalid(jsonClient, sub, errs, started), nil
@@ -166,13 +176,7 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 		return h.fail(jsonClient, http.StatusConflict, "This form was already sent with different answers",
 			"Open a new form to send another story."), nil
 	case err != nil:
-		slog.ErrorContext(ctx, "saving story failed", "requestId", req.RequestContext.RequestID, "error", err.Error())
-		if jsonClient {
-			return apigw.Problem(http.StatusServiceUnavailable, "We could not save your story just now",
-				"Nothing is lost: please send it again in a moment."), nil
-		}
-		return site.FormPage(http.StatusServiceUnavailable, sub, nil,
-			"We could not save your story just now. Your answers are below: please press Send my story again in a moment.", started, h.csp), nil
+		return h.unavailable(ctx, req, jsonClient, sub, started, err), nil
 	}
 	received := Received{ID: saved.ID, Status: "received", SubmittedAt: saved.SubmittedAt, Next: "/thanks"}
 	expires := now.Add(story.UploadTokenLife).Truncate(time.Second)
@@ -181,6 +185,18 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	resp := h.accepted(jsonClient, received)
 	resp.Cookies = append(resp.Cookies, UploadCookie(req, received.UploadToken, story.UploadTokenLife))
 	return resp, nil
+}
+
+// unavailable answers a story that could not be saved for a fault of ours:
+// nothing is lost, the volunteer sends it again.
+func (h *Handler) unavailable(ctx context.Context, req apigw.Request, jsonClient bool, sub story.Submission, started string, err error) apigw.Response {
+	slog.ErrorContext(ctx, "saving story failed", "requestId", req.RequestContext.RequestID, "error", err.Error())
+	if jsonClient {
+		return apigw.Problem(http.StatusServiceUnavailable, "We could not save your story just now",
+			"Nothing is lost: please send it again in a moment.")
+	}
+	return site.FormPage(http.StatusServiceUnavailable, sub, nil,
+		"We could not save your story just now. Your answers are below: please press Send my story again in a moment.", started, h.csp)
 }
 
 // UploadCookie is the Set-Cookie value that carries an upload token to the
