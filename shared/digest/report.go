@@ -95,7 +95,7 @@ type Counts struct {
 	// Constituencies count the contacts with MPs and candidates by the
 	// list's constituency (most first), then those with people not on the list.
 	Constituencies []Count
-	WithClips  int
+	WithClips      int
 	// PatientsYes say patients would speak too; PatientsMaybe would ask.
 	PatientsYes, PatientsMaybe int
 	Flagged                    int // stories with something to check before use
