@@ -120,7 +120,7 @@ func TestDigestThroughTheLocalStack(t *testing.T) {
 		"- A short campaign video: 1", "- Meeting my MP or parliamentary candidates: 1",
 		"==== North Central London (1) ====", "---- Camden (1) ----", "==== South East London (2) ====", "---- Southwark (2) ----",
 		"* Digest Zoë Ångström, GP partner", "* Digest Ngozi Adeyemi, Practice nurse",
-		"MP or candidate contact: Jane Example MP: Raised GP funding at her surgery",
+		"MP or candidate contact: Jane Example MP [not on the list]: Raised GP funding at her surgery",
 		"Contact: " + "clips." + v.id + "@example.org",
 	} {
 		if !strings.Contains(d.Text, want) {
