@@ -169,6 +169,7 @@ func TestClipsFromTheThankYouPage(t *testing.T) {
 // TestThankYouPageWithoutATokenHasNoUploader: the uploader is loaded only
 // where it can work, and the form page never loads it.
 func TestThankYouPageWithoutATokenHasNoUploader(t *testing.T) {
+	t.Parallel()
 	ctx := tab(t, true)
 	// Tabs share the browser's cookies: forget any upload cookie.
 	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {

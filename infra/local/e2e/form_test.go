@@ -60,9 +60,11 @@ func countEmails(email string) (alerts, confirmations int) {
 }
 
 func TestFormSubmitsWithAndWithoutJavaScript(t *testing.T) {
+	t.Parallel()
 	for _, js := range []bool{true, false} {
 		name := map[bool]string{true: "with-js", false: "without-js"}[js]
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			ctx := tab(t, js)
 			email := stacktest.Unique("priya." + name + "@example.org")
 			if err := chromedp.Do(ctx,
@@ -98,9 +100,11 @@ func TestFormSubmitsWithAndWithoutJavaScript(t *testing.T) {
 }
 
 func TestMissingAnswersShowErrorsAndKeepEverything(t *testing.T) {
+	t.Parallel()
 	for _, js := range []bool{true, false} {
 		name := map[bool]string{true: "with-js", false: "without-js"}[js]
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			ctx := tab(t, js)
 			email := stacktest.Unique("missing." + name + "@example.org")
 			if err := chromedp.Do(ctx,

@@ -11,9 +11,11 @@ import (
 // A story that seems to name a patient's NHS number is caught before it is
 // sent; the volunteer can edit or confirm, and the comms team is warned.
 func TestSafeguardingWarnsThenLetsTheVolunteerConfirm(t *testing.T) {
+	t.Parallel()
 	for _, js := range []bool{true, false} {
 		name := map[bool]string{true: "with-js", false: "without-js"}[js]
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			ctx := tab(t, js)
 			email := stacktest.Unique("safeguard." + name + "@example.org")
 			confirm := chromedp.Click(byID("safeguard-confirm"))

@@ -16,6 +16,7 @@ import (
 // A volunteer sends a story, opens the confirmation on the outbox page,
 // follows the personal link and erases everything.
 func TestWithdrawFromTheLinkInTheConfirmationEmail(t *testing.T) {
+	t.Parallel()
 	ctx := tab(t, false) // the withdrawal page works without JavaScript
 	email := stacktest.Unique("withdraw.me@example.org")
 	if err := chromedp.Do(ctx,

@@ -6,6 +6,7 @@ import (
 )
 
 func TestScheduleExpressions(t *testing.T) {
+	t.Parallel()
 	london, err := time.LoadLocation("Europe/London")
 	if err != nil {
 		t.Fatal(err)

@@ -236,7 +236,7 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 			case <-runCtx.Done():
 				return
 			case <-t.C:
-				s.dynamo.expire(time.Now())
+				s.ExpireNow()
 				if s.opts.DataDir != "" {
 					if err := s.dynamo.save(filepath.Join(dataDir, "dynamodb")); err != nil {
 						s.log.Error("saving tables", "error", err.Error())
@@ -247,6 +247,10 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 	}()
 	return nil
 }
+
+// ExpireNow deletes the items whose TTL has passed, as the background sweep
+// does every two seconds (DynamoDB itself takes up to two days).
+func (s *Stack) ExpireNow() { s.dynamo.expire(time.Now()) }
 
 func (s *Stack) outboxPage(w http.ResponseWriter, r *http.Request) {
 	s.Outbox.page(w, r, s.actions)

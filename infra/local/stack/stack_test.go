@@ -139,6 +139,7 @@ func emailsTo(t *testing.T, email string) (alerts, confirmations int) {
 }
 
 func TestJSONStoryIsKeptAndEmailedOnce(t *testing.T) {
+	t.Parallel()
 	email := stacktest.Unique("json.story@example.org")
 	hidden := openForm(t)
 	body := jsonStory(hidden, email)
@@ -170,6 +171,7 @@ func TestJSONStoryIsKeptAndEmailedOnce(t *testing.T) {
 }
 
 func TestPlainFormStory(t *testing.T) {
+	t.Parallel()
 	email := stacktest.Unique("plain.form@example.org")
 	hidden := openForm(t)
 	v := url.Values{}
@@ -201,6 +203,7 @@ func TestPlainFormStory(t *testing.T) {
 }
 
 func TestInvalidPlainFormKeepsEveryAnswer(t *testing.T) {
+	t.Parallel()
 	hidden := openForm(t)
 	v := url.Values{}
 	for k, val := range hidden {
@@ -273,6 +276,7 @@ func TestThrottledTable(t *testing.T) {
 }
 
 func TestBotsAreAnsweredButNothingIsKept(t *testing.T) {
+	t.Parallel()
 	hidden := openForm(t)
 	bots := []string{stacktest.Unique("honeypot@example.org"), stacktest.Unique("forged@example.org"), stacktest.Unique("fast@example.org")}
 	body := jsonStory(hidden, bots[0])
@@ -313,6 +317,7 @@ func TestBotsAreAnsweredButNothingIsKept(t *testing.T) {
 }
 
 func TestRequestLimits(t *testing.T) {
+	t.Parallel()
 	big := strings.Repeat("x", 70*1024)
 	req, _ := http.NewRequest(http.MethodPost, st.URL+"/api/stories", strings.NewReader(`{"story":"`+big+`"}`))
 	req.Header.Set("Content-Type", "application/json")
