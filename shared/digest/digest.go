@@ -39,8 +39,6 @@ import (
 	_ "time/tzdata" // Europe/London on a runtime without zoneinfo
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/config"
@@ -228,9 +226,9 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 	if err != nil {
 		return nil, err
 	}
-	st := store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName)
+	st := store.FromConfig(awsCfg, cfg.TableName)
 	files := NewS3Files(bucket.FromConfig(awsCfg, cfg.ExportBucket, cfg.S3PathStyle), cfg.SiteURL, signer, cfg.LinkTTL)
-	h := New(cfg, st, files, mail.NewMailer(sesv2.NewFromConfig(awsCfg), cfg.Sender))
+	h := New(cfg, st, files, mail.FromConfig(awsCfg, cfg.Sender))
 	if cfg.ClipsBucket != "" {
 		h.Clips = StoreClips{Store: st, Bucket: cfg.ClipsBucket}
 	}

@@ -23,7 +23,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/config"
@@ -88,7 +87,7 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 	if cfg.MaxBytes <= 0 || cfg.MaxClips <= 0 || cfg.MaxDuration <= 0 {
 		return nil, errors.New("config: MAX_CLIP_BYTES, MAX_CLIPS and MAX_CLIP_DURATION must be positive")
 	}
-	stories := store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName).WithRetention(time.Duration(cfg.RetentionDays) * 24 * time.Hour)
+	stories := store.FromConfig(awsCfg, cfg.TableName).WithRetention(time.Duration(cfg.RetentionDays) * 24 * time.Hour)
 	h := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.PathStyle), stories)
 	return h.Handle, nil
 }

@@ -12,6 +12,7 @@ import (
 	htmltemplate "html/template"
 	"net/mail"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,8 +26,6 @@ import (
 type SES interface {
 	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
 }
-
-var _ SES = (*sesv2.Client)(nil)
 
 // Message is one email.
 type Message struct {
@@ -45,6 +44,24 @@ type Mailer struct {
 
 // NewMailer returns a mailer sending as from.
 func NewMailer(ses SES, from string) *Mailer { return &Mailer{ses: ses, from: from} }
+
+// FromConfig returns a mailer sending as from through the SDK's SES v2
+// client.
+func FromConfig(awsCfg aws.Config, from string) *Mailer {
+	return NewMailer(sdk{sesv2.NewFromConfig(awsCfg)}, from)
+}
+
+// sdk is the SDK's client seen through SES. The client sits in a field and
+// is never itself put in an interface value: a binary that executes a
+// template (text/template reaches reflect's MethodByName) would otherwise
+// keep all of the client's 117 operations.
+type sdk struct{ c *sesv2.Client }
+
+var _ SES = sdk{}
+
+func (s sdk) SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+	return s.c.SendEmail(ctx, in, opts...)
+}
 
 // Send sends msg and returns SES's message id. Header values are checked:
 // addresses must parse and the subject is kept to one line.
@@ -97,18 +114,24 @@ var funcs = map[string]any{
 	"pair": func(k, v string) []string { return []string{k, v} },
 }
 
+// The templates are parsed on first use, not at init: a cold start does not
+// wait for emails it may never send.
 var (
-	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
-	textTemplates = texttemplate.Must(texttemplate.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.txt"))
+	htmlTemplates = sync.OnceValue(func() *htmltemplate.Template {
+		return htmltemplate.Must(htmltemplate.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
+	})
+	textTemplates = sync.OnceValue(func() *texttemplate.Template {
+		return texttemplate.Must(texttemplate.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.txt"))
+	})
 )
 
 // Render renders the named email (templates/<name>.html and .txt) with data.
 func Render(name string, data any) (text, html string, err error) {
 	var t, h bytes.Buffer
-	if err := textTemplates.ExecuteTemplate(&t, name+".txt", data); err != nil {
+	if err := textTemplates().ExecuteTemplate(&t, name+".txt", data); err != nil {
 		return "", "", fmt.Errorf("mail: render %s text: %w", name, err)
 	}
-	if err := htmlTemplates.ExecuteTemplate(&h, name+".html", data); err != nil {
+	if err := htmlTemplates().ExecuteTemplate(&h, name+".html", data); err != nil {
 		return "", "", fmt.Errorf("mail: render %s html: %w", name, err)
 	}
 	return t.String(), h.String(), nil

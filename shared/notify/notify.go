@@ -16,8 +16,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/mail"
@@ -86,8 +84,8 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	h := New(cfg, store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName),
-		mail.NewMailer(sesv2.NewFromConfig(awsCfg), cfg.Sender))
+	h := New(cfg, store.FromConfig(awsCfg, cfg.TableName),
+		mail.FromConfig(awsCfg, cfg.Sender))
 	if cfg.SigningSecret != "" {
 		signer, err := token.NewSigner(cfg.SigningSecret)
 		if err != nil {

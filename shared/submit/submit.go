@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/config"
@@ -70,7 +69,7 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	stories := store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName).WithRetention(time.Duration(cfg.RetentionDays) * 24 * time.Hour)
+	stories := store.FromConfig(awsCfg, cfg.TableName).WithRetention(time.Duration(cfg.RetentionDays) * 24 * time.Hour)
 	h, err := New(cfg, stories)
 	if err != nil {
 		return nil, err

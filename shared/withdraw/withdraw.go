@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/bucket"
@@ -64,11 +62,11 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	p := &privacy.Service{Stories: store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName)}
+	p := &privacy.Service{Stories: store.FromConfig(awsCfg, cfg.TableName)}
 	if cfg.ClipsBucket != "" {
 		p.Clips = bucket.FromConfig(awsCfg, cfg.ClipsBucket, cfg.S3PathStyle)
 	}
-	h, err := New(cfg, p, mail.NewMailer(sesv2.NewFromConfig(awsCfg), cfg.Sender))
+	h, err := New(cfg, p, mail.FromConfig(awsCfg, cfg.Sender))
 	if err != nil {
 		return nil, err
 	}
