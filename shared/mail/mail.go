@@ -48,19 +48,19 @@ func NewMailer(ses SES, from string) *Mailer { return &Mailer{ses: ses, from: fr
 // FromConfig returns a mailer sending as from through the SDK's SES v2
 // client.
 func FromConfig(awsCfg aws.Config, from string) *Mailer {
-	return NewMailer(sdk{sesv2.NewFromConfig(awsCfg)}, from)
+	return NewMailer(sdk(sesv2.NewFromConfig(awsCfg).SendEmail), from)
 }
 
-// sdk is the SDK's client seen through SES. The client sits in a field and
-// is never itself put in an interface value: a binary that executes a
+// sdk is the SDK client's SendEmail seen through SES. The client itself is
+// never reachable from an interface value: a binary that executes a
 // template (text/template reaches reflect's MethodByName) would otherwise
 // keep all of the client's 117 operations.
-type sdk struct{ c *sesv2.Client }
+type sdk func(context.Context, *sesv2.SendEmailInput, ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
 
-var _ SES = sdk{}
+var _ SES = sdk(nil)
 
 func (s sdk) SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
-	return s.c.SendEmail(ctx, in, opts...)
+	return s(ctx, in, opts...)
 }
 
 // Send sends msg and returns SES's message id. Header values are checked:

@@ -77,36 +77,44 @@ func New(db DynamoDB, table string) *Store {
 
 // FromConfig returns a store for table on the SDK's DynamoDB client.
 func FromConfig(awsCfg aws.Config, table string) *Store {
-	return New(sdk{dynamodb.NewFromConfig(awsCfg)}, table)
+	c := dynamodb.NewFromConfig(awsCfg)
+	return New(sdk{c.PutItem, c.GetItem, c.UpdateItem, c.DeleteItem, c.Query}, table)
 }
 
-// sdk is the SDK's client seen through DynamoDB. The client sits in a field
-// and is never itself put in an interface value: in a binary that executes
-// a template (text/template reaches reflect's MethodByName), the linker
-// keeps every exported method of every type put in an interface, which for
-// *dynamodb.Client is all its operations (about 2 MB). sdk has five.
-type sdk struct{ c *dynamodb.Client }
+// sdk is the SDK's client seen through DynamoDB, as the five operations the
+// store calls. The client itself is never reachable from an interface
+// value, not even as a struct field: in a binary that executes a template
+// (text/template reaches reflect's MethodByName) the linker keeps every
+// exported method of every type that is, which for *dynamodb.Client is all
+// 60-odd operations (about 2 MB).
+type sdk struct {
+	put    func(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	get    func(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	update func(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	delete func(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	query  func(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
 
 var _ DynamoDB = sdk{}
 
 func (s sdk) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	return s.c.PutItem(ctx, in, opts...)
+	return s.put(ctx, in, opts...)
 }
 
 func (s sdk) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	return s.c.GetItem(ctx, in, opts...)
+	return s.get(ctx, in, opts...)
 }
 
 func (s sdk) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	return s.c.UpdateItem(ctx, in, opts...)
+	return s.update(ctx, in, opts...)
 }
 
 func (s sdk) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	return s.c.DeleteItem(ctx, in, opts...)
+	return s.delete(ctx, in, opts...)
 }
 
 func (s sdk) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	return s.c.Query(ctx, in, opts...)
+	return s.query(ctx, in, opts...)
 }
 
 // WithRetention sets how long stories are kept before DynamoDB's TTL
