@@ -48,11 +48,6 @@ type Presigner interface {
 	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
 }
 
-var (
-	_ API       = (*s3.Client)(nil)
-	_ Presigner = (*s3.PresignClient)(nil)
-)
-
 // Errors, whatever shape S3 (or an emulator) gave them in. Test with
 // errors.Is; the error returned still wraps S3's own.
 var (
@@ -94,7 +89,111 @@ func FromConfig(awsCfg aws.Config, name string, pathStyle bool) *Bucket {
 		// Ranged GETs carry no whole-object checksum: do not log that each time.
 		o.DisableLogOutputChecksumValidationSkipped = true
 	})
-	return New(client, s3.NewPresignClient(client), name)
+	p := s3.NewPresignClient(client)
+	return New(sdk{
+		headObject:              client.HeadObject,
+		getObject:               client.GetObject,
+		putObject:               client.PutObject,
+		deleteObject:            client.DeleteObject,
+		deleteObjects:           client.DeleteObjects,
+		listObjectsV2:           client.ListObjectsV2,
+		putObjectTagging:        client.PutObjectTagging,
+		createMultipartUpload:   client.CreateMultipartUpload,
+		listParts:               client.ListParts,
+		completeMultipartUpload: client.CompleteMultipartUpload,
+		abortMultipartUpload:    client.AbortMultipartUpload,
+	}, presigner{
+		presignPostObject: p.PresignPostObject,
+		presignUploadPart: p.PresignUploadPart,
+		presignGetObject:  p.PresignGetObject,
+	}, name)
+}
+
+// sdk and presigner are the SDK's clients seen through API and Presigner,
+// as the operations the bucket calls. The clients themselves are never
+// reachable from an interface value, not even as a struct field: in a
+// binary that executes a template (text/template reaches reflect's
+// MethodByName) the linker keeps every exported method of every type that
+// is, which for *s3.Client is all 100-odd operations (several MB).
+type sdk struct {
+	headObject              func(context.Context, *s3.HeadObjectInput, ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	getObject               func(context.Context, *s3.GetObjectInput, ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	putObject               func(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	deleteObject            func(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+	deleteObjects           func(context.Context, *s3.DeleteObjectsInput, ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+	listObjectsV2           func(context.Context, *s3.ListObjectsV2Input, ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	putObjectTagging        func(context.Context, *s3.PutObjectTaggingInput, ...func(*s3.Options)) (*s3.PutObjectTaggingOutput, error)
+	createMultipartUpload   func(context.Context, *s3.CreateMultipartUploadInput, ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	listParts               func(context.Context, *s3.ListPartsInput, ...func(*s3.Options)) (*s3.ListPartsOutput, error)
+	completeMultipartUpload func(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	abortMultipartUpload    func(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+}
+
+type presigner struct {
+	presignPostObject func(context.Context, *s3.PutObjectInput, ...func(*s3.PresignPostOptions)) (*s3.PresignedPostRequest, error)
+	presignUploadPart func(context.Context, *s3.UploadPartInput, ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+	presignGetObject  func(context.Context, *s3.GetObjectInput, ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+}
+
+var (
+	_ API       = sdk{}
+	_ Presigner = presigner{}
+)
+
+func (s sdk) HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+	return s.headObject(ctx, in, opts...)
+}
+
+func (s sdk) GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	return s.getObject(ctx, in, opts...)
+}
+
+func (s sdk) PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	return s.putObject(ctx, in, opts...)
+}
+
+func (s sdk) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
+	return s.deleteObject(ctx, in, opts...)
+}
+
+func (s sdk) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, opts ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error) {
+	return s.deleteObjects(ctx, in, opts...)
+}
+
+func (s sdk) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	return s.listObjectsV2(ctx, in, opts...)
+}
+
+func (s sdk) PutObjectTagging(ctx context.Context, in *s3.PutObjectTaggingInput, opts ...func(*s3.Options)) (*s3.PutObjectTaggingOutput, error) {
+	return s.putObjectTagging(ctx, in, opts...)
+}
+
+func (s sdk) CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error) {
+	return s.createMultipartUpload(ctx, in, opts...)
+}
+
+func (s sdk) ListParts(ctx context.Context, in *s3.ListPartsInput, opts ...func(*s3.Options)) (*s3.ListPartsOutput, error) {
+	return s.listParts(ctx, in, opts...)
+}
+
+func (s sdk) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
+	return s.completeMultipartUpload(ctx, in, opts...)
+}
+
+func (s sdk) AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error) {
+	return s.abortMultipartUpload(ctx, in, opts...)
+}
+
+func (p presigner) PresignPostObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.PresignPostOptions)) (*s3.PresignedPostRequest, error) {
+	return p.presignPostObject(ctx, in, opts...)
+}
+
+func (p presigner) PresignUploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error) {
+	return p.presignUploadPart(ctx, in, opts...)
+}
+
+func (p presigner) PresignGetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error) {
+	return p.presignGetObject(ctx, in, opts...)
 }
 
 // Name is the bucket's name.
