@@ -9,12 +9,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"frontlinevoices/shared/site"
+	"frontlinevoices/shared/pages"
 )
 
 func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
-	h, err := site.FromEnv(os.Getenv)
+	h, err := pages.FromEnv(os.Getenv)
 	if err != nil {
 		slog.Error("init", "error", err.Error())
 		os.Exit(1)

@@ -19,8 +19,8 @@ import (
 	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/links"
-	"frontlinevoices/shared/site"
 	"frontlinevoices/shared/token"
+	"frontlinevoices/shared/web"
 )
 
 // Config is the download function's configuration.
@@ -74,14 +74,14 @@ var csp = apigw.ContentSecurityPolicy()
 func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response, error) {
 	key, filename, err := links.ParseDownload(h.signer, apigw.Query(req).Get("t"), time.Now())
 	if errors.Is(err, token.ErrExpired) {
-		return site.Message(http.StatusGone, "This link has expired", "Download links in the digest last 7 days. A newer digest has fresh links.", "", csp), nil
+		return web.Message(ctx, http.StatusGone, "This link has expired", "Download links in the digest last 7 days. A newer digest has fresh links.", "", csp), nil
 	}
 	if err != nil || !bucket.Downloadable(key) {
-		return site.Message(http.StatusBadRequest, "This link is not valid", "Check that you used the whole link from the email.", "", csp), nil
+		return web.Message(ctx, http.StatusBadRequest, "This link is not valid", "Check that you used the whole link from the email.", "", csp), nil
 	}
 	_, err = h.files.Head(ctx, key)
 	if errors.Is(err, bucket.ErrNotFound) {
-		return site.Message(http.StatusGone, "This file is no longer available",
+		return web.Message(ctx, http.StatusGone, "This file is no longer available",
 			"It has been deleted: exports are kept for 7 days, and a volunteer may have withdrawn their clips.", "", csp), nil
 	}
 	if err != nil {

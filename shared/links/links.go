@@ -1,20 +1,72 @@
-// Package links makes the comms team's download links: tokens signed with
-// the site's secret that name an object (an export or a clip) and the file
-// name it downloads as. Keys and file names hold story ids and dates, no
-// personal data.
+// Package links holds every signed token the site hands out, each with its
+// purpose, its life and what its subject is: the form's start time, the
+// upload permission, the volunteer's withdraw link and the comms team's
+// download links. Subjects hold story ids, times, keys and dates: never
+// personal data, since tokens travel in URLs and emails.
 package links
 
 import (
 	"encoding/base64"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"frontlinevoices/shared/token"
 )
 
-// DownloadPurpose is the purpose of download tokens.
-const DownloadPurpose = "download"
+// Token purposes: a token signed for one purpose is refused for another.
+const (
+	// FormPurpose signs the time a form was shown (the subject, in Unix
+	// milliseconds), for the minimum fill time.
+	FormPurpose = "form"
+	// UploadPurpose lets the browser that sent a story (or the volunteer,
+	// from the link in their confirmation email) attach clips to it. The
+	// subject is the story id.
+	UploadPurpose = "upload"
+	// WithdrawPurpose is the volunteer's personal link to see, withdraw or
+	// erase their story. The subject is the story id, and it lasts as long
+	// as the story is kept.
+	WithdrawPurpose = "withdraw"
+	// DownloadPurpose is the comms team's link to an export or a clip: the
+	// subject names the object and the file name it downloads as.
+	DownloadPurpose = "download"
+)
+
+// Token lives.
+const (
+	// FormLife is how long a rendered form can be sent.
+	FormLife = 7 * 24 * time.Hour
+	// UploadTokenLife is how long the upload token from submitting a story
+	// lasts.
+	UploadTokenLife = 2 * time.Hour
+	// UploadLinkLife is how long the upload link in the confirmation email
+	// lasts.
+	UploadLinkLife = 7 * 24 * time.Hour
+)
+
+// UploadCookie carries the upload token from the submit response to the
+// thank-you page and the upload routes (HttpOnly, SameSite=Strict), so it
+// never appears in a URL.
+const UploadCookie = "fv_upload"
+
+// FormStart signs now as the time a form was shown.
+func FormStart(s token.Signer, now time.Time) string {
+	return s.Sign(FormPurpose, strconv.FormatInt(now.UnixMilli(), 10), now.Add(FormLife))
+}
+
+// ParseFormStart returns the time a form was shown.
+func ParseFormStart(s token.Signer, tok string, now time.Time) (time.Time, error) {
+	subject, err := s.Verify(FormPurpose, tok, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	ms, err := strconv.ParseInt(subject, 10, 64)
+	if err != nil {
+		return time.Time{}, token.ErrInvalid
+	}
+	return time.UnixMilli(ms), nil
+}
 
 // Download is the URL that downloads key as filename until expires.
 func Download(s token.Signer, siteURL, key, filename string, expires time.Time) string {

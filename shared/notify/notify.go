@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"frontlinevoices/shared/config"
+	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
@@ -98,13 +99,13 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 
 // PersonalLinks gives the confirmation its personal links: "add video
 // clips" (the thank-you page with an upload token that lasts
-// story.UploadLinkLife) and "manage or withdraw your story" (a token that
+// links.UploadLinkLife) and "manage or withdraw your story" (a token that
 // lasts as long as the story is kept). Tokens carry only the story id.
 func PersonalLinks(signer token.Signer, siteURL string, retention time.Duration, now func() time.Time) func(story.Story) mail.Links {
 	site := strings.TrimRight(siteURL, "/")
 	return func(st story.Story) mail.Links {
-		up := signer.Sign(story.UploadTokenPurpose, st.ID, now().Add(story.UploadLinkLife))
-		wd := signer.Sign(story.WithdrawTokenPurpose, st.ID, st.SubmittedAt.Add(retention))
+		up := signer.Sign(links.UploadPurpose, st.ID, now().Add(links.UploadLinkLife))
+		wd := signer.Sign(links.WithdrawPurpose, st.ID, st.SubmittedAt.Add(retention))
 		return mail.Links{UploadURL: site + "/thanks?t=" + up, WithdrawURL: site + "/withdraw?t=" + wd}
 	}
 }

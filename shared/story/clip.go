@@ -30,22 +30,6 @@ const (
 	ClipAborted  = "aborted"
 )
 
-// Upload tokens let the browser that sent a story (or the volunteer, from
-// the link in their confirmation email) attach clips to it. They are
-// token.Signer tokens for this purpose whose subject is the story id: no
-// personal data.
-const (
-	UploadTokenPurpose = "upload"
-	// UploadCookie carries the token from the submit response to the
-	// thank-you page and the upload routes (HttpOnly, SameSite=Strict), so
-	// it never appears in a URL.
-	UploadCookie = "fv_upload"
-	// UploadTokenLife is how long the token from submitting a story lasts.
-	UploadTokenLife = 2 * time.Hour
-	// UploadLinkLife is how long the link in the confirmation email lasts.
-	UploadLinkLife = 7 * 24 * time.Hour
-)
-
 // ClipType is one accepted kind of video: its MIME type, the extension its
 // stored key gets and the file name extensions it may have.
 type ClipType struct {

@@ -47,11 +47,6 @@ func FindConsent(id string) (ConsentStatement, bool) {
 	return ConsentStatement{}, false
 }
 
-// WithdrawTokenPurpose is the purpose of the token in a volunteer's
-// personal link to see, withdraw or erase their story. Its subject is the
-// story id, and it lasts as long as the story is kept.
-const WithdrawTokenPurpose = "withdraw"
-
 // ConsentRecord is one entry in a story's consent ledger.
 type ConsentRecord struct {
 	Statement string    `json:"statement" dynamodbav:"statement"`

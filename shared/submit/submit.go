@@ -20,11 +20,12 @@ import (
 
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/config"
+	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/safeguard"
-	"frontlinevoices/shared/site"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
+	"frontlinevoices/shared/web"
 )
 
 // Config is the submit function's configuration.
@@ -102,15 +103,15 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	jsonClient := apigw.WantsJSON(req)
 	mt := apigw.MediaType(req)
 	if mt != "application/json" && mt != "application/x-www-form-urlencoded" {
-		return h.fail(jsonClient, http.StatusUnsupportedMediaType, "Unsupported content type",
+		return h.fail(ctx, jsonClient, http.StatusUnsupportedMediaType, "Unsupported content type",
 			"Send the story as application/json or application/x-www-form-urlencoded."), nil
 	}
 	body, err := apigw.Body(req)
 	if err != nil {
-		return h.fail(jsonClient, http.StatusBadRequest, "Unreadable request", "The request body could not be decoded."), nil
+		return h.fail(ctx, jsonClient, http.StatusBadRequest, "Unreadable request", "The request body could not be decoded."), nil
 	}
 	if len(body) > h.cfg.MaxBodyBytes {
-		return h.fail(jsonClient, http.StatusRequestEntityTooLarge, "Your story is too long to send",
+		return h.fail(ctx, jsonClient, http.StatusRequestEntityTooLarge, "Your story is too long to send",
 			fmt.Sprintf("A submission can be at most %d KB. Shorten your story and send it again.", h.cfg.MaxBodyBytes/1024)), nil
 	}
 	var (
@@ -120,13 +121,13 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	if mt == "application/json" {
 		var jb jsonBody
 		if err := json.Unmarshal(body, &jb); err != nil {
-			return h.fail(true, http.StatusBadRequest, "Malformed JSON", "The request body is not a valid story: "+jsonProblem(err)), nil
+			return h.fail(ctx, true, http.StatusBadRequest, "Malformed JSON", "The request body is not a valid story: "+jsonProblem(err)), nil
 		}
 		sub, started, website = jb.Submission, jb.Started, jb.Website
 	} else {
-		sub, started, website, err = site.ParseForm(string(body))
+		sub, started, website, err = web.ParseForm(string(body))
 		if err != nil {
-			return h.fail(false, http.StatusBadRequest, "Unreadable form", "The form could not be read. Go back and send it again."), nil
+			return h.fail(ctx, false, http.StatusBadRequest, "Unreadable form", "The form could not be read. Go back and send it again."), nil
 		}
 	}
 	sub = sub.Normalize()
@@ -134,19 +135,18 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 
 	// Spam: a filled honeypot, a forged start time or a form sent faster than
 	// a person could fill it gets an ordinary answer, and nothing is kept.
-	issued, tokErr := h.signer.Verify(site.FormTokenPurpose, started, now)
+	shown, tokErr := links.ParseFormStart(h.signer, started, now)
 	if tokErr != nil {
 		// A form shown again (to correct it) needs a start time that works.
-		started = site.StartToken(h.signer, now)
+		started = links.FormStart(h.signer, now)
 	}
-	ms, _ := strconv.ParseInt(issued, 10, 64)
 	switch {
 	case website != "", errors.Is(tokErr, token.ErrInvalid),
-		tokErr == nil && now.Sub(time.UnixMilli(ms)) < h.cfg.MinFillTime:
+		tokErr == nil && now.Sub(shown) < h.cfg.MinFillTime:
 		slog.InfoContext(ctx, "submission discarded as automated", "requestId", req.RequestContext.RequestID)
 		return h.accepted(jsonClient, Received{ID: sub.ID, Status: "received", SubmittedAt: now.UTC(), Next: "/thanks"}), nil
 	case errors.Is(tokErr, token.ErrExpired):
-		return h.invalid(jsonClient, sub, story.FieldErrors{{Field: "send",
+		return h.invalid(ctx, jsonClient, sub, story.FieldErrors{{Field: "send",
 			Message: "This form was opened more than 7 days ago. Your answers are kept: check them and send again"}}, started), nil
 	}
 
@@ -160,29 +160,29 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	}
 	st, errs := sub.Validate(now)
 	if errs != nil {
-		return h.invalid(jsonClient, sub, errs, started), nil
+		return h.invalid(ctx, jsonClient, sub, errs, started), nil
 	}
 	found := safeguard.Labels(st.Text, st.PatientsNote)
 	if len(found) > 0 && !sub.SafeguardingConfirmed {
 		// The form's script warns before sending; without it, warn here.
-		return h.invalid(jsonClient, sub, story.FieldErrors{{Field: "safeguardingConfirmed", Message: "Your story seems to contain " +
+		return h.invalid(ctx, jsonClient, sub, story.FieldErrors{{Field: "safeguardingConfirmed", Message: "Your story seems to contain " +
 			strings.Join(found, ", ") + ". Please remove anything that could identify a patient, or tick the box to send it as it is"}}, started), nil
 	}
 	st.Flags = safeguard.Flags(found, sub.SafeguardingConfirmed)
 	saved, _, err := h.stories.PutStory(ctx, st)
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return h.fail(jsonClient, http.StatusConflict, "This form was already sent with different answers",
+		return h.fail(ctx, jsonClient, http.StatusConflict, "This form was already sent with different answers",
 			"Open a new form to send another story."), nil
 	case err != nil:
 		return h.unavailable(ctx, req, jsonClient, sub, started, err), nil
 	}
 	received := Received{ID: saved.ID, Status: "received", SubmittedAt: saved.SubmittedAt, Next: "/thanks"}
-	expires := now.Add(story.UploadTokenLife).Truncate(time.Second)
-	received.UploadToken = h.signer.Sign(story.UploadTokenPurpose, saved.ID, expires)
+	expires := now.Add(links.UploadTokenLife).Truncate(time.Second)
+	received.UploadToken = h.signer.Sign(links.UploadPurpose, saved.ID, expires)
 	received.UploadTokenExpires = &expires
 	resp := h.accepted(jsonClient, received)
-	resp.Cookies = append(resp.Cookies, UploadCookie(req, received.UploadToken, story.UploadTokenLife))
+	resp.Cookies = append(resp.Cookies, UploadCookie(req, received.UploadToken, links.UploadTokenLife))
 	return resp, nil
 }
 
@@ -194,7 +194,7 @@ func (h *Handler) unavailable(ctx context.Context, req apigw.Request, jsonClient
 		return apigw.Problem(http.StatusServiceUnavailable, "We could not save your story just now",
 			"Nothing is lost: please send it again in a moment.")
 	}
-	return site.FormPage(http.StatusServiceUnavailable, sub, nil,
+	return web.FormPage(ctx, http.StatusServiceUnavailable, sub, nil,
 		"We could not save your story just now. Your answers are below: please press Send my story again in a moment.", started, h.csp)
 }
 
@@ -202,7 +202,7 @@ func (h *Handler) unavailable(ctx context.Context, req apigw.Request, jsonClient
 // thank-you page and the upload routes: HttpOnly, SameSite=Strict, and
 // Secure except over plain HTTP on this machine (the local stack).
 func UploadCookie(req apigw.Request, tok string, life time.Duration) string {
-	c := story.UploadCookie + "=" + tok + "; Path=/; Max-Age=" + strconv.Itoa(int(life/time.Second)) + "; HttpOnly; SameSite=Strict"
+	c := links.UploadCookie + "=" + tok + "; Path=/; Max-Age=" + strconv.Itoa(int(life/time.Second)) + "; HttpOnly; SameSite=Strict"
 	host := apigw.Header(req, "host")
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -223,7 +223,7 @@ func (h *Handler) accepted(jsonClient bool, r Received) apigw.Response {
 
 // invalid answers a submission that needs correcting: problem+json with
 // every field's error, or the form again with every answer kept.
-func (h *Handler) invalid(jsonClient bool, sub story.Submission, errs story.FieldErrors, started string) apigw.Response {
+func (h *Handler) invalid(ctx context.Context, jsonClient bool, sub story.Submission, errs story.FieldErrors, started string) apigw.Response {
 	if jsonClient {
 		// The enhanced form needs a working start token and the consent
 		// version to send again after an expired form or changed wording.
@@ -242,14 +242,14 @@ func (h *Handler) invalid(jsonClient bool, sub story.Submission, errs story.Fiel
 			ConsentVersion: story.ConsentVersion(),
 		})
 	}
-	return site.FormPage(http.StatusUnprocessableEntity, sub, errs, "", started, h.csp)
+	return web.FormPage(ctx, http.StatusUnprocessableEntity, sub, errs, "", started, h.csp)
 }
 
-func (h *Handler) fail(jsonClient bool, status int, title, detail string) apigw.Response {
+func (h *Handler) fail(ctx context.Context, jsonClient bool, status int, title, detail string) apigw.Response {
 	if jsonClient {
 		return apigw.Problem(status, title, detail)
 	}
-	return site.Message(status, title, detail, "/", h.csp)
+	return web.Message(ctx, status, title, detail, "/", h.csp)
 }
 
 // jsonProblem describes a JSON decoding error without echoing the input.

@@ -36,6 +36,7 @@ import (
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/config"
+	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
@@ -175,12 +176,12 @@ func problem(status int, title, detail string) refusal {
 // comes from the X-Upload-Token header, else Uppy's metadata, else the
 // cookie. metaStory, when the client sent one, must be that story.
 func (h *Handler) authorise(req apigw.Request, metaToken, metaStory string) (string, refusal) {
-	tok := cmp.Or(apigw.Header(req, TokenHeader), metaToken, apigw.Cookie(req, story.UploadCookie))
+	tok := cmp.Or(apigw.Header(req, TokenHeader), metaToken, apigw.Cookie(req, links.UploadCookie))
 	if tok == "" {
 		return "", problem(http.StatusUnauthorized, "No upload permission",
 			"Open the thank-you page after sending your story, or the link in your confirmation email, to add clips.")
 	}
-	id, err := h.signer.Verify(story.UploadTokenPurpose, tok, h.now())
+	id, err := h.signer.Verify(links.UploadPurpose, tok, h.now())
 	switch {
 	case errors.Is(err, token.ErrExpired):
 		return "", problem(http.StatusUnauthorized, "Your upload link has expired",

@@ -1,81 +1,30 @@
-// Package web holds the site's page templates and static assets, embedded
-// in the binary, and renders pages.
+// Package web holds the site's page templates and the shared layout,
+// embedded in the binary, and renders pages: every handler that answers with
+// a page renders it here. The static assets the pages link are in
+// web/static, linked only by the function that serves them; this package
+// knows their versions (versions.go), not their bytes.
 package web
 
 import (
 	"bytes"
-	"crypto/sha256"
+	"context"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"html/template"
-	"io/fs"
-	"path"
+	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
-	"sync"
+
+	"frontlinevoices/shared/apigw"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
-//go:embed static
-var staticFS embed.FS
-
-// Static is the site's static assets (site.css, form.js, …).
-var Static, _ = fs.Sub(staticFS, "static")
-
-// versions maps an asset name to a short hash of its content, so asset URLs
-// change when the content does and can be cached for ever. Worked out on
-// first use, not at init: most functions never render a page.
-var versions = sync.OnceValue(func() map[string]string {
-	v := map[string]string{}
-	_ = fs.WalkDir(Static, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(Static, p)
-		if err != nil {
-			return err
-		}
-		h := sha256.Sum256(b)
-		v[p] = hex.EncodeToString(h[:5])
-		return nil
-	})
-	return v
-})
-
 // AssetURL is the cache-busting URL of a static asset.
 func AssetURL(name string) string {
-	return "/static/" + name + "?v=" + versions()[name]
-}
-
-// ContentType returns the Content-Type of a static asset by its extension.
-func ContentType(name string) string {
-	switch path.Ext(name) {
-	case ".css":
-		return "text/css; charset=utf-8"
-	case ".js":
-		return "text/javascript; charset=utf-8"
-	case ".svg":
-		return "image/svg+xml"
-	case ".png":
-		return "image/png"
-	case ".ico":
-		return "image/x-icon"
-	case ".mp4":
-		return "video/mp4"
-	}
-	return "application/octet-stream"
-}
-
-// Compressible reports whether an asset is text worth gzipping.
-func Compressible(name string) bool {
-	switch path.Ext(name) {
-	case ".css", ".js", ".svg", ".html", ".json", ".txt":
-		return true
-	}
-	return false
+	return "/static/" + name + "?v=" + assetVersions[name]
 }
 
 // Head is what a page's <head> holds beyond the layout's own: its title
@@ -105,19 +54,19 @@ func Render(name string, data any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-var gzipped sync.Map // asset name → []byte
-
-// GzippedAsset returns the static asset gzipped, compressed once per
-// process and kept: assets never change while the function runs.
-func GzippedAsset(name string, compress func([]byte) []byte) ([]byte, error) {
-	if b, ok := gzipped.Load(name); ok {
-		return b.([]byte), nil
-	}
-	raw, err := fs.ReadFile(Static, name)
+// Page answers with the named page template rendered with data. A page
+// that cannot be rendered is logged (with the request's context) and
+// answered with a 500 problem.
+func Page(ctx context.Context, status int, name string, data any, csp string) apigw.Response {
+	b, err := Render(name, data)
 	if err != nil {
-		return nil, err
+		slog.ErrorContext(ctx, "render page", "page", name, "error", err.Error())
+		return apigw.Problem(http.StatusInternalServerError, "Something went wrong", "The page could not be shown.")
 	}
-	b := compress(raw)
-	gzipped.Store(name, b)
-	return b, nil
+	return apigw.HTML(status, b, csp)
+}
+
+// Message answers with a simple page: a title, a message and a way back.
+func Message(ctx context.Context, status int, title, message, back, csp string) apigw.Response {
+	return Page(ctx, status, "message.html", struct{ Title, Message, Back string }{title, message, back}, csp)
 }

@@ -16,12 +16,13 @@ import (
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/config"
+	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/privacy"
-	"frontlinevoices/shared/site"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
+	"frontlinevoices/shared/web"
 )
 
 // Config is the withdraw function's configuration.
@@ -104,17 +105,17 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 			form, err = url.ParseQuery(string(body))
 		}
 		if err != nil {
-			return page(http.StatusBadRequest, view{Problem: &problem{"We could not read that", "Go back and try again."}}), nil
+			return page(ctx, http.StatusBadRequest, view{Problem: &problem{"We could not read that", "Go back and try again."}}), nil
 		}
 	}
 	tok := form.Get("t")
-	id, err := h.signer.Verify(story.WithdrawTokenPurpose, tok, time.Now())
+	id, err := h.signer.Verify(links.WithdrawPurpose, tok, time.Now())
 	switch {
 	case errors.Is(err, token.ErrExpired):
-		return page(http.StatusGone, view{Problem: &problem{"This link has expired",
+		return page(ctx, http.StatusGone, view{Problem: &problem{"This link has expired",
 			"Links to manage a story last as long as we keep the story. We no longer hold yours."}}), nil
 	case err != nil:
-		return page(http.StatusBadRequest, view{Problem: &problem{"This link is not valid",
+		return page(ctx, http.StatusBadRequest, view{Problem: &problem{"This link is not valid",
 			"Check that you used the whole link from your confirmation email. If it still does not work, the link may have been changed."}}), nil
 	}
 	st, err := h.privacy.Stories.GetStory(ctx, id)
@@ -148,7 +149,7 @@ func (h *Handler) show(ctx context.Context, tok string, st story.Story, errMsg s
 	for _, c := range story.ConsentStatements {
 		v.Consents = append(v.Consents, consentView{ConsentStatement: c, Agreed: st.Consented(c.ID)})
 	}
-	return page(status, v), nil
+	return page(ctx, status, v), nil
 }
 
 // gone answers a link whose story is no longer held: erased (the link was
@@ -156,13 +157,13 @@ func (h *Handler) show(ctx context.Context, tok string, st story.Story, errMsg s
 func (h *Handler) gone(ctx context.Context, id string) (apigw.Response, error) {
 	t, err := h.privacy.Stories.GetTombstone(ctx, id)
 	if err == nil {
-		return page(http.StatusGone, view{Problem: &problem{"This story has already been erased",
+		return page(ctx, http.StatusGone, view{Problem: &problem{"This story has already been erased",
 			"It was erased on " + t.WithdrawnAt.Format("2 January 2006") + ". We hold nothing of it any more."}}), nil
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return apigw.Response{}, err
 	}
-	return page(http.StatusGone, view{Problem: &problem{"We no longer hold this story",
+	return page(ctx, http.StatusGone, view{Problem: &problem{"We no longer hold this story",
 		"Stories are deleted when our retention period ends. There is nothing left to withdraw."}}), nil
 }
 
@@ -187,11 +188,11 @@ func (h *Handler) withdrawConsent(ctx context.Context, tok string, st story.Stor
 	if !told {
 		v.Retry = id
 		v.DoneDetail = append(v.DoneDetail, "We could not tell the communications team just now. Please press the button below in a few minutes.")
-		return page(http.StatusServiceUnavailable, v), nil
+		return page(ctx, http.StatusServiceUnavailable, v), nil
 	}
 	v.DoneDetail = append(v.DoneDetail, "We have told the communications team.")
 	v.DoneDetail = append(v.DoneDetail, confirmation(confirmed))
-	return page(http.StatusOK, v), nil
+	return page(ctx, http.StatusOK, v), nil
 }
 
 func confirmation(sent bool) string {
@@ -213,7 +214,7 @@ func (h *Handler) erase(ctx context.Context, st story.Story) (apigw.Response, er
 		return mail.WithdrawalAlert(st, h.cfg.CommsAddress, "they have erased their story and clips. Stop using it.")
 	})
 	confirmed := h.tell(ctx, func() (mail.Message, error) { return mail.Erased(st, clips) })
-	return page(http.StatusOK, view{Done: "Your story has been erased",
+	return page(ctx, http.StatusOK, view{Done: "Your story has been erased",
 		DoneDetail: []string{"We have deleted your story, your answers and your video clips.",
 			"The communications team has been told to stop using it.", confirmation(confirmed)}}), nil
 }
@@ -233,6 +234,6 @@ func (h *Handler) tell(ctx context.Context, m func() (mail.Message, error)) bool
 	return true
 }
 
-func page(status int, v view) apigw.Response {
-	return site.Page(status, "withdraw.html", v, csp)
+func page(ctx context.Context, status int, v view) apigw.Response {
+	return web.Page(ctx, status, "withdraw.html", v, csp)
 }

@@ -16,6 +16,7 @@ import (
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/internal/testenv"
+	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/privacy"
 	"frontlinevoices/shared/store"
@@ -101,7 +102,7 @@ func TestTokens(t *testing.T) {
 	f := setup(t)
 	a := f.story(t, "Amara Okafor")
 	b := f.story(t, "Tomasz Nowak")
-	good := f.signer.Sign(story.WithdrawTokenPurpose, a.ID, time.Now().Add(time.Hour))
+	good := f.signer.Sign(links.WithdrawPurpose, a.ID, time.Now().Add(time.Hour))
 	cases := []struct {
 		name, tok string
 		status    int
@@ -109,11 +110,11 @@ func TestTokens(t *testing.T) {
 	}{
 		{"good", good, 200, "Amara Okafor"},
 		{"forged", good[:len(good)-3] + "abc", 400, "This link is not valid"},
-		{"another purpose", f.signer.Sign(story.UploadTokenPurpose, a.ID, time.Now().Add(time.Hour)), 400, "This link is not valid"},
-		{"other secret", mustSigner(t, strings.Repeat("x", 40)).Sign(story.WithdrawTokenPurpose, a.ID, time.Now().Add(time.Hour)), 400, "This link is not valid"},
-		{"expired", f.signer.Sign(story.WithdrawTokenPurpose, a.ID, time.Now().Add(-time.Minute)), 410, "This link has expired"},
+		{"another purpose", f.signer.Sign(links.UploadPurpose, a.ID, time.Now().Add(time.Hour)), 400, "This link is not valid"},
+		{"other secret", mustSigner(t, strings.Repeat("x", 40)).Sign(links.WithdrawPurpose, a.ID, time.Now().Add(time.Hour)), 400, "This link is not valid"},
+		{"expired", f.signer.Sign(links.WithdrawPurpose, a.ID, time.Now().Add(-time.Minute)), 410, "This link has expired"},
 		{"missing", "", 400, "This link is not valid"},
-		{"another story's token shows only that story", f.signer.Sign(story.WithdrawTokenPurpose, b.ID, time.Now().Add(time.Hour)), 200, "Tomasz Nowak"},
+		{"another story's token shows only that story", f.signer.Sign(links.WithdrawPurpose, b.ID, time.Now().Add(time.Hour)), 200, "Tomasz Nowak"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -134,7 +135,7 @@ func TestTokens(t *testing.T) {
 func TestWithdrawOneConsentThenEraseEverything(t *testing.T) {
 	f := setup(t)
 	st := f.story(t, "Amara Okafor")
-	tok := f.signer.Sign(story.WithdrawTokenPurpose, st.ID, time.Now().Add(time.Hour))
+	tok := f.signer.Sign(links.WithdrawPurpose, st.ID, time.Now().Add(time.Hour))
 	if resp := f.get(t, tok); !strings.Contains(resp.Body, `id="clip-count">2<`) {
 		t.Fatalf("page does not show 2 clips:\n%s", resp.Body)
 	}
@@ -198,7 +199,7 @@ func mustSigner(t *testing.T, secret string) token.Signer {
 func TestTeamNotToldIsSaidAndCanBeRetried(t *testing.T) {
 	f := setup(t)
 	st := f.story(t, "Amara Okafor")
-	tok := f.signer.Sign(story.WithdrawTokenPurpose, st.ID, time.Now().Add(time.Hour))
+	tok := f.signer.Sign(links.WithdrawPurpose, st.ID, time.Now().Add(time.Hour))
 	f.faults.Inject("ses", "SendEmail", 1, stack.SESUnavailable)
 	resp := f.post(t, url.Values{"t": {tok}, "action": {"withdraw"}, "statement": {"public"}})
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(resp.Body, "could not tell the communications team") || !strings.Contains(resp.Body, `id="retry"`) {

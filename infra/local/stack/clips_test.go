@@ -25,6 +25,7 @@ import (
 	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/infra/local/stacktest"
 	clipsbucket "frontlinevoices/shared/bucket"
+	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
@@ -158,7 +159,7 @@ func submitStory(t testing.TB, s *stack.Stack) volunteer {
 	}
 	v := volunteer{s: s, id: out.ID, token: out.UploadToken}
 	for _, c := range resp.Cookies() {
-		if c.Name == story.UploadCookie {
+		if c.Name == links.UploadCookie {
 			v.cookie = c.Value
 			if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.MaxAge <= 0 || c.MaxAge > 2*3600 {
 				t.Errorf("upload cookie = %+v, want HttpOnly, SameSite=Strict, short-lived", c)
@@ -407,7 +408,7 @@ func TestClips(t *testing.T) {
 		get := func(path, cookie string) string {
 			req, _ := http.NewRequest(http.MethodGet, cs.URL+path, nil)
 			if cookie != "" {
-				req.AddCookie(&http.Cookie{Name: story.UploadCookie, Value: cookie})
+				req.AddCookie(&http.Cookie{Name: links.UploadCookie, Value: cookie})
 			}
 			resp, err := client.Do(req)
 			if err != nil {
@@ -590,8 +591,8 @@ func TestClips(t *testing.T) {
 		signer, _ := token.NewSigner(clipSecret)
 		other, _ := token.NewSigner("another-secret-another-secret-0123456789")
 		now := time.Now()
-		expired := signer.Sign(story.UploadTokenPurpose, a.id, now.Add(-time.Minute))
-		forged := other.Sign(story.UploadTokenPurpose, a.id, now.Add(time.Hour))
+		expired := signer.Sign(links.UploadPurpose, a.id, now.Add(-time.Minute))
+		forged := other.Sign(links.UploadPurpose, a.id, now.Add(time.Hour))
 		wrongPurpose := signer.Sign("withdraw", a.id, now.Add(time.Hour))
 		tampered := strings.Replace(a.token, a.id, b.id, 1)
 		recs := len(a.records(t))
@@ -660,7 +661,7 @@ func TestClips(t *testing.T) {
 		})
 		t.Run("the cookie alone", func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodGet, cs.URL+"/api/clips", nil)
-			req.AddCookie(&http.Cookie{Name: story.UploadCookie, Value: a.cookie})
+			req.AddCookie(&http.Cookie{Name: links.UploadCookie, Value: a.cookie})
 			resp, err := client.Do(req)
 			if err != nil {
 				t.Fatal(err)

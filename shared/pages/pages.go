@@ -1,34 +1,26 @@
-// Package site serves the volunteer-facing pages: the story form, the
-// thank-you page and the static assets. It also renders the form for the
-// submit handler when answers need correcting.
-package site
+// Package pages is the handler of the volunteer-facing pages the form
+// function serves: the story form, the thank-you page with the clip
+// uploader, the privacy notice and the static assets. The pages themselves
+// are rendered by web, which the other handlers share.
+package pages
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/config"
+	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
 	"frontlinevoices/shared/web"
+	"frontlinevoices/shared/web/static"
 )
-
-// FormTokenPurpose is the token purpose of the form's signed start time.
-const FormTokenPurpose = "form"
-
-// FormTokenLife is how long a rendered form can be sent.
-const FormTokenLife = 7 * 24 * time.Hour
 
 // Config is the form function's configuration.
 type Config struct {
@@ -105,91 +97,21 @@ func FromEnv(getenv func(string) string) (apigw.Handler, error) {
 }
 
 // Handle routes a request.
-func (p *Pages) Handle(_ context.Context, req apigw.Request) (apigw.Response, error) {
+func (p *Pages) Handle(ctx context.Context, req apigw.Request) (apigw.Response, error) {
 	path := req.RawPath
 	switch {
 	case path == "/" || path == "":
-		return FormPage(http.StatusOK, story.Submission{}, nil, "", StartToken(p.signer, p.now()), p.csp), nil
+		return web.FormPage(ctx, http.StatusOK, story.Submission{}, nil, "", links.FormStart(p.signer, p.now()), p.csp), nil
 	case path == "/thanks":
-		return p.thanks(req), nil
+		return p.thanks(ctx, req), nil
 	case path == "/privacy":
-		return Page(http.StatusOK, "privacy.html", p.privacy, p.csp), nil
+		return web.Page(ctx, http.StatusOK, "privacy.html", p.privacy, p.csp), nil
 	case path == "/favicon.ico":
-		return static(req, "favicon.ico", true), nil
+		return static.Serve(req, "favicon.ico", true), nil
 	case strings.HasPrefix(path, "/static/"):
-		return static(req, strings.TrimPrefix(path, "/static/"), apigw.Query(req).Get("v") != ""), nil
+		return static.Serve(req, strings.TrimPrefix(path, "/static/"), apigw.Query(req).Get("v") != ""), nil
 	}
-	return Message(http.StatusNotFound, "Page not found", "There is no page at this address.", "/", p.csp), nil
-}
-
-// StartToken signs the time a form was shown, for the minimum fill time.
-func StartToken(s token.Signer, now time.Time) string {
-	return s.Sign(FormTokenPurpose, strconv.FormatInt(now.UnixMilli(), 10), now.Add(FormTokenLife))
-}
-
-// FormPage renders the story form with the answers and errors given.
-// started is the form's signed start time: a form shown again for
-// corrections keeps the time it was first shown.
-func FormPage(status int, sub story.Submission, errs story.FieldErrors, notice, started, csp string) apigw.Response {
-	v := newFormView(sub, errs, started)
-	v.Notice = notice
-	return Page(status, "form.html", v, csp)
-}
-
-// ParseForm reads a no-JS form post: the answers, the signed start time
-// and the honeypot field (people never see it, so never fill it).
-func ParseForm(body string) (sub story.Submission, started, website string, err error) {
-	vals, err := url.ParseQuery(body)
-	if err != nil {
-		return story.Submission{}, "", "", err
-	}
-	return parseForm(vals), vals.Get("started"), vals.Get("website"), nil
-}
-
-// Message renders a simple page with a title, a message and a way back.
-func Message(status int, title, message, back, csp string) apigw.Response {
-	return Page(status, "message.html", struct{ Title, Message, Back string }{title, message, back}, csp)
-}
-
-// Page renders a page template.
-func Page(status int, name string, data any, csp string) apigw.Response {
-	b, err := web.Render(name, data)
-	if err != nil {
-		slog.Error("render page", "page", name, "error", err.Error())
-		return apigw.Problem(http.StatusInternalServerError, "Something went wrong", "The page could not be shown.")
-	}
-	return apigw.HTML(status, b, csp)
-}
-
-// static serves an asset, gzipped once and kept when the client accepts it.
-func static(req apigw.Request, name string, versioned bool) apigw.Response {
-	b, err := fs.ReadFile(web.Static, name)
-	if err != nil || strings.Contains(name, "..") {
-		return apigw.Problem(http.StatusNotFound, "Not found", "There is no such file.")
-	}
-	cache := "public, max-age=300"
-	if versioned {
-		cache = "public, max-age=31536000, immutable"
-	}
-	resp := apigw.Response{StatusCode: http.StatusOK, Headers: map[string]string{
-		"content-type":           web.ContentType(name),
-		"cache-control":          cache,
-		"x-content-type-options": "nosniff",
-	}}
-	if web.Compressible(name) {
-		resp.Headers["vary"] = "Accept-Encoding"
-		if apigw.AcceptsGzip(req) {
-			if gz, err := web.GzippedAsset(name, apigw.Gzip); err == nil {
-				return apigw.Gzipped(resp, gz)
-			}
-		}
-	}
-	if !utf8.Valid(b) {
-		resp.Body, resp.IsBase64Encoded = base64.StdEncoding.EncodeToString(b), true
-		return resp
-	}
-	resp.Body = string(b)
-	return resp
+	return web.Message(ctx, http.StatusNotFound, "Page not found", "There is no page at this address.", "/", p.csp), nil
 }
 
 // thanksView is what the thank-you page shows: the uploader, when the
@@ -214,15 +136,15 @@ type uploaderView struct {
 // thanks shows the thank-you page, with the uploader for the story whose
 // upload token the visitor holds: from the link in the confirmation email
 // (?t=), else from the cookie the submit response set.
-func (p *Pages) thanks(req apigw.Request) apigw.Response {
+func (p *Pages) thanks(ctx context.Context, req apigw.Request) apigw.Response {
 	v := thanksView{}
 	tok := apigw.Query(req).Get("t")
 	fromLink := tok != ""
 	if !fromLink {
-		tok = apigw.Cookie(req, story.UploadCookie)
+		tok = apigw.Cookie(req, links.UploadCookie)
 	}
 	if tok != "" {
-		id, err := p.signer.Verify(story.UploadTokenPurpose, tok, p.now())
+		id, err := p.signer.Verify(links.UploadPurpose, tok, p.now())
 		switch {
 		case err == nil && story.ValidID(id):
 			v.Uploader = &uploaderView{
@@ -238,5 +160,5 @@ func (p *Pages) thanks(req apigw.Request) apigw.Response {
 			v.Notice = "This link to add video clips is not valid. Use the link in your confirmation email exactly as it is."
 		}
 	}
-	return Page(http.StatusOK, "thanks.html", v, p.csp)
+	return web.Page(ctx, http.StatusOK, "thanks.html", v, p.csp)
 }

@@ -1,12 +1,33 @@
-package site
+package web
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strings"
 
+	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/story"
 )
+
+// FormPage answers with the story form holding the answers and errors
+// given. started is the form's signed start time: a form shown again for
+// corrections keeps the time it was first shown.
+func FormPage(ctx context.Context, status int, sub story.Submission, errs story.FieldErrors, notice, started, csp string) apigw.Response {
+	v := newFormView(sub, errs, started)
+	v.Notice = notice
+	return Page(ctx, status, "form.html", v, csp)
+}
+
+// ParseForm reads a no-JS form post: the answers, the signed start time
+// and the honeypot field (people never see it, so never fill it).
+func ParseForm(body string) (sub story.Submission, started, website string, err error) {
+	vals, err := url.ParseQuery(body)
+	if err != nil {
+		return story.Submission{}, "", "", err
+	}
+	return parseForm(vals), vals.Get("started"), vals.Get("website"), nil
+}
 
 // formView is what the form template shows: the answers so far, the
 // problems with them and the lists to choose from.

@@ -1,4 +1,4 @@
-package site_test
+package pages_test
 
 import (
 	"context"
@@ -8,15 +8,15 @@ import (
 
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/internal/testenv"
-	"frontlinevoices/shared/site"
+	"frontlinevoices/shared/pages"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/web"
 )
 
 // pages builds the handler as the function does, from its environment.
-func pages(t *testing.T) apigw.Handler {
+func handler(t *testing.T) apigw.Handler {
 	t.Helper()
-	h, err := site.FromEnv(func(k string) string {
+	h, err := pages.FromEnv(func(k string) string {
 		if k == "SIGNING_SECRET" {
 			return testenv.Secret
 		}
@@ -31,7 +31,7 @@ func pages(t *testing.T) apigw.Handler {
 func TestFormSample(t *testing.T) {
 	var req apigw.Request
 	testenv.Event(t, "form-get.json", &req)
-	resp, err := pages(t)(context.Background(), req)
+	resp, err := handler(t)(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestFormSample(t *testing.T) {
 }
 
 func TestStaticAssetsAreCached(t *testing.T) {
-	p := pages(t)
+	p := handler(t)
 	for path, cache := range map[string]string{
 		web.AssetURL("site.css"): "public, max-age=31536000, immutable",
 		"/static/form.js":        "public, max-age=300",
