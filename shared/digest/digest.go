@@ -86,6 +86,7 @@ type State interface {
 	ClaimDigest(ctx context.Context, c store.DigestClaim) (bool, error)
 	ReleaseDigest(ctx context.Context, owner string) error
 	CompleteDigest(ctx context.Context, d store.DigestSent) error
+	AdvanceDigest(ctx context.Context, prev, end, now time.Time, recent []string) (bool, error)
 	// Candidates is the list of MPs and candidates, for its staleness.
 	Candidates(ctx context.Context, consistent bool) (story.CandidateList, error)
 }
@@ -338,6 +339,12 @@ func (h *Handler) run(ctx context.Context, ev Event) (Result, error) {
 	}
 	res.Stories, res.Withdrawn = len(stories), len(withdrawn)
 	if len(stories) == 0 && len(withdrawn) == 0 && !h.cfg.SendWhenEmpty {
+		// Nothing to send: move the watermark anyway, so the next run
+		// reads from here and not again from start (a first run's whole
+		// look-back, or every quiet day since the last email).
+		if _, err := h.state.AdvanceDigest(ctx, state.Watermark, end, h.now(), recent); err != nil {
+			return res, err
+		}
 		res.Status = StatusEmpty
 		return res, nil
 	}

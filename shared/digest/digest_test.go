@@ -213,9 +213,28 @@ func TestEmptyPeriodSendsNothing(t *testing.T) {
 	if n := len(e.mail.Sent()); n != 0 {
 		t.Fatalf("%d emails for an empty period", n)
 	}
-	if s := state(t, e); !s.Watermark.Equal(lastDigest) || s.ClaimOwner != "setup" {
-		t.Errorf("an empty period changed the state: %+v", s)
+	// The watermark moves on, so the next run does not read this period again.
+	if s := state(t, e); !s.Watermark.Equal(thisDigest) || s.ClaimOwner != "setup" {
+		t.Errorf("after an empty period: %+v, want the watermark at %v and the claim untouched", s, thisDigest)
 	}
+}
+
+// A first run reads its whole look-back once (one Query a day); after it,
+// empty or not, each run reads only the days since the last run.
+func TestQueriesAfterAnEmptyFirstRun(t *testing.T) {
+	e := newEnv(t, testConfig())
+	first := run(t, e, event(thisDigest))
+	if first.Status != digest.StatusEmpty {
+		t.Fatalf("first run = %+v", first)
+	}
+	if s := state(t, e); !s.Watermark.Equal(thisDigest) {
+		t.Fatalf("an empty first run left the watermark at %v", s.Watermark)
+	}
+	next := run(t, e, event(thisDigest.Add(24*time.Hour)))
+	if next.Status != digest.StatusEmpty || next.Queries > 2 {
+		t.Fatalf("the empty run after it = %+v, want at most 2 queries (the days it spans)", next)
+	}
+	t.Logf("queries: first run %d, the empty run after it %d", first.Queries, next.Queries)
 }
 
 func TestEmptyPeriodNoteWhenAskedFor(t *testing.T) {

@@ -211,6 +211,49 @@ func (s *Store) ReleaseDigest(ctx context.Context, owner string) error {
 	return nil
 }
 
+// AdvanceDigest moves the watermark from prev (zero: none yet) to end after
+// a period with nothing to send, keeping recent (see DigestSent.Recent), so
+// the next digest reads from end and not again from prev: an empty run
+// costs the next run nothing. It is one conditional write and does nothing
+// (false, nil) if the watermark has moved or a live claim is held.
+func (s *Store) AdvanceDigest(ctx context.Context, prev, end, now time.Time, recent []string) (bool, error) {
+	values := map[string]types.AttributeValue{
+		":end":    str(stamp(end)),
+		":recent": str(recentList(recent)),
+		":now":    number(now.UnixMilli()),
+	}
+	cond := "attribute_not_exists(#wm)"
+	if !prev.IsZero() {
+		cond = "#wm = :wm"
+		values[":wm"] = str(stamp(prev))
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       digestKey(digestStateSK),
+		UpdateExpression:          aws.String("SET #wm = :end, #recent = :recent"),
+		ConditionExpression:       aws.String(cond + " AND (attribute_not_exists(#until) OR #until < :now)"),
+		ExpressionAttributeNames:  map[string]string{"#wm": attrWatermark, "#recent": attrRecent, "#until": attrClaimUntil},
+		ExpressionAttributeValues: values,
+	})
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: advance digest: %w", err)
+	}
+	return true, nil
+}
+
+// recentList is the stored form of DigestSent.Recent.
+func recentList(ids []string) string {
+	if len(ids) == 0 {
+		return noRecent
+	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	return strings.Join(slices.Compact(ids), " ")
+}
+
 // CompleteDigest records a digest that went out and moves the watermark to
 // its end, dropping the claim. It returns ErrDigestClaimLost when owner no
 // longer holds the claim for that period.
@@ -231,12 +274,7 @@ func (s *Store) CompleteDigest(ctx context.Context, d DigestSent) error {
 	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: record}); err != nil {
 		return fmt.Errorf("store: record digest: %w", err)
 	}
-	recent := noRecent
-	if len(d.Recent) > 0 {
-		ids := slices.Clone(d.Recent)
-		slices.Sort(ids)
-		recent = strings.Join(slices.Compact(ids), " ")
-	}
+	recent := recentList(d.Recent)
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
 		Key:                 digestKey(digestStateSK),
