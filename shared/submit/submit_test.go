@@ -4,14 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/store"
+	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/submit"
 )
 
@@ -123,4 +131,76 @@ func TestExpiredFormKeepsAnswers(t *testing.T) {
 		!strings.Contains(resp.Body, `value="Tomasz Nowak"`) {
 		t.Fatalf("status %d: %.300s", resp.StatusCode, resp.Body)
 	}
+}
+
+// BenchmarkSubmit5000 compares, in one run, a valid JSON submission with a
+// 5,000-character story through the handler against a bare PutItem of the
+// item it stores, on the same in-memory table. The goal (README, Bench) is
+// submit ≤ 1.2 × putitem.
+func BenchmarkSubmit5000(b *testing.B) {
+	prose, err := os.ReadFile(filepath.Join(testenv.Root(b), "shared", "safeguard", "testdata", "clinical_prose.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	text := []rune(strings.Join(strings.Fields(string(prose)), " "))
+	for len(text) < 5000 {
+		text = append(text, text...)
+	}
+	var req apigw.Request
+	testenv.Event(b, "submit-json.json", &req)
+	var body map[string]any
+	if err := json.Unmarshal([]byte(req.Body), &body); err != nil {
+		b.Fatal(err)
+	}
+	body["story"] = string(text[:5000])
+	body["safeguardingConfirmed"] = true
+	withID := func(id string) apigw.Request {
+		body["id"] = id
+		r := req
+		bb, _ := json.Marshal(body)
+		r.Body = string(bb)
+		return r
+	}
+	db := testenv.Table(b, "StoriesTable")
+	h, err := submit.New(submit.Config{
+		TableName: "StoriesTable", SigningSecret: testenv.Secret, MinFillTime: 3 * time.Second, MaxBodyBytes: 64 << 10,
+	}, store.New(db, "StoriesTable"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h.SetClock(func() time.Time { return testenv.SampleTime.Add(time.Minute) })
+	ctx := context.Background()
+	firstID := story.NewID()
+	if resp, err := h.Handle(ctx, withID(firstID)); err != nil || resp.StatusCode != http.StatusCreated {
+		b.Fatalf("submit = %d %s %v", resp.StatusCode, resp.Body, err)
+	}
+	stored, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("StoriesTable"), Key: store.StoryKey(firstID)})
+	if err != nil || len(stored.Item) == 0 {
+		b.Fatalf("stored item: %v", err)
+	}
+	b.Run("submit", func(b *testing.B) {
+		reqs := make([]apigw.Request, b.N)
+		for i := range reqs {
+			reqs[i] = withID(story.NewID())
+		}
+		b.ResetTimer()
+		for i := range b.N {
+			if resp, err := h.Handle(ctx, reqs[i]); err != nil || resp.StatusCode != http.StatusCreated {
+				b.Fatalf("submit = %d %s %v", resp.StatusCode, resp.Body, err)
+			}
+		}
+	})
+	b.Run("putitem", func(b *testing.B) {
+		items := make([]map[string]types.AttributeValue, b.N)
+		for i := range items {
+			items[i] = maps.Clone(stored.Item)
+			maps.Copy(items[i], store.StoryKey(story.NewID()))
+		}
+		b.ResetTimer()
+		for i := range b.N {
+			if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("StoriesTable"), Item: items[i]}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
