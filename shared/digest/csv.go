@@ -49,7 +49,7 @@ func CSV(entries []Entry) ([]byte, error) {
 			e.Email, e.Phone, e.PreferredContact, yesNo(e.PersonalEmailOnly), strings.Join(e.Topics, "; "), strings.Join(e.Activities, "; "),
 			strings.Join(contacts, "\n"), strings.Join(ids, "\n"), e.PatientsSpeak, e.PatientsNote, e.Text,
 			strconv.Itoa(len(e.Clips)), strings.Join(links, "\n"), strings.Join(e.Flags, "\n"),
-			yesNo(e.Consent.Public), yesNo(e.Consent.Named), yesNo(e.Consent.Clips),
+			yesNo(e.Use.Public), yesNo(e.Use.Named), yesNo(e.Use.Clips),
 		}
 		for i := range row {
 			row[i] = SafeCell(row[i])

@@ -61,7 +61,7 @@ type Config struct {
 	// stories; by default such a period sends nothing.
 	SendWhenEmpty bool `env:"SEND_WHEN_EMPTY" default:"false"`
 	// MaxInEmail stories are shown in full; the rest are only in the export.
-	MaxInEmail int `env:"MAX_IN_EMAIL" default:"200"`
+	MaxInEmail int `env:"MAX_IN_EMAIL" default:"50"`
 	// LinkTTL is how long the export and clip links work. Exports are
 	// deleted after 7 days whatever it says.
 	LinkTTL time.Duration `env:"LINK_TTL" default:"168h"`
@@ -211,7 +211,7 @@ type Handler struct {
 // New returns a digest handler.
 func New(cfg Config, state State, files Files, sender Sender) *Handler {
 	if cfg.MaxInEmail <= 0 {
-		cfg.MaxInEmail = 200
+		cfg.MaxInEmail = 50
 	}
 	return &Handler{cfg: cfg, state: state, files: files, mail: sender,
 		Clips: NoClips{}, now: time.Now, newOwner: randomOwner}
@@ -413,6 +413,7 @@ func (h *Handler) send(ctx context.Context, start, end time.Time, stories []stor
 	} else {
 		r.ListWarning = ListWarning(list, h.now())
 	}
+	r.PrivacyURL = mail.PrivacyURL(h.cfg.SiteURL)
 	if len(entries) > 0 {
 		body, err := CSV(entries)
 		if err != nil {
@@ -430,7 +431,7 @@ func (h *Handler) send(ctx context.Context, start, end time.Time, stories []stor
 		}
 		r.Export = Link{URL: url, Name: name, Expires: h.now().Add(h.cfg.LinkTTL).In(ukTime).Format("Mon 2 Jan 2006, 15:04")}
 	}
-	msg, err := Message(r, h.cfg.CommsAddress)
+	msg, err := Fit(r, entries, h.cfg.CommsAddress)
 	if err != nil {
 		return "", "", err
 	}
@@ -505,6 +506,28 @@ func Message(r Report, to []string) (mail.Message, error) {
 		return mail.Message{}, err
 	}
 	return mail.Message{To: to, Subject: r.Subject(), Text: text, HTML: html}, nil
+}
+
+// MaxHTMLBytes is the most HTML a digest email holds. Gmail clips a
+// message over about 102 KB and hides the rest behind a link, so the
+// email stays below that and the export holds everything.
+const MaxHTMLBytes = 100_000
+
+// Fit is the digest email of r with as many of its stories in full as fit
+// in MaxHTMLBytes of HTML; the others are counted and only in the export.
+// entries are every story of the period, as r was built from.
+func Fit(r Report, entries []Entry, to []string) (mail.Message, error) {
+	for {
+		msg, err := Message(r, to)
+		if err != nil || len(msg.HTML) <= MaxHTMLBytes || r.Shown == 0 {
+			return msg, err
+		}
+		// Shrink in proportion, by at least one story.
+		n := r.Shown * MaxHTMLBytes / len(msg.HTML)
+		n = min(n, r.Shown-1)
+		shrunk := Build(entries[:n], -1, r.Withdrawn)
+		r.Areas, r.Shown = shrunk.Areas, n
+	}
 }
 
 // safeFilename keeps a download's name to letters, digits, dot, dash and

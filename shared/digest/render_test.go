@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -60,6 +61,7 @@ func report(t *testing.T, stories []story.Story, clips fakeClips, max int, withd
 	r.Start, r.End = lastDigest.In(digest.UKTime), thisDigest.In(digest.UKTime)
 	r.Period = digest.Period(r.Start, r.End)
 	r.Empty = len(entries) == 0 && len(withdrawn) == 0
+	r.PrivacyURL = "https://stories.example.org/privacy"
 	if len(entries) > 0 {
 		r.Export = digest.Link{URL: "https://files.example/exports-bucket/exports/digest.csv?X-Amz-Signature=abc&X-Amz-Expires=604800", Name: "digest.csv", Expires: "Mon 7 Dec 2026, 08:00"}
 	}
@@ -113,7 +115,7 @@ func checkSafeHTML(t *testing.T, html string) {
 	allowed := map[string]bool{
 		"!doctype": true, "html": true, "head": true, "meta": true, "title": true, "body": true,
 		"table": true, "tr": true, "th": true, "td": true, "p": true, "h1": true, "h2": true, "h3": true,
-		"a": true, "strong": true, "br": true, "span": true, "ul": true, "li": true, "div": true,
+		"a": true, "strong": true, "br": true, "span": true, "small": true, "b": true, "ul": true, "li": true, "div": true,
 	}
 	tagRe := regexp.MustCompile(`<(/?)([a-zA-Z!][a-zA-Z0-9]*)([^>]*)>`)
 	attrRe := regexp.MustCompile(`([a-zA-Z-]+)="([^"]*)"`)
@@ -262,5 +264,58 @@ func TestUnknownBoroughIsShownNotLost(t *testing.T) {
 	}
 	if last := r.Counts.Areas[len(r.Counts.Areas)-1]; last.Label != digest.UnknownArea || last.N != 1 {
 		t.Errorf("area counts = %+v", r.Counts.Areas)
+	}
+}
+
+// busyStory is a story with every part the digest shows filled: a long
+// story, MP contacts, a patients' note and a flag.
+func busyStory(n, contacts int, at time.Time) story.Story {
+	boroughs := []string{"barnet", "croydon", "brent", "newham", "bexley", "islington", "lambeth"}
+	return newStory(n, fmt.Sprintf("Volunteer Number %d", n), boroughs[n%len(boroughs)], at, consent("public", "role", "clips"), func(st *story.Story) {
+		st.Text = strings.Repeat("We opened the phone lines at 8am and by ten past there were 140 people waiting. ", 60)
+		st.Topics = []string{"workload", "access", "funding"}
+		st.Activities = []string{"media", "mp_meeting", "video"}
+		st.PatientsNote = strings.Repeat("Two patients from our participation group offered. ", 5)
+		st.Phone = "020 7946 0000"
+		st.Flags = []string{"May identify a patient (an NHS number)"}
+		for i := range contacts {
+			st.Contacts = append(st.Contacts, story.Contact{Name: fmt.Sprintf("Candidate %d", i), Constituency: "Islington North", Party: "Independent", When: "March 2026", What: "Spoke at a hustings about premises and asked for a visit"})
+		}
+	})
+}
+
+// The digest's HTML stays below Gmail's clipping size: 50 full stories
+// (a long story, an MP contact, a clip, a note, a flag) fit whole, and a
+// bigger or heavier period (200 stories, three contacts and two clips
+// each) shows what fits and leaves the rest to the export.
+func TestDigestHTMLFitsInOneEmail(t *testing.T) {
+	for _, n := range []int{50, 200} {
+		var stories []story.Story
+		clips := fakeClips{}
+		for i := range n {
+			heavy := n > 50
+			st := busyStory(1000+i, map[bool]int{false: 1, true: 3}[heavy], lastDigest.Add(time.Duration(i+1)*time.Minute))
+			stories = append(stories, st)
+			clips[st.ID] = []digest.Clip{{Bucket: "clips-bucket", Key: "clips/" + st.ID + "/a.mp4", Name: "waiting room.mp4", Duration: 95 * time.Second}}
+			if heavy {
+				clips[st.ID] = append(clips[st.ID], digest.Clip{Bucket: "clips-bucket", Key: "clips/" + st.ID + "/b.webm", Name: "corridor.webm", Duration: 40 * time.Second})
+			}
+		}
+		r, entries := report(t, stories, clips, 50)
+		msg, err := digest.Fit(r, entries, []string{"comms@example.org"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown := strings.Count(msg.HTML, "Can we use this?")
+		t.Logf("%d stories: %d shown in full, HTML %d bytes", n, shown, len(msg.HTML))
+		if len(msg.HTML) >= digest.MaxHTMLBytes {
+			t.Errorf("%d stories: HTML is %d bytes, want under %d", n, len(msg.HTML), digest.MaxHTMLBytes)
+		}
+		if n == 50 && shown != 50 {
+			t.Errorf("50 stories: %d shown in full, want all", shown)
+		}
+		if n == 200 && (shown == 0 || !strings.Contains(msg.HTML, fmt.Sprintf("The other %d are in the spreadsheet", n-shown))) {
+			t.Errorf("200 stories: %d shown and no word of the rest", shown)
+		}
 	}
 }

@@ -34,6 +34,8 @@ type Report struct {
 	// ListWarning tells the team their list of MPs and candidates needs
 	// updating (see story.ListStaleAfter); empty when it is fine.
 	ListWarning string
+	// PrivacyURL is the privacy notice's address, for the footer.
+	PrivacyURL string
 }
 
 // ListWarning is the digest's warning about the list of MPs and
@@ -155,23 +157,13 @@ type Entry struct {
 	PatientsNote      string
 	Flags             []string
 	Clips             []ClipLink
-	Consent           Consent
-	SubmittedAt       time.Time
-	Submitted         string // in words, UK time
+	// Use is what the team may do with the story under its current
+	// consents (the "Can we use this?" block).
+	Use         mail.Usage
+	SubmittedAt time.Time
+	Submitted   string // in words, UK time
 
 	areaID, boroughID, patientsID string
-}
-
-// Consent is what the volunteer agreed their story may be used for.
-type Consent struct{ Public, Named, Clips bool }
-
-// Summary is the consent in a few words.
-func (c Consent) Summary() string {
-	featured := "anonymously only"
-	if c.Named {
-		featured = "by name"
-	}
-	return "Featured " + featured + " · Quote publicly: " + yesNo(c.Public) + " · Clips in campaigns: " + yesNo(c.Clips)
 }
 
 // Contact is a contact with an MP or candidate, cleaned for display.
@@ -250,7 +242,7 @@ func newEntry(st story.Story, loc *time.Location, flags []string, clips []ClipLi
 		PatientsNote:      story.CleanLine(st.PatientsNote),
 		Flags:             cleanAll(flags),
 		Clips:             clips,
-		Consent:           Consent{Public: st.Consented("public"), Named: st.Consented("named"), Clips: st.Consented("clips")},
+		Use:               mail.UsageOf(st),
 		SubmittedAt:       st.SubmittedAt,
 		Submitted:         st.SubmittedAt.In(loc).Format("Mon 2 Jan 2006, 15:04"),
 		areaID:            areaID,

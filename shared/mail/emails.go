@@ -31,17 +31,75 @@ func Paragraphs(s string) []string {
 	return out
 }
 
+// Usage is what the comms team may do with a story now, from the
+// volunteer's current consents (a withdrawal changes it at once): the
+// "Can we use this?" block at the top of each story in the alert and the
+// digest.
+type Usage struct {
+	Public    bool
+	Named     bool
+	Clips     bool
+	Naming    string // how they may be named, in the team's words
+	ContactBy string
+}
+
+// namingForTeam says each naming answer in the comms team's words.
+var namingForTeam = map[string]string{
+	"name":      "yes: name, role and borough",
+	"role":      "no name: role and borough only",
+	"anonymous": "no: anonymous (no name, role or borough)",
+}
+
+// UsageOf is the story's usage under its current consents.
+func UsageOf(st story.Story) Usage {
+	contact := "email"
+	if st.PreferredContact == "phone" {
+		contact = "phone"
+	}
+	if st.PersonalEmailOnly {
+		contact += " (personal email only, never through the practice)"
+	}
+	n := st.Naming()
+	return Usage{
+		Public: st.Consented("public"), Named: n.Named, Clips: st.Consented("clips"),
+		Naming: namingForTeam[n.ID], ContactBy: contact,
+	}
+}
+
+// PublicText is the public-quoting answer in a word.
+func (u Usage) PublicText() string { return yesNo(u.Public) }
+
+// ClipsText is the clips answer in a word.
+func (u Usage) ClipsText() string { return yesNo(u.Clips) }
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// PrivacyURL is the privacy notice's address on the site.
+func PrivacyURL(siteURL string) string {
+	if siteURL == "" {
+		return ""
+	}
+	return strings.TrimRight(siteURL, "/") + "/privacy"
+}
+
 type alertData struct {
 	Story      story.Story
 	Flags      []string
 	Paragraphs []string
-	Consents   []Consent
+	Usage      Usage
+	PrivacyURL string
 }
 
-// Alert is the comms team's email about one new story, with its flags
-// (e.g. the story may identify a patient) at the top.
-func Alert(st story.Story, to []string) (Message, error) {
-	text, html, err := Render("alert", alertData{Story: st, Flags: st.Flags, Paragraphs: Paragraphs(st.Text), Consents: consents(st)})
+// Alert is the comms team's email about one new story: what they may do
+// with it ("Can we use this?") and its flags (e.g. the story may identify
+// a patient) at the top. privacyURL is the privacy notice's address.
+func Alert(st story.Story, to []string, privacyURL string) (Message, error) {
+	text, html, err := Render("alert", alertData{Story: st, Flags: st.Flags, Paragraphs: Paragraphs(st.Text), Usage: UsageOf(st), PrivacyURL: privacyURL})
 	if err != nil {
 		return Message{}, err
 	}
@@ -58,6 +116,7 @@ func Alert(st story.Story, to []string) (Message, error) {
 type Links struct {
 	UploadURL   string
 	WithdrawURL string
+	PrivacyURL  string
 }
 
 type confirmationData struct {

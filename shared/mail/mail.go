@@ -110,8 +110,9 @@ func subject(s string) string {
 var templateFS embed.FS
 
 var funcs = map[string]any{
-	"join": strings.Join,
-	"pair": func(k, v string) []string { return []string{k, v} },
+	"join":    strings.Join,
+	"pair":    func(k, v string) []string { return []string{k, v} },
+	"excerpt": Excerpt,
 }
 
 // The templates are parsed on first use, not at init: a cold start does not

@@ -75,7 +75,7 @@ type Handler struct {
 // New returns a notify handler.
 func New(cfg Config, stories Stories, sender Sender) *Handler {
 	return &Handler{cfg: cfg, stories: stories, mail: sender,
-		Links: func(story.Story) mail.Links { return mail.Links{} },
+		Links: func(story.Story) mail.Links { return mail.Links{PrivacyURL: mail.PrivacyURL(cfg.SiteURL)} },
 	}
 }
 
@@ -106,7 +106,7 @@ func PersonalLinks(signer token.Signer, siteURL string, retention time.Duration,
 	return func(st story.Story) mail.Links {
 		up := signer.Sign(links.UploadPurpose, st.ID, now().Add(links.UploadLinkLife))
 		wd := signer.Sign(links.WithdrawPurpose, st.ID, st.SubmittedAt.Add(retention))
-		return mail.Links{UploadURL: site + "/thanks?t=" + up, WithdrawURL: site + "/withdraw?t=" + wd}
+		return mail.Links{UploadURL: site + "/thanks?t=" + up, WithdrawURL: site + "/withdraw?t=" + wd, PrivacyURL: mail.PrivacyURL(site)}
 	}
 }
 
@@ -189,7 +189,7 @@ func (h *Handler) sendOnce(ctx context.Context, st story.Story, kind string) (bo
 
 func (h *Handler) message(st story.Story, kind string) (mail.Message, error) {
 	if kind == KindAlert {
-		return mail.Alert(st, h.cfg.CommsAddress)
+		return mail.Alert(st, h.cfg.CommsAddress, mail.PrivacyURL(h.cfg.SiteURL))
 	}
 	return mail.Confirmation(st, h.Links(st))
 }

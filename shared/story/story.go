@@ -35,16 +35,24 @@ type Submission struct {
 	PreferredContact string `json:"preferredContact"`
 	// PersonalEmailOnly asks the team to contact the volunteer only at
 	// this (personal) address, never through their practice.
-	PersonalEmailOnly bool            `json:"personalEmailOnly,omitempty"`
-	Topics            []string        `json:"topics"`
-	TopicOther        string          `json:"topicOther,omitempty"`
-	Story             string          `json:"story"`
-	Activities        []string        `json:"activities"`
-	Contacts          []Contact       `json:"mpContacts,omitempty"`
-	PatientsSpeak     string          `json:"patientsWouldSpeak"`
-	PatientsNote      string          `json:"patientsNote,omitempty"`
-	Consent           map[string]bool `json:"consent"`
-	ConsentVersion    string          `json:"consentVersion"`
+	PersonalEmailOnly bool     `json:"personalEmailOnly,omitempty"`
+	Topics            []string `json:"topics"`
+	TopicOther        string   `json:"topicOther,omitempty"`
+	Story             string   `json:"story"`
+	Activities        []string `json:"activities"`
+	// HadContact answers "Have you been in touch with an MP or a
+	// candidate?" ("yes" or "no"); with "no" any contacts are dropped.
+	// Left out, it is "yes" when contacts are given.
+	HadContact    string    `json:"hadContact,omitempty"`
+	Contacts      []Contact `json:"mpContacts,omitempty"`
+	PatientsSpeak string    `json:"patientsWouldSpeak"`
+	PatientsNote  string    `json:"patientsNote,omitempty"`
+	// Naming answers "How would you like to be named?" (a Namings id); it
+	// sets the "named" and "role" consents. Left out, those come from
+	// Consent as they are.
+	Naming         string          `json:"naming,omitempty"`
+	Consent        map[string]bool `json:"consent"`
+	ConsentVersion string          `json:"consentVersion"`
 	// SafeguardingConfirmed is set when the volunteer was warned that the
 	// story may identify a patient and chose to send it as it is.
 	SafeguardingConfirmed bool `json:"safeguardingConfirmed,omitempty"`
@@ -189,6 +197,9 @@ func (s Story) PatientsSpeakLabel() string { return Label(Options.PatientsWouldS
 // Anonymous reports whether the volunteer asked to be featured anonymously
 // (they did not agree to be named).
 func (s Story) Anonymous() bool { return !s.Consented("named") }
+
+// Naming is how the volunteer currently agrees to be named.
+func (s Story) Naming() Naming { return NamingOf(s.Consents) }
 
 // Consented reports whether the volunteer currently agrees to statement id.
 func (s Story) Consented(id string) bool { return Consented(s.Consents, id) }

@@ -15,7 +15,7 @@ func valid() Submission {
 		ID: NewID(), Name: "Amara Okafor", Role: "practice_nurse", Practice: "Bellenden Road Surgery",
 		Borough: "southwark", Email: "amara@example.org", Phone: "020 7946 0000", PreferredContact: "email",
 		Topics: []string{"workload"}, Story: "Our phone lines opened at 8am and 140 people were waiting.",
-		Activities: []string{"media"}, PatientsSpeak: "maybe",
+		Activities: []string{"media"}, PatientsSpeak: "maybe", Naming: "role",
 		Consent:        map[string]bool{"contact": true, "store": true},
 		ConsentVersion: ConsentVersion(),
 	}
@@ -68,6 +68,37 @@ func TestValidStory(t *testing.T) {
 	}
 }
 
+func TestNamingSetsTheNamingConsents(t *testing.T) {
+	for _, n := range Namings {
+		sub := valid()
+		sub.Naming = n.ID
+		sub.Consent["named"] = !n.Named // the answer wins over a stale box
+		st, errs := sub.Normalize().Validate(now)
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		if st.Consented("named") != n.Named || st.Consented("role") != n.Role || st.Naming().ID != n.ID {
+			t.Errorf("%s: named %v role %v naming %q", n.ID, st.Consented("named"), st.Consented("role"), st.Naming().ID)
+		}
+	}
+	// A client that sends the consents themselves needs no naming answer.
+	sub := valid()
+	sub.Naming, sub.Consent["named"] = "", true
+	if st, errs := sub.Normalize().Validate(now); errs != nil || st.Naming().ID != "name" {
+		t.Fatalf("named by consent: %v %v", st.Naming(), errs)
+	}
+}
+
+func TestNoContactDropsContacts(t *testing.T) {
+	sub := valid()
+	sub.HadContact = "no"
+	sub.Contacts = []Contact{{Name: "Jo Bloggs MP", What: "A letter"}}
+	st, errs := sub.Normalize().Validate(now)
+	if errs != nil || len(st.Contacts) != 0 {
+		t.Fatalf("contacts %v errors %v", st.Contacts, errs)
+	}
+}
+
 func TestValidation(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("a", n) }
 	cases := []struct {
@@ -113,8 +144,11 @@ func TestValidation(t *testing.T) {
 		{"patients missing", func(s *Submission) { s.PatientsSpeak = "" }, "patientsWouldSpeak", "patients might speak"},
 		{"patients unknown", func(s *Submission) { s.PatientsSpeak = "perhaps" }, "patientsWouldSpeak", "one of the answers"},
 		{"patients note too long", func(s *Submission) { s.PatientsNote = long(1001) }, "patientsNote", "1000 characters"},
-		{"contact consent missing", func(s *Submission) { s.Consent = map[string]bool{"store": true} }, "consent.contact", "must agree"},
-		{"store consent missing", func(s *Submission) { s.Consent = map[string]bool{"contact": true} }, "consent.store", "must agree"},
+		{"contact consent missing", func(s *Submission) { s.Consent = map[string]bool{"store": true} }, "consent.contact", "may contact you"},
+		{"store consent missing", func(s *Submission) { s.Consent = map[string]bool{"contact": true} }, "consent.store", "may keep your answers"},
+		{"naming unknown", func(s *Submission) { s.Naming = "nickname" }, "naming", "how you would like to be named"},
+		{"had contact but none given", func(s *Submission) { s.HadContact = "yes" }, "mpContacts.0.name", "or answer no"},
+		{"had contact unknown", func(s *Submission) { s.HadContact = "maybe" }, "hadContact", "yes or no"},
 		{"stale consent wording", func(s *Submission) { s.ConsentVersion = "000000000000" }, "consent", "wording has changed"},
 		{"bad id", func(s *Submission) { s.ID = "../../etc" }, "id", "reload the page"},
 	}

@@ -2,6 +2,7 @@ package story
 
 import (
 	"fmt"
+	"maps"
 	"net/mail"
 	"slices"
 	"strings"
@@ -69,6 +70,8 @@ func (s Submission) Normalize() Submission {
 	s.TopicOther = CleanLine(s.TopicOther)
 	s.Story = CleanText(s.Story)
 	s.Activities = ids(s.Activities)
+	s.HadContact = CleanLine(s.HadContact)
+	s.Naming = CleanLine(s.Naming)
 	s.PatientsSpeak = CleanLine(s.PatientsSpeak)
 	s.PatientsNote = CleanText(s.PatientsNote)
 	s.ConsentVersion = CleanLine(s.ConsentVersion)
@@ -81,7 +84,10 @@ func (s Submission) Normalize() Submission {
 		}
 	}
 	s.Contacts = nil // no empty lists: they are stored as nothing at all
-	if len(contacts) > 0 {
+	if s.HadContact == "" && len(contacts) > 0 {
+		s.HadContact = "yes"
+	}
+	if len(contacts) > 0 && s.HadContact != "no" {
 		s.Contacts = contacts
 	}
 	return s
@@ -218,6 +224,15 @@ func (s Submission) Validate(now time.Time) (Story, FieldErrors) {
 			break
 		}
 	}
+	switch s.HadContact {
+	case "", "no":
+	case "yes":
+		if len(s.Contacts) == 0 {
+			errs.add("mpContacts.0.name", "Tell us about the MP or candidate you were in touch with, or answer no")
+		}
+	default:
+		errs.add("hadContact", "Answer yes or no")
+	}
 	checkContacts(&errs, s.Contacts)
 	if s.PatientsSpeak == "" {
 		errs.add("patientsWouldSpeak", "Tell us whether patients might speak about this too")
@@ -230,8 +245,16 @@ func (s Submission) Validate(now time.Time) (Story, FieldErrors) {
 	} else {
 		for _, c := range ConsentStatements {
 			if c.Required && !s.Consent[c.ID] {
-				errs.add("consent."+c.ID, "You must agree to this so we can use your story")
+				errs.add("consent."+c.ID, "%s", consentMissing[c.ID])
 			}
+		}
+		// A client that answers neither the naming question nor the
+		// naming consents is anonymous: the safest reading of silence.
+		if n, ok := FindNaming(s.Naming); ok {
+			s.Consent = maps.Clone(s.Consent)
+			s.Consent["named"], s.Consent["role"] = n.Named, n.Role
+		} else if s.Naming != "" {
+			errs.add("naming", NamingMissing)
 		}
 	}
 	if s.ID != "" && !ValidID(s.ID) {
@@ -261,6 +284,15 @@ func (s Submission) Validate(now time.Time) (Story, FieldErrors) {
 		PatientsSpeak: s.PatientsSpeak, PatientsNote: s.PatientsNote,
 		Consents: consents, SubmittedAt: now, ContentHash: hashOf(s),
 	}, nil
+}
+
+// NamingMissing is the error for an unanswered or unknown naming question.
+const NamingMissing = "Choose how you would like to be named if we use your story"
+
+// consentMissing says why each required consent is needed.
+var consentMissing = map[string]string{
+	"contact": "Agree that the team may contact you: nothing is used before someone has spoken to you",
+	"store":   "Agree that we may keep your answers: we cannot use a story we do not keep",
 }
 
 func required(errs *FieldErrors, field, v, missing string, minLen, maxLen int) {

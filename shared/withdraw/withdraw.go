@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,6 +34,8 @@ type Config struct {
 	Sender        string   `env:"SENDER_ADDRESS,required"`
 	CommsAddress  []string `env:"COMMS_ADDRESSES,required"`
 	S3PathStyle   bool     `env:"S3_PATH_STYLE"`
+	// SiteURL makes the emails' link to the privacy notice.
+	SiteURL string `env:"SITE_URL"`
 }
 
 // Sender sends one email.
@@ -78,18 +81,54 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 type view struct {
 	Token      string
 	Story      *story.Story
-	Consents   []consentView
+	Boxes      []consentView // the consents a volunteer can withdraw or give again
+	Required   []story.ConsentStatement
+	Naming     story.Naming
+	Namings    []story.Naming
 	Clips      int
 	Error      string
+	ErrorField string // the control the error is about: "confirm" or "naming"
 	Done       string
 	DoneDetail []string
-	Retry      string // a consent whose withdrawal the team has not been told of
+	Retry      *retry // a change the team has not been told of
 	Problem    *problem
+}
+
+// Title is the page's title: "Error: " first when there is an error.
+func (v view) Title() string {
+	t := "Your story"
+	switch {
+	case v.Problem != nil:
+		t = v.Problem.Title
+	case v.Done != "":
+		t = v.Done
+	}
+	if v.Error != "" {
+		t = "Error: " + t
+	}
+	return t
 }
 
 type consentView struct {
 	story.ConsentStatement
 	Agreed bool
+	// Withdraw and Give name the buttons: each says what it does.
+	Withdraw, Give string
+}
+
+// retry is the form that sends a change again.
+type retry struct{ Action, Statement, Naming, From string }
+
+// buttons are the optional box consents' button labels.
+var buttons = map[string][2]string{
+	"public": {"Stop quoting my story publicly", "Allow my story to be quoted publicly"},
+	"clips":  {"Stop using my clips in campaigns", "Allow my clips in campaigns"},
+}
+
+// teamWords say each box consent as the comms team's email does.
+var teamWords = map[string]struct{ what, stop, again string }{
+	"public": {"Quote publicly", "stop quoting it publicly", "may quote it publicly again"},
+	"clips":  {"Clips in campaigns", "stop using their clips in campaigns", "may use their clips in campaigns again"},
 }
 
 type problem struct{ Title, Message string }
@@ -126,28 +165,38 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 		return apigw.Response{}, err
 	}
 	if req.RequestContext.HTTP.Method != http.MethodPost {
-		return h.show(ctx, tok, st, "", http.StatusOK)
+		return h.show(ctx, tok, st, "", "", http.StatusOK)
 	}
 	switch form.Get("action") {
 	case "withdraw":
-		return h.withdrawConsent(ctx, tok, st, form.Get("statement"))
+		return h.setConsent(ctx, tok, st, form.Get("statement"), false)
+	case "give":
+		return h.setConsent(ctx, tok, st, form.Get("statement"), true)
+	case "naming":
+		return h.setNaming(ctx, tok, st, form.Get("naming"), form.Get("from"))
 	case "erase":
 		if form.Get("confirm") == "" {
-			return h.show(ctx, tok, st, "Tick the box to confirm that you want to erase everything.", http.StatusUnprocessableEntity)
+			return h.show(ctx, tok, st, "Tick the box to confirm that you want to erase everything", "confirm", http.StatusUnprocessableEntity)
 		}
 		return h.erase(ctx, st)
 	}
-	return h.show(ctx, tok, st, "Choose what you would like to do.", http.StatusUnprocessableEntity)
+	return h.show(ctx, tok, st, "Choose what you would like to do.", "", http.StatusUnprocessableEntity)
 }
 
-func (h *Handler) show(ctx context.Context, tok string, st story.Story, errMsg string, status int) (apigw.Response, error) {
+func (h *Handler) show(ctx context.Context, tok string, st story.Story, errMsg, errField string, status int) (apigw.Response, error) {
 	clips, err := h.privacy.ClipCount(ctx, st.ID)
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	v := view{Token: tok, Story: &st, Clips: clips, Error: errMsg}
+	v := view{Token: tok, Story: &st, Clips: clips, Error: errMsg, ErrorField: errField, Naming: st.Naming(), Namings: story.Namings}
 	for _, c := range story.ConsentStatements {
-		v.Consents = append(v.Consents, consentView{ConsentStatement: c, Agreed: st.Consented(c.ID)})
+		switch {
+		case c.Required:
+			v.Required = append(v.Required, c)
+		case c.IsBox():
+			b := buttons[c.ID]
+			v.Boxes = append(v.Boxes, consentView{ConsentStatement: c, Agreed: st.Consented(c.ID), Withdraw: b[0], Give: b[1]})
+		}
 	}
 	return page(ctx, status, v), nil
 }
@@ -167,26 +216,89 @@ func (h *Handler) gone(ctx context.Context, id string) (apigw.Response, error) {
 		"Stories are deleted when our retention period ends. There is nothing left to withdraw."}}), nil
 }
 
-func (h *Handler) withdrawConsent(ctx context.Context, tok string, st story.Story, id string) (apigw.Response, error) {
-	c, ok := story.FindConsent(id)
-	if !ok || c.Required {
-		// Withdrawing a required consent is erasing the story.
-		return h.show(ctx, tok, st, "To withdraw that, erase your story below.", http.StatusUnprocessableEntity)
+// record adds a ledger entry for statement id unless the ledger already
+// says agreed, and returns the story as it now is.
+func (h *Handler) record(ctx context.Context, st story.Story, c story.ConsentStatement, agreed bool) (story.Story, error) {
+	if st.Consented(c.ID) == agreed {
+		return st, nil
 	}
-	if st.Consented(id) {
-		rec := story.ConsentRecord{Statement: id, Version: c.Version(), Agreed: false, At: time.Now().UTC(), Channel: "withdraw-page"}
-		if err := h.privacy.Stories.RecordConsent(ctx, st.ID, rec); err != nil {
+	rec := story.ConsentRecord{Statement: c.ID, Version: c.Version(), Agreed: agreed, At: time.Now().UTC(), Channel: "withdraw-page"}
+	if err := h.privacy.Stories.RecordConsent(ctx, st.ID, rec); err != nil {
+		return st, err
+	}
+	st.Consents = append(append([]story.ConsentRecord(nil), st.Consents...), rec)
+	return st, nil
+}
+
+// setConsent withdraws (agreed false) or gives again one box consent.
+func (h *Handler) setConsent(ctx context.Context, tok string, st story.Story, id string, agreed bool) (apigw.Response, error) {
+	c, ok := story.FindConsent(id)
+	if !ok || c.Required || !c.IsBox() {
+		// Withdrawing a required consent is erasing the story.
+		return h.show(ctx, tok, st, "To withdraw that, erase your story below.", "", http.StatusUnprocessableEntity)
+	}
+	st, err := h.record(ctx, st, c, agreed)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	w := teamWords[id]
+	change := mail.Change{What: w.what, From: "yes", To: "no", Summary: w.stop}
+	sentence := "You no longer agree to this: “" + c.Text + "”"
+	action := "withdraw"
+	if agreed {
+		change = mail.Change{What: w.what, From: "no", To: "yes", Summary: w.again}
+		sentence = "You agree to this again: “" + c.Text + "”"
+		action = "give"
+	}
+	return h.told(ctx, tok, st, change, sentence, retry{Action: action, Statement: id})
+}
+
+// setNaming records a new answer to "How would you like to be named?".
+func (h *Handler) setNaming(ctx context.Context, tok string, st story.Story, id, from string) (apigw.Response, error) {
+	n, ok := story.FindNaming(id)
+	if !ok {
+		return h.show(ctx, tok, st, story.NamingMissing, "naming", http.StatusUnprocessableEntity)
+	}
+	before := st.Naming()
+	if f, ok := story.FindNaming(from); ok && before.ID == n.ID {
+		before = f // a retry: the change was recorded, the team not told
+	}
+	if before.ID == n.ID {
+		return h.show(ctx, tok, st, "That is already how you will be named: choose another answer to change it", "naming", http.StatusUnprocessableEntity)
+	}
+	for _, sc := range []struct {
+		id     string
+		agreed bool
+	}{{"named", n.Named}, {"role", n.Role}} {
+		c, _ := story.FindConsent(sc.id)
+		var err error
+		if st, err = h.record(ctx, st, c, sc.agreed); err != nil {
 			return apigw.Response{}, err
 		}
 	}
-	// Sent on every request, so a volunteer can press again after a failure.
+	after := mail.UsageOf(st).Naming
+	change := mail.Change{What: "Name them", From: mail.UsageOf(story.Story{Consents: namingLedger(before)}).Naming, To: after, Summary: "name them: " + after}
+	return h.told(ctx, tok, st, change, "You would now like to be named: "+strings.ToLower(n.Label[:1])+n.Label[1:]+".",
+		retry{Action: "naming", Naming: n.ID, From: before.ID})
+}
+
+// namingLedger is a ledger that amounts to naming n.
+func namingLedger(n story.Naming) []story.ConsentRecord {
+	return []story.ConsentRecord{{Statement: "named", Agreed: n.Named}, {Statement: "role", Agreed: n.Role}}
+}
+
+// told tells the team and the volunteer of a recorded change. The emails
+// are sent on every request, so a volunteer can press again after a
+// failure.
+func (h *Handler) told(ctx context.Context, tok string, st story.Story, change mail.Change, sentence string, again retry) (apigw.Response, error) {
+	privacyURL := mail.PrivacyURL(h.cfg.SiteURL)
 	told := h.tell(ctx, func() (mail.Message, error) {
-		return mail.WithdrawalAlert(st, h.cfg.CommsAddress, "they no longer agree: “"+c.Text+"”")
+		return mail.ConsentChangeAlert(st, h.cfg.CommsAddress, []mail.Change{change}, privacyURL)
 	})
-	confirmed := h.tell(ctx, func() (mail.Message, error) { return mail.ConsentWithdrawn(st, c) })
-	v := view{Token: tok, Story: &st, Done: "Your choice is recorded", DoneDetail: []string{"You no longer agree to this: “" + c.Text + "”"}}
+	confirmed := h.tell(ctx, func() (mail.Message, error) { return mail.ConsentChanged(st, sentence, privacyURL) })
+	v := view{Token: tok, Story: &st, Done: "Your choice is recorded", DoneDetail: []string{sentence}}
 	if !told {
-		v.Retry = id
+		v.Retry = &again
 		v.DoneDetail = append(v.DoneDetail, "We could not tell the communications team just now. Please press the button below in a few minutes.")
 		return page(ctx, http.StatusServiceUnavailable, v), nil
 	}
@@ -211,9 +323,9 @@ func (h *Handler) erase(ctx context.Context, st story.Story) (apigw.Response, er
 	// The erasure is done. Should the team's email fail, the tombstone still
 	// puts the withdrawal in their next digest.
 	h.tell(ctx, func() (mail.Message, error) {
-		return mail.WithdrawalAlert(st, h.cfg.CommsAddress, "they have erased their story and clips. Stop using it.")
+		return mail.ErasureAlert(st, h.cfg.CommsAddress, mail.PrivacyURL(h.cfg.SiteURL))
 	})
-	confirmed := h.tell(ctx, func() (mail.Message, error) { return mail.Erased(st, clips) })
+	confirmed := h.tell(ctx, func() (mail.Message, error) { return mail.Erased(st, clips, mail.PrivacyURL(h.cfg.SiteURL)) })
 	return page(ctx, http.StatusOK, view{Done: "Your story has been erased",
 		DoneDetail: []string{"We have deleted your story, your answers and your video clips.",
 			"The communications team has been told to stop using it.", confirmation(confirmed)}}), nil

@@ -156,8 +156,11 @@ func TestWithdrawOneConsentThenEraseEverything(t *testing.T) {
 		t.Fatalf("withdrawing a required consent = %d", resp.StatusCode)
 	}
 	// Erasing needs the confirmation box.
-	if resp := f.post(t, url.Values{"t": {tok}, "action": {"erase"}}); resp.StatusCode != 422 || !strings.Contains(resp.Body, "Tick the box") {
-		t.Fatalf("erase without confirming = %d", resp.StatusCode)
+	// … and says so beside the box, which takes the focus.
+	if resp := f.post(t, url.Values{"t": {tok}, "action": {"erase"}}); resp.StatusCode != 422 || !strings.Contains(resp.Body, "Tick the box") ||
+		!strings.Contains(resp.Body, `id="confirm-error"`) || !strings.Contains(resp.Body, `aria-describedby="confirm-error" aria-invalid="true" autofocus`) ||
+		!strings.Contains(resp.Body, "<title>Error: ") {
+		t.Fatalf("erase without confirming = %d %s", resp.StatusCode, resp.Body)
 	}
 	resp = f.post(t, url.Values{"t": {tok}, "action": {"erase"}, "confirm": {"yes"}})
 	if resp.StatusCode != 200 || !strings.Contains(resp.Body, "Your story has been erased") {
@@ -176,9 +179,9 @@ func TestWithdrawOneConsentThenEraseEverything(t *testing.T) {
 		subjects = append(subjects, e.To[0]+": "+e.Subject)
 	}
 	want := []string{
-		"comms@example.org: Withdrawn: stop using story " + st.ID,
-		"amara.okafor@example.org: You have withdrawn your consent",
-		"comms@example.org: Withdrawn: stop using story " + st.ID,
+		"comms@example.org: Consent changed for story " + st.ID + ": stop using their clips in campaigns",
+		"amara.okafor@example.org: We have recorded your choice",
+		"comms@example.org: Erased: stop using story " + st.ID,
 		"amara.okafor@example.org: Your story has been erased",
 	}
 	if strings.Join(subjects, "\n") != strings.Join(want, "\n") {
@@ -224,5 +227,72 @@ func TestTeamNotToldIsSaidAndCanBeRetried(t *testing.T) {
 	got, _ := f.store.GetStory(context.Background(), st.ID)
 	if n := len(got.Consents); n != len(st.Consents)+1 {
 		t.Fatalf("ledger has %d entries, want one withdrawal added once", n)
+	}
+}
+
+// The page shows every answer held, names each button's consent, and a
+// consent withdrawn can be given again; the team is told exactly what
+// changed each time.
+func TestEveryFieldShownAndConsentGivenAgain(t *testing.T) {
+	f := setup(t)
+	st := f.story(t, "Amara Okafor")
+	tok := f.signer.Sign(story.WithdrawTokenPurpose, st.ID, time.Now().Add(time.Hour))
+	body := f.get(t, tok).Body
+	for _, want := range []string{"Amara Okafor", "Salaried GP", "Hillside Surgery, Croydon", "amara.okafor@example.org",
+		"Access and appointments", "A morning in the life", "Willing to do", "Nothing chosen", "Patients would speak", "Contact me by", "Email",
+		"Stop quoting my story publicly", "Stop using my clips in campaigns", "Change how I am named", `value="anonymous" checked`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page does not show %q", want)
+		}
+	}
+	if strings.Contains(body, "Withdraw this") {
+		t.Error("a button says only \"Withdraw this\"")
+	}
+	if resp := f.post(t, url.Values{"t": {tok}, "action": {"withdraw"}, "statement": {"public"}}); resp.StatusCode != 200 {
+		t.Fatalf("withdraw: %d", resp.StatusCode)
+	}
+	if body := f.get(t, tok).Body; !strings.Contains(body, "Allow my story to be quoted publicly") {
+		t.Fatal("no button to give the consent again")
+	}
+	if resp := f.post(t, url.Values{"t": {tok}, "action": {"give"}, "statement": {"public"}}); resp.StatusCode != 200 || !strings.Contains(resp.Body, "You agree to this again") {
+		t.Fatalf("give again: %d %.300s", resp.StatusCode, resp.Body)
+	}
+	if got, _ := f.store.GetStory(context.Background(), st.ID); !got.Consented("public") {
+		t.Fatal("the consent given again is not in the ledger")
+	}
+	// Naming: anonymous → role and borough only; no choice is an error by the radios.
+	if resp := f.post(t, url.Values{"t": {tok}, "action": {"naming"}}); resp.StatusCode != 422 || !strings.Contains(resp.Body, `id="naming-error"`) {
+		t.Fatalf("naming without an answer: %d", resp.StatusCode)
+	}
+	if resp := f.post(t, url.Values{"t": {tok}, "action": {"naming"}, "naming": {"role"}}); resp.StatusCode != 200 {
+		t.Fatalf("naming: %d %.300s", resp.StatusCode, resp.Body)
+	}
+	got, _ := f.store.GetStory(context.Background(), st.ID)
+	if got.Naming().ID != "role" || got.Consented("named") || !got.Consented("role") {
+		t.Fatalf("naming now %q", got.Naming().ID)
+	}
+	var team []string
+	for _, e := range f.outbox.Emails() {
+		if e.To[0] == "comms@example.org" {
+			team = append(team, e.Subject+"\n"+e.Text)
+		}
+	}
+	if len(team) != 3 {
+		t.Fatalf("%d emails to the team, want 3", len(team))
+	}
+	for i, want := range []string{
+		"Consent changed for story " + st.ID + ": stop quoting it publicly\n",
+		"Consent changed for story " + st.ID + ": may quote it publicly again\n",
+		"Consent changed for story " + st.ID + ": name them: no name: role and borough only\n",
+	} {
+		if !strings.HasPrefix(team[i], want) {
+			t.Errorf("email %d: %.200q, want it to start %q", i, team[i], want)
+		}
+	}
+	// Each says what changed and what holds now.
+	for i, want := range []string{"Quote publicly: now no (was yes)", "Quote publicly: now yes (was no)", "Name them: now no name: role and borough only (was no: anonymous"} {
+		if !strings.Contains(team[i], want) || !strings.Contains(team[i], "CAN WE USE THIS?") {
+			t.Errorf("email %d does not say %q:\n%s", i, want, team[i])
+		}
 	}
 }
