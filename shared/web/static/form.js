@@ -95,7 +95,7 @@
     if (checked('topics', 'other') && form.topicOther.value.trim().length < 2) errs.push({ field: 'topicOther', message: 'Tell us what the other topic is' });
     if (!checked('patientsWouldSpeak')) errs.push({ field: 'patientsWouldSpeak', message: 'Tell us whether patients might speak about this too' });
     form.querySelectorAll('input[type=checkbox][required]').forEach(function (c) {
-      if (!c.checked) errs.push({ field: c.id, message: 'You must agree to this so we can use your story' });
+      if (!c.checked) errs.push({ field: c.id, message: 'Agree to this so we can use your story' });
     });
     return errs;
   }
