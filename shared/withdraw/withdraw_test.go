@@ -236,7 +236,7 @@ func TestTeamNotToldIsSaidAndCanBeRetried(t *testing.T) {
 func TestEveryFieldShownAndConsentGivenAgain(t *testing.T) {
 	f := setup(t)
 	st := f.story(t, "Amara Okafor")
-	tok := f.signer.Sign(story.WithdrawTokenPurpose, st.ID, time.Now().Add(time.Hour))
+	tok := f.signer.Sign(links.WithdrawPurpose, st.ID, time.Now().Add(time.Hour))
 	body := f.get(t, tok).Body
 	for _, want := range []string{"Amara Okafor", "Salaried GP", "Hillside Surgery, Croydon", "amara.okafor@example.org",
 		"Access and appointments", "A morning in the life", "Willing to do", "Nothing chosen", "Patients would speak", "Contact me by", "Email",
