@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -37,7 +38,9 @@ func (a *api) add(method, path string, fn *function) {
 	sort.SliceStable(a.routes, func(i, j int) bool { return literals(a.routes[i]) > literals(a.routes[j]) })
 }
 
-func split(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }
+// split cuts a path into its segments, keeping empty ones: "//x" and "/x/"
+// are not "/x".
+func split(p string) []string { return strings.Split(strings.TrimPrefix(p, "/"), "/") }
 
 func literals(r route) int {
 	n := 0
@@ -77,7 +80,7 @@ func matchSegments(pattern, segs []string) (map[string]string, bool) {
 			return nil, false
 		}
 		if strings.HasPrefix(p, "{") {
-			if segs[i] == "" {
+			if segs[i] == "" || segs[i] == "." || segs[i] == ".." {
 				return nil, false
 			}
 			params[p[1:len(p)-1]] = segs[i]
@@ -90,24 +93,50 @@ func matchSegments(pattern, segs []string) (map[string]string, bool) {
 	return params, len(pattern) == len(segs)
 }
 
-const maxPayload = 10 << 20 // API Gateway's payload limit
+// API Gateway's HTTP API quotas: the payload, and the request line and
+// header values together.
+const (
+	maxPayload     = 10 << 20
+	maxHeaderBytes = 10240
+)
+
+// apiError answers as API Gateway does when it, not the function, answers.
+func apiError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, `{"message":"`+msg+`"}`)
+}
+
+// headerBytes is the size of the request line and the header values.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto)
+	for _, vs := range r.Header {
+		for _, v := range vs {
+			n += len(v)
+		}
+	}
+	return n
+}
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if headerBytes(r) > maxHeaderBytes {
+		apiError(w, http.StatusRequestHeaderFieldsTooLarge, "Request Header Fields Too Large")
+		return
+	}
+	// Routes match the path as sent: no cleaning of "..", "." or "//"
+	// (Go's ServeMux would redirect), so such a path matches no route.
 	rt, params, pathMatched := a.match(r.Method, r.URL.Path)
 	if rt == nil {
 		status := http.StatusNotFound
 		if pathMatched {
 			status = http.StatusMethodNotAllowed
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, `{"message":"`+http.StatusText(status)+`"}`)
+		apiError(w, status, http.StatusText(status))
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
 	if err != nil || len(body) > maxPayload {
-		w.WriteHeader(http.StatusRequestEntityTooLarge)
-		_, _ = io.WriteString(w, `{"message":"Request Entity Too Large"}`)
+		apiError(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
 		return
 	}
 	start := time.Now()
@@ -115,9 +144,11 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var resp events.APIGatewayV2HTTPResponse
 	if err := rt.fn.invoke(r.Context(), ev, &resp); err != nil {
 		a.log.Error("function error", "function", rt.fn.name, "route", ev.RouteKey, "error", err.Error())
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = io.WriteString(w, `{"message":"Internal Server Error"}`)
+		if errors.Is(err, errPayloadLarge) {
+			apiError(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
+			return
+		}
+		apiError(w, http.StatusInternalServerError, "Internal Server Error")
 		return
 	}
 	writeResponse(w, resp)

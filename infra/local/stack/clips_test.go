@@ -72,7 +72,7 @@ var processEnv = []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "A
 // startClipStack starts a second stack with small clip limits (template
 // Parameters) and a known signing secret. Stack settings are process-wide:
 // the first stack's are put back when this one closes.
-func startClipStack(t *testing.T) *stack.Stack {
+func startClipStack(t *testing.T, opts ...func(*stack.Options)) *stack.Stack {
 	t.Helper()
 	saved := map[string]*string{}
 	for _, k := range processEnv {
@@ -83,7 +83,7 @@ func startClipStack(t *testing.T) *stack.Stack {
 		}
 	}
 	ctx := context.Background()
-	cs, err := stack.Start(ctx, stack.Options{
+	options := stack.Options{
 		Params: map[string]string{
 			"MinFillTime":      fillTime.String(),
 			"MaxClipBytes":     fmt.Sprint(clipMaxBytes),
@@ -92,7 +92,11 @@ func startClipStack(t *testing.T) *stack.Stack {
 		},
 		Log:      slog.New(slog.NewTextHandler(testLog(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 		OnInvoke: traffic.Add,
-	})
+	}
+	for _, o := range opts {
+		o(&options)
+	}
+	cs, err := stack.Start(ctx, options)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,6 +304,8 @@ func (v volunteer) putPart(t testing.TB, c created, n int, data []byte) string {
 		t.Fatalf("part URL = %+v", signed)
 	}
 	req, _ := http.NewRequest(http.MethodPut, signed.URL, bytes.NewReader(data))
+	// From the thank-you page: S3 answers with the bucket's CORS rule.
+	req.Header.Set("Origin", v.s.URL)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -493,16 +499,25 @@ func TestClips(t *testing.T) {
 		if status, body := postPolicyForm(t, p, data); status/100 != 2 {
 			t.Fatalf("POST = %d %s", status, body)
 		}
-		// Uppy's location: url without its slash, then the key.
+		// Uppy's location: url without its slash, then the key. The
+		// bucket is private: anyone may not read it back.
 		loc := strings.TrimSuffix(p.URL, "/") + "/" + key
 		resp, err := http.Get(loc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("anonymous GET %s = %d, want 403", loc, resp.StatusCode)
+		}
+		obj, err := s3client(cs).GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(obj.Body)
+		obj.Body.Close()
 		if !bytes.Equal(got, data) {
-			t.Fatalf("GET %s = %d, %d bytes", loc, resp.StatusCode, len(got))
+			t.Fatalf("GET %s = %d bytes", key, len(got))
 		}
 		clips := v.clips(t)
 		if len(clips) != 1 || clips[0].Key != key || clips[0].Status != story.ClipVerified || clips[0].MIME != "video/mp4" ||

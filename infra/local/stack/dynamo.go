@@ -28,6 +28,12 @@ type dynamo struct {
 	inner  http.Handler
 	faults *Faults
 	region string
+	iam    *IAM
+	clock  *Clock
+	// ttlLag is how long after its TTL an expired item is deleted (on
+	// DynamoDB: usually within a few days, so readers must skip expired
+	// items themselves).
+	ttlLag time.Duration
 
 	mu     sync.Mutex // serialises writes so old and new images are exact
 	tables map[string]*table
@@ -40,6 +46,14 @@ type dynamo struct {
 type table struct {
 	keys    []string // hash key, then range key
 	ttlAttr string
+	types   map[string]string // key attribute → S, N or B
+	indexes []index
+}
+
+// index is a global secondary index's name and key attributes.
+type index struct {
+	name string
+	keys []string // hash key, then range key
 }
 
 func newDynamo(region string, faults *Faults) *dynamo {
@@ -61,6 +75,23 @@ func (d *dynamo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var req map[string]json.RawMessage
 	_ = json.Unmarshal(body, &req)
 	tableName := unquote(req["TableName"])
+	if err := d.iam.check(accessKeyOf(r), d.authz(op, body)...); err != nil {
+		code := "AccessDeniedException"
+		if err.unknownKey {
+			code = "UnrecognizedClientException"
+		}
+		writeAWSJSONError(w, http.StatusBadRequest, code, err.Error())
+		return
+	}
+	if op != "CreateTable" {
+		d.mu.Lock()
+		msg := d.validate(op, body)
+		d.mu.Unlock()
+		if msg != "" {
+			writeAWSJSONError(w, http.StatusBadRequest, "ValidationException", msg)
+			return
+		}
+	}
 
 	switch op {
 	case "ListTables":
@@ -102,7 +133,7 @@ func (d *dynamo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rec.Code == http.StatusOK {
 			d.mu.Lock()
 			if op == "CreateTable" {
-				d.tables[tableName] = &table{keys: keyNames(body)}
+				d.tables[tableName] = newTable(body)
 			}
 			d.mu.Unlock()
 			rec = withActiveStatus(rec, tableName, d.region)
@@ -119,10 +150,34 @@ func (d *dynamo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		rec := d.forward(r, body)
 		if rec.Code == http.StatusOK {
+			after := make([]map[string]json.RawMessage, len(keys))
+			for i, k := range keys {
+				after[i] = d.getItem(k.table, k.key)
+			}
+			// An update that gives an item an invalid index key is refused
+			// whole, as DynamoDB refuses it before writing.
+			for i, k := range keys {
+				if msg := d.checkIndexKeys(k.table, after[i]); msg != "" {
+					for j, k := range keys {
+						d.restore(k, before[j])
+					}
+					writeAWSJSONError(w, http.StatusBadRequest, "ValidationException", msg)
+					return
+				}
+			}
 			d.dirty = true
 			for i, k := range keys {
-				d.emit(k.table, k.key, before[i], d.getItem(k.table, k.key))
+				d.emit(k.table, k.key, before[i], after[i])
 			}
+		}
+		copyResponse(w, rec)
+		return
+	case "Query", "Scan":
+		rec := d.forward(r, body)
+		if rec.Code == http.StatusOK {
+			d.mu.Lock()
+			rec = d.page(tableName, body, rec)
+			d.mu.Unlock()
 		}
 		copyResponse(w, rec)
 		return
@@ -296,8 +351,9 @@ func toAttrs(item map[string]json.RawMessage) map[string]events.DynamoDBAttribut
 	return out
 }
 
-// expire deletes items whose TTL attribute is in the past, as DynamoDB's
-// TTL does (there within days; here at once), with REMOVE stream records.
+// expire deletes items whose TTL attribute is more than the TTL lag in the
+// past, as DynamoDB's TTL does (there within a few days, so an expired
+// item is still read until then), with REMOVE stream records.
 func (d *dynamo) expire(now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -311,7 +367,7 @@ func (d *dynamo) expire(now time.Time) {
 				continue
 			}
 			secs, err := strconv.ParseFloat(n.N, 64)
-			if err != nil || secs > float64(now.Unix()) {
+			if err != nil || time.Unix(int64(secs), 0).Add(d.ttlLag).After(now) {
 				continue
 			}
 			key := map[string]json.RawMessage{}

@@ -83,7 +83,8 @@ func TestStoriesExpireAfterRetention(t *testing.T) {
 	}
 }
 
-// The local table deletes expired items as DynamoDB's TTL does.
+// The local table deletes expired items as DynamoDB's TTL does: not at
+// once, but after a lag (DynamoDB: within a few days), on the stack's clock.
 func TestLocalTableHonoursTTL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -94,17 +95,34 @@ func TestLocalTableHonoursTTL(t *testing.T) {
 	}
 	item := map[string]types.AttributeValue{
 		"pk": key["pk"], "sk": key["sk"],
-		store.AttrExpires: &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 10)},
+		store.AttrExpires: &types.AttributeValueMemberN{Value: strconv.FormatInt(st.Clock.Now().Add(-time.Minute).Unix(), 10)},
 	}
 	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: table, Item: item}); err != nil {
 		t.Fatal(err)
 	}
-	st.ExpireNow()
-	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: table, Key: key, ConsistentRead: aws.Bool(true)})
-	if err != nil {
+	old := map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "TEST#ttl-old"}, "sk": &types.AttributeValueMemberS{Value: "TEST"},
+	}
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: table, Item: map[string]types.AttributeValue{
+		"pk": old["pk"], "sk": old["sk"],
+		store.AttrExpires: &types.AttributeValueMemberN{Value: strconv.FormatInt(st.Clock.Now().Add(-stack.DefaultTTLLag-time.Minute).Unix(), 10)},
+	}}); err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Item) != 0 {
-		t.Fatal("an expired item is still in the table after the TTL sweep")
+	present := func(key map[string]types.AttributeValue) bool {
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: table, Key: key, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Item) > 0
+	}
+	// Swept on the stack's clock: the item expired a minute ago stays, the
+	// one expired more than the lag ago goes.
+	st.Sweep()
+	if !present(key) {
+		t.Fatal("an item was deleted the moment it expired; DynamoDB takes up to days")
+	}
+	if present(old) {
+		t.Fatal("an item expired longer ago than the TTL lag is still in the table")
 	}
 }

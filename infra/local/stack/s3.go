@@ -7,12 +7,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -29,12 +27,31 @@ import (
 type s3Backend struct {
 	gofakes3.Backend
 	onCreated func(bucket, key string, size int64, etag string)
+	// completing holds the ETag of each multipart upload being completed
+	// (bucket/key → md5-of-md5s-N), for PutObject to keep.
+	completing sync.Map
 }
 
+// multipartETagMeta is the metadata header that keeps a multipart object's
+// ETag; the local S3 answers it as the ETag and never shows it.
+const multipartETagMeta = "X-Amz-Meta-Fv-Local-Multipart-Etag"
+
 func (b *s3Backend) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
+	etag := ""
+	if v, ok := b.completing.LoadAndDelete(bucket + "/" + key); ok {
+		// A completed multipart upload: its ETag is S3's md5-of-md5s-N,
+		// kept with the object so that it survives a restart.
+		etag = v.(string)
+		m := map[string]string{}
+		for k, v := range meta {
+			m[k] = v
+		}
+		m[multipartETagMeta] = etag
+		meta = m
+	}
 	res, err := b.Backend.PutObject(bucket, key, meta, input, size, conditions)
 	if err == nil && b.onCreated != nil {
-		b.onCreated(bucket, key, size, "")
+		b.onCreated(bucket, key, size, etag)
 	}
 	return res, err
 }
@@ -47,61 +64,16 @@ func (b *s3Backend) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta
 	return res, err
 }
 
-// NewS3 is the local S3: gofakes3 over backend, with what exposeHeaders
-// adds. Handler tests use it for an S3 that behaves like the stack's.
+// NewS3 is the local S3 with no IAM (every call allowed) and CORS open to
+// any origin. Handler tests use it for an S3 that otherwise behaves like
+// the stack's.
 func NewS3(backend gofakes3.Backend, faults *Faults) http.Handler {
-	fake := gofakes3.New(backend, gofakes3.WithoutVersioning(), gofakes3.WithTimeSkewLimit(0))
-	return exposeHeaders(fake.Server(), faults)
-}
-
-// exposeHeaders lets browser scripts read ETag (needed for multipart
-// uploads) and Location on every S3 response, not only on preflights. It
-// also does what gofakes3 leaves out and the site relies on: it enforces
-// the policy of browser form POSTs (signature, expiry, key, Content-Type,
-// content-length-range, no unlisted fields), as S3 does, and keeps object
-// tags (gofakes3 would store a PUT ?tagging body as the object itself).
-func exposeHeaders(h http.Handler, faults *Faults) http.Handler {
-	tags := &objectTags{m: map[string][]byte{}}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Access-Control-Expose-Headers", "ETag, Location")
-		if r.Method == http.MethodPut || r.Method == http.MethodPost {
-			if f, ok := faults.take("s3", r.Method); ok {
-				w.Header().Set("Access-Control-Allow-Origin", "*")
-				http.Error(w, f.Message, f.Status)
-				return
-			}
-		}
-		if _, ok := r.URL.Query()["tagging"]; ok {
-			tags.serve(w, r)
-			return
-		}
-		if r.Method == http.MethodDelete && r.URL.RawQuery == "" {
-			tags.drop(r.URL.Path)
-		}
-		if r.Method == http.MethodPost && r.URL.RawQuery == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-			if status, code, msg := checkPostPolicy(r, time.Now()); status != 0 {
-				w.Header().Set("Access-Control-Allow-Origin", "*")
-				writeS3Error(w, status, code, msg)
-				return
-			}
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
-func writeS3Error(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(status)
-	_ = xml.NewEncoder(w).Encode(struct {
-		XMLName xml.Name `xml:"Error"`
-		Code    string
-		Message string
-	}{Code: code, Message: msg})
+	return newLocalS3(backend, faults, nil, &Clock{})
 }
 
 // checkPostPolicy checks a browser form POST against its signed policy,
 // as S3 does. It returns a zero status when the upload may go ahead.
-func checkPostPolicy(r *http.Request, now time.Time) (int, string, string) {
+func checkPostPolicy(r *http.Request, now time.Time, iam *IAM) (int, string, string) {
 	if err := r.ParseMultipartForm(32 << 20); err != nil {
 		return http.StatusBadRequest, "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data."
 	}
@@ -128,11 +100,7 @@ func checkPostPolicy(r *http.Request, now time.Time) (int, string, string) {
 	if len(cred) != 5 || fields["x-amz-algorithm"] != "AWS4-HMAC-SHA256" {
 		return denied("bad credential")
 	}
-	secret := os.Getenv("AWS_SECRET_ACCESS_KEY")
-	if secret == "" {
-		secret = "local"
-	}
-	key := []byte("AWS4" + secret)
+	key := []byte("AWS4" + iam.secretOf(cred[0]))
 	for _, part := range cred[1:] {
 		m := hmac.New(sha256.New, key)
 		m.Write([]byte(part))
@@ -212,45 +180,6 @@ func toInt(v any) int64 {
 		return i
 	}
 	return 0
-}
-
-// objectTags keeps object tags (PUT/GET/DELETE ?tagging) beside gofakes3.
-type objectTags struct {
-	mu sync.Mutex
-	m  map[string][]byte // path → the Tagging XML last put
-}
-
-func (t *objectTags) serve(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	switch r.Method {
-	case http.MethodPut:
-		b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-		if err != nil {
-			writeS3Error(w, http.StatusBadRequest, "MalformedXML", err.Error())
-			return
-		}
-		t.m[r.URL.Path] = b
-	case http.MethodGet:
-		w.Header().Set("Content-Type", "application/xml")
-		if b, ok := t.m[r.URL.Path]; ok {
-			_, _ = w.Write(b)
-			return
-		}
-		_, _ = io.WriteString(w, `<Tagging><TagSet></TagSet></Tagging>`)
-	case http.MethodDelete:
-		delete(t.m, r.URL.Path)
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		writeS3Error(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "")
-	}
-}
-
-func (t *objectTags) drop(path string) {
-	t.mu.Lock()
-	delete(t.m, path)
-	t.mu.Unlock()
 }
 
 // s3Mapping delivers ObjectCreated notifications for a bucket to a function.

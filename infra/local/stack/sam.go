@@ -158,6 +158,11 @@ var subVar = regexp.MustCompile(`\$\{([^}]+)\}`)
 
 // Resolve turns a template value into a string using local values.
 func (r Resolver) Resolve(t *Template, v any) (string, error) {
+	return r.resolveWith(t, v, nil)
+}
+
+// resolveWith resolves v, with vars as the variables of an Fn::Sub list.
+func (r Resolver) resolveWith(t *Template, v any, vars map[string]string) (string, error) {
 	switch x := v.(type) {
 	case string:
 		return x, nil
@@ -165,6 +170,9 @@ func (r Resolver) Resolve(t *Template, v any) (string, error) {
 		return fmt.Sprint(x), nil
 	case map[string]any:
 		if ref, ok := x["Ref"]; ok {
+			if v, ok := vars[asString(ref)]; ok {
+				return v, nil
+			}
 			return r.ref(t, asString(ref))
 		}
 		if ga, ok := x["Fn::GetAtt"]; ok {
@@ -172,17 +180,38 @@ func (r Resolver) Resolve(t *Template, v any) (string, error) {
 			if len(parts) != 2 {
 				return "", fmt.Errorf("bad GetAtt %v", ga)
 			}
-			name, ok := r.Resources[asString(parts[0])]
-			if !ok {
-				return "", fmt.Errorf("GetAtt of unknown resource %v", parts[0])
-			}
-			return "arn:aws:local:::" + name + "/" + asString(parts[1]), nil
+			return r.getAtt(t, asString(parts[0]), asString(parts[1]))
 		}
 		if sub, ok := x["Fn::Sub"]; ok {
+			text := asString(sub)
+			if list := asSlice(sub); len(list) == 2 {
+				text = asString(list[0])
+				inner := map[string]string{}
+				for k, v := range vars {
+					inner[k] = v
+				}
+				for k, v := range asMap(list[1]) {
+					s, err := r.resolveWith(t, v, vars)
+					if err != nil {
+						return "", err
+					}
+					inner[k] = s
+				}
+				vars = inner
+			}
 			var err error
-			out := subVar.ReplaceAllStringFunc(asString(sub), func(m string) string {
+			out := subVar.ReplaceAllStringFunc(text, func(m string) string {
 				name := m[2 : len(m)-1]
-				s, e := r.ref(t, strings.SplitN(name, ".", 2)[0])
+				if v, ok := vars[name]; ok {
+					return v
+				}
+				var s string
+				var e error
+				if res, attr, ok := strings.Cut(name, "."); ok && !strings.HasPrefix(name, "AWS::") {
+					s, e = r.getAtt(t, res, attr)
+				} else {
+					s, e = r.ref(t, name)
+				}
 				if e != nil {
 					err = e
 				}
@@ -192,6 +221,34 @@ func (r Resolver) Resolve(t *Template, v any) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("cannot resolve %v locally", v)
+}
+
+// getAtt gives a resource's attribute locally: ARNs as AWS writes them.
+func (r Resolver) getAtt(t *Template, logicalID, attr string) (string, error) {
+	name, ok := r.Resources[logicalID]
+	if !ok {
+		return "", fmt.Errorf("GetAtt of unknown resource %v", logicalID)
+	}
+	region, account := r.Pseudo["AWS::Region"], r.Pseudo["AWS::AccountId"]
+	typ := ""
+	if res, ok := t.Resources[logicalID]; ok {
+		typ = res.Type
+	}
+	switch typ + "." + attr {
+	case "AWS::DynamoDB::Table.Arn":
+		return "arn:aws:dynamodb:" + region + ":" + account + ":table/" + name, nil
+	case "AWS::DynamoDB::Table.StreamArn":
+		return "arn:aws:dynamodb:" + region + ":" + account + ":table/" + name + "/stream/local", nil
+	case "AWS::S3::Bucket.Arn":
+		return "arn:aws:s3:::" + name, nil
+	case "AWS::SQS::Queue.Arn":
+		return "arn:aws:sqs:" + region + ":" + account + ":" + name, nil
+	case "AWS::SQS::Queue.QueueName":
+		return name, nil
+	case "AWS::Serverless::Function.Arn", "AWS::Lambda::Function.Arn":
+		return "arn:aws:lambda:" + region + ":" + account + ":function:" + name, nil
+	}
+	return "arn:aws:local:::" + name + "/" + attr, nil
 }
 
 func (r Resolver) ref(t *Template, name string) (string, error) {

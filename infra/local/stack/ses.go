@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"sort"
@@ -30,6 +31,7 @@ type Email struct {
 type Outbox struct {
 	dir    string
 	faults *Faults
+	iam    *IAM // nil: every sender allowed (handler tests)
 	mu     sync.Mutex
 	emails []Email
 	seq    int
@@ -90,6 +92,19 @@ func (o *Outbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(in.Destination.ToAddresses) == 0 || in.FromEmailAddress == "" {
 		sesError(w, http.StatusBadRequest, "BadRequestException", "a sender and a recipient are required")
+		return
+	}
+	from := in.FromEmailAddress
+	if a, err := mail.ParseAddress(from); err == nil {
+		from = a.Address
+	}
+	if err := o.iam.check(accessKeyOf(r), authz{action: "ses:SendEmail", resource: "arn:aws:ses:" + Region + ":000000000000:identity/" + from,
+		context: map[string][]string{"ses:fromaddress": {from}}}); err != nil {
+		code := "AccessDeniedException"
+		if err.unknownKey {
+			code = "UnrecognizedClientException"
+		}
+		sesError(w, http.StatusForbidden, code, err.Error())
 		return
 	}
 	if strings.ContainsAny(in.Content.Simple.Subject.Data, "\r\n") {

@@ -23,9 +23,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -54,7 +54,15 @@ type Options struct {
 	// OnInvoke, when set, sees every function invocation's payload (tests
 	// use it to show that no video passes through a function).
 	OnInvoke func(function string, payload []byte)
+	// TTLLag is how long after its TTL time an expired item is deleted.
+	// DynamoDB deletes within a few days, not at once, so readers must
+	// skip expired items themselves; zero means DefaultTTLLag. Tests move
+	// Stack.Clock past it and call Sweep.
+	TTLLag time.Duration
 }
+
+// DefaultTTLLag is the local table's TTL lag unless Options say otherwise.
+const DefaultTTLLag = 48 * time.Hour
 
 // Endpoints tells commands (infra/privacy) where a running local stack's
 // emulators and resources are: GET /_local/endpoints.
@@ -77,20 +85,29 @@ type Stack struct {
 	Template *Template
 	Tables   map[string]string // logical id → table name
 	Buckets  map[string]string // logical id → bucket name
+	// IAM holds each function's policies from the template; the
+	// emulators refuse what they do not allow.
+	IAM *IAM
+	// Clock is the emulators' clock (object times, lifecycle, TTL): tests
+	// move it forward, then call Sweep.
+	Clock *Clock
 
-	opts     Options
-	log      *slog.Logger
-	dynamo   *dynamo
-	servers  []*http.Server
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	pending  atomic.Int64
-	inflight atomic.Int64
-	streams  map[string][]*streamMapping // table name → mappings
-	s3events []s3Mapping
-	actions  []localAction
-	local    *http.ServeMux
-	tmpDir   string
+	opts      Options
+	log       *slog.Logger
+	dynamo    *dynamo
+	servers   []*http.Server
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	pending   atomic.Int64
+	inflight  atomic.Int64
+	streams   map[string][]*streamMapping // table name → mappings
+	s3events  []s3Mapping
+	actions   []localAction
+	local     *http.ServeMux
+	tmpDir    string
+	res       Resolver
+	s3        *localS3
+	functions map[string]*function
 	// restoreEnv puts back the environment this stack replaced, so a stack
 	// started and closed inside another's process leaves it working.
 	restoreEnv []func()
@@ -118,6 +135,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		opts: opts, log: opts.Log, Template: tmpl, Faults: &Faults{},
 		Tables: map[string]string{}, Buckets: map[string]string{},
 		streams: map[string][]*streamMapping{}, local: http.NewServeMux(),
+		IAM: NewIAM(opts.Log), Clock: &Clock{}, functions: map[string]*function{},
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -142,14 +160,22 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 		return err
 	}
 
+	if err := s.resolve(dataDir); err != nil {
+		return err
+	}
+
 	// Emulators, each on its own loopback port.
 	s.dynamo = newDynamo(Region, s.Faults)
+	s.dynamo.iam, s.dynamo.clock, s.dynamo.ttlLag = s.IAM, s.Clock, s.opts.TTLLag
+	if s.dynamo.ttlLag == 0 {
+		s.dynamo.ttlLag = DefaultTTLLag
+	}
 	s.dynamo.onRecord = s.onStreamRecord
 	ddbURL, err := s.listen(runCtx, "127.0.0.1:0", s.dynamo)
 	if err != nil {
 		return err
 	}
-	var backend gofakes3.Backend = s3mem.New()
+	var backend gofakes3.Backend = s3mem.New(s3mem.WithTimeSource(s.Clock))
 	if s.opts.DataDir != "" {
 		fs, err := s3afero.FsPath(filepath.Join(dataDir, "s3"), s3afero.FsPathCreateAll)
 		if err != nil {
@@ -159,13 +185,14 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 			return err
 		}
 	}
-	s3h := NewS3(&s3Backend{Backend: backend, onCreated: s.onObjectCreated}, s.Faults)
-	if s.S3URL, err = s.listen(runCtx, "127.0.0.1:0", s3h); err != nil {
+	s.s3 = newLocalS3(&s3Backend{Backend: backend, onCreated: s.onObjectCreated}, s.Faults, s.IAM, s.Clock)
+	if s.S3URL, err = s.listen(runCtx, "127.0.0.1:0", s.s3); err != nil {
 		return err
 	}
 	if s.Outbox, err = NewOutbox(filepath.Join(dataDir, "outbox"), s.Faults); err != nil {
 		return err
 	}
+	s.Outbox.iam = s.IAM
 	sesURL, err := s.listen(runCtx, "127.0.0.1:0", s.Outbox)
 	if err != nil {
 		return err
@@ -178,8 +205,8 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 		"AWS_ENDPOINT_URL_S3":       s.S3URL,
 		"AWS_ENDPOINT_URL_SESV2":    sesURL,
 		"AWS_REGION":                Region,
-		"AWS_ACCESS_KEY_ID":         "local",
-		"AWS_SECRET_ACCESS_KEY":     "local",
+		"AWS_ACCESS_KEY_ID":         AdminKey,
+		"AWS_SECRET_ACCESS_KEY":     localSecretKey,
 		"AWS_EC2_METADATA_DISABLED": "true",
 	} {
 		if old, ok := os.LookupEnv(k); ok {
@@ -209,7 +236,7 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 		siteListener.Close()
 		return err
 	}
-	router, err := s.buildFunctions(runCtx, dataDir)
+	router, err := s.buildFunctions(runCtx)
 	if err != nil {
 		siteListener.Close()
 		return err
@@ -220,10 +247,16 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 	})
 	s.local.HandleFunc("/_local/outbox", s.outboxPage)
 	s.local.HandleFunc("/_local/outbox/", s.outboxPage)
-	mux := http.NewServeMux()
-	mux.Handle("/_local/", s.local)
-	mux.Handle("/", router)
-	s.servers = append(s.servers, serve(runCtx, siteListener, mux))
+	// No ServeMux in front of the API: it would clean paths and redirect
+	// (/api/../withdraw → 307), where API Gateway matches routes as sent.
+	site := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_local/") && !strings.Contains(r.URL.Path, "/.") {
+			s.local.ServeHTTP(w, r)
+			return
+		}
+		router.ServeHTTP(w, r)
+	})
+	s.servers = append(s.servers, serve(runCtx, siteListener, site))
 
 	// Background work: save the table now and then, expire TTL'd items.
 	s.wg.Add(1)
@@ -236,7 +269,7 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 			case <-runCtx.Done():
 				return
 			case <-t.C:
-				s.ExpireNow()
+				s.Sweep()
 				if s.opts.DataDir != "" {
 					if err := s.dynamo.save(filepath.Join(dataDir, "dynamodb")); err != nil {
 						s.log.Error("saving tables", "error", err.Error())
@@ -247,10 +280,6 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 	}()
 	return nil
 }
-
-// ExpireNow deletes the items whose TTL has passed, as the background sweep
-// does every two seconds (DynamoDB itself takes up to two days).
-func (s *Stack) ExpireNow() { s.dynamo.expire(time.Now()) }
 
 func (s *Stack) outboxPage(w http.ResponseWriter, r *http.Request) {
 	s.Outbox.page(w, r, s.actions)
@@ -307,22 +336,16 @@ func (s *Stack) createResources(ctx context.Context, dataDir string) error {
 			}
 			s.Tables[name] = name
 		case "AWS::S3::Bucket":
-			// The template's BucketName, as on AWS (functions may name the
-			// bucket by it where a !Ref would be circular).
-			bucket := strings.ToLower(name)
-			if bn, ok := r.Properties["BucketName"]; ok {
-				var err error
-				if bucket, err = (Resolver{Pseudo: pseudoParams}).Resolve(s.Template, bn); err != nil {
-					return fmt.Errorf("%s: BucketName: %w", name, err)
-				}
-			}
+			bucket := s.res.Resources[name]
 			if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 				var owned interface{ ErrorCode() string }
 				if !errors.As(err, &owned) || (owned.ErrorCode() != "BucketAlreadyOwnedByYou" && owned.ErrorCode() != "BucketAlreadyExists") {
 					return fmt.Errorf("create bucket %s: %w", bucket, err)
 				}
 			}
-			s.Buckets[name] = bucket
+			if err := s.s3.configure(s.Template, s.res, bucket, r.Properties); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
 		}
 	}
 	if s.opts.DataDir != "" {
@@ -378,12 +401,13 @@ func keySchema(v any) []types.KeySchemaElement {
 	return out
 }
 
-// buildFunctions builds every function of the template with its resolved
-// environment and wires its events: HTTP routes, streams and S3.
-func (s *Stack) buildFunctions(ctx context.Context, dataDir string) (*api, error) {
+// resolve works out the template's local values: parameters, resource
+// names (a bucket keeps its BucketName, so policies naming it match), and
+// each function's policies, which IAM will enforce.
+func (s *Stack) resolve(dataDir string) error {
 	secret, err := localSecret(dataDir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	params := map[string]string{
 		"CommsAddresses": "comms-team@frontline-voices.localhost",
@@ -393,14 +417,59 @@ func (s *Stack) buildFunctions(ctx context.Context, dataDir string) (*api, error
 	for k, v := range s.opts.Params {
 		params[k] = v
 	}
-	resources := map[string]string{}
+	s.res = Resolver{Params: params, Resources: map[string]string{}, Pseudo: pseudoParams}
 	for name := range s.Template.Resources {
-		resources[name] = name
+		s.res.Resources[name] = name
 	}
-	for k, v := range s.Buckets {
-		resources[k] = v
+	for name, r := range s.Template.Resources {
+		if r.Type != "AWS::S3::Bucket" {
+			continue
+		}
+		bucket := strings.ToLower(name)
+		if bn, ok := r.Properties["BucketName"]; ok {
+			if bucket, err = s.res.Resolve(s.Template, bn); err != nil {
+				return fmt.Errorf("%s BucketName: %w", name, err)
+			}
+		}
+		s.res.Resources[name] = bucket
+		s.Buckets[name] = bucket
 	}
-	res := Resolver{Params: params, Resources: resources, Pseudo: pseudoParams}
+	for _, f := range s.Template.Functions() {
+		stmts, err := functionPolicies(s.Template, s.res, f.Name, f.Properties)
+		if err != nil {
+			return err
+		}
+		s.IAM.addFunction(f.Name, stmts)
+	}
+	return nil
+}
+
+// Instances returns, for each of the template's functions, how many
+// execution environments each has started.
+func (s *Stack) Instances() map[string]int {
+	out := map[string]int{}
+	for name, fn := range s.functions {
+		out[name] = fn.instances()
+	}
+	return out
+}
+
+// Denials returns the calls IAM has refused so far.
+func (s *Stack) Denials() []Denial { return s.IAM.Denials() }
+
+// Sweep runs, at the stack's clock, what AWS does in the background: TTL
+// deletion of expired items (after the TTL lag) and the buckets'
+// lifecycle rules.
+func (s *Stack) Sweep() {
+	now := s.Clock.Now()
+	s.dynamo.expire(now)
+	s.s3.applyLifecycle(now)
+}
+
+// buildFunctions builds every function of the template with its resolved
+// environment and wires its events: HTTP routes, streams and S3.
+func (s *Stack) buildFunctions(ctx context.Context) (*api, error) {
+	res := s.res
 	// Values that only exist locally: where the site and the bucket are.
 	overrides := map[string]string{"SITE_URL": s.URL, "S3_PATH_STYLE": "true", "CONNECT_SRC": s.S3URL}
 
@@ -422,15 +491,26 @@ func (s *Stack) buildFunctions(ctx context.Context, dataDir string) (*api, error
 			}
 			env[k] = val
 		}
-		h, err := ctor(func(k string) string { return env[k] }, s.AWS)
-		if err != nil {
+		// Each function signs its calls with credentials of its own, so the
+		// emulators can hold it to its policies in the template.
+		cfg := s.AWS.Copy()
+		cfg.Credentials = credentials.NewStaticCredentialsProvider(f.Name, s.IAM.secretOf(f.Name), "")
+		build := func() (any, error) { return ctor(func(k string) string { return env[k] }, cfg) }
+		// Fail at start, not at the first request, when a function's
+		// configuration is wrong; the pool still starts empty.
+		if _, err := build(); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
-		timeout := 3 * time.Second
+		timeout := 3 * time.Second // Lambda's default
 		if t, ok := f.Properties["Timeout"].(int); ok {
 			timeout = time.Duration(t) * time.Second
 		}
-		fn := &function{name: f.Name, timeout: timeout, handler: lambda.NewHandler(h), onInvoke: s.opts.OnInvoke}
+		memory := 128 // Lambda's default
+		if m, ok := f.Properties["MemorySize"].(int); ok {
+			memory = m
+		}
+		fn := &function{name: f.Name, timeout: timeout, memoryMB: memory, build: build, log: s.log, onInvoke: s.opts.OnInvoke}
+		s.functions[f.Name] = fn
 		for _, ev := range f.Events {
 			if err := s.wire(ctx, router, res, fn, ev); err != nil {
 				return nil, fmt.Errorf("%s event %s: %w", f.Name, ev.Name, err)

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 	var err error
 	st, err = stack.Start(ctx, stack.Options{
 		Params:   map[string]string{"MinFillTime": fillTime.String()},
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:      slog.New(slog.NewTextHandler(testLog(), nil)),
 		OnInvoke: traffic.Add, // see clips_test.go
 	})
 	if err != nil {
@@ -39,6 +39,12 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	// With the template as it is, every test ran without one AccessDenied:
+	// the template grants what the code needs.
+	if d := st.Denials(); len(d) > 0 && code == 0 {
+		fmt.Fprintf(os.Stderr, "the template's policies refused calls the code makes: %+v\n", d)
+		code = 1
+	}
 	_ = st.Close(ctx)
 	os.Exit(code)
 }
