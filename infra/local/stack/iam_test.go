@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gopkg.in/yaml.v3"
 
@@ -249,5 +251,24 @@ func TestIAMRemovedPermissionIsDenied(t *testing.T) {
 			}
 			t.Logf("| %s | %s | AccessDenied; %s |", c.function, c.action, seen)
 		})
+	}
+}
+
+// S3 answers a HEAD of a missing key with 404 only to a caller that may
+// list the bucket; to others it is 403, as on AWS.
+func TestHeadOfMissingKeyNeedsListBucket(t *testing.T) {
+	head := func(s *stack.Stack) error {
+		c := s3.New(s3.Options{Region: stack.Region, BaseEndpoint: aws.String(s.S3URL), UsePathStyle: true,
+			Credentials: credentials.NewStaticCredentialsProvider("DownloadFunction", "local", "")})
+		_, err := c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(s.Buckets["ClipsBucket"]), Key: aws.String("exports/none.csv")})
+		return err
+	}
+	var re interface{ HTTPStatusCode() int }
+	if err := head(st); !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusNotFound {
+		t.Errorf("HEAD of a missing key by DownloadFunction (s3:ListBucket granted): %v, want 404", err)
+	}
+	s := startClipStack(t, func(o *stack.Options) { o.Template = withoutAction(t, "DownloadFunction", "s3:ListBucket") })
+	if err := head(s); !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusForbidden {
+		t.Errorf("HEAD of a missing key by DownloadFunction without s3:ListBucket: %v, want 403", err)
 	}
 }
