@@ -74,7 +74,7 @@ type instance struct {
 const maxInvokePayload = 6 << 20
 
 var (
-	errTimeout      = errors.New("Task timed out")
+	errTimeout      = errors.New("task timed out")
 	errPayloadLarge = errors.New("RequestEntityTooLargeException: the request payload is over 6 MB")
 	errResponseSize = errors.New("the response payload is over 6 MB")
 )

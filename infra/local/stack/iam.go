@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"path"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 )
@@ -346,9 +345,7 @@ func statements(t *Template, res Resolver, v any, vars map[string]string) ([]Sta
 		if _, ok := m["NotResource"]; ok {
 			return nil, fmt.Errorf("NotResource is not supported by the local IAM")
 		}
-		for _, a := range stringList(m["Action"]) {
-			st.Action = append(st.Action, a)
-		}
+		st.Action = append(st.Action, stringList(m["Action"])...)
 		for _, r := range listOf(m["Resource"]) {
 			s, err := res.resolveWith(t, r, vars)
 			if err != nil {
@@ -553,14 +550,4 @@ func s3Authz(r *http.Request) []authz {
 		return one("s3:DeleteObject", objARN)
 	}
 	return one("s3:"+r.Method, objARN)
-}
-
-// sortedKeys is for stable messages.
-func sortedKeys(m map[string][]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

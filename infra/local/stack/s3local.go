@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -408,11 +409,11 @@ func parseTaggingXML(b []byte) (map[string]string, error) {
 
 func validateTags(tags map[string]string) error {
 	if len(tags) > 10 {
-		return fmt.Errorf("Object tags cannot be greater than 10")
+		return errors.New("object tags cannot be greater than 10")
 	}
 	for k, v := range tags {
 		if k == "" || len(k) > 128 || len(v) > 256 {
-			return fmt.Errorf("The TagKey or TagValue you have provided is invalid")
+			return errors.New("the TagKey or TagValue you have provided is invalid")
 		}
 	}
 	return nil
