@@ -22,7 +22,6 @@ import (
 
 	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/links"
-	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
 )
 
@@ -194,7 +193,7 @@ var iamCases = []iamCase{
 		v := submitStory(t, s)
 		v.uploadSmall(t, "clip.mp4", "video/mp4", fixture(t, "faststart.mp4"))
 		signer, _ := token.NewSigner(clipSecret)
-		tok := signer.Sign(story.WithdrawTokenPurpose, v.id, time.Now().Add(time.Hour))
+		tok := signer.Sign(links.WithdrawPurpose, v.id, time.Now().Add(time.Hour))
 		resp, err := client.PostForm(s.URL+"/withdraw", url.Values{"t": {tok}, "action": {"erase"}, "confirm": {"yes"}})
 		if err != nil {
 			t.Fatal(err)
