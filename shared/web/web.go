@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"frontlinevoices/shared/apigw"
 )
@@ -43,12 +44,17 @@ var funcs = template.FuncMap{
 	"add":   func(a, b int) int { return a + b },
 }
 
-var pages = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
+// pages are parsed on first use, not at init: a cold start that answers
+// with a redirect or JSON (most downloads, every JSON submission) does not
+// wait for them.
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
+})
 
 // Render renders the named page template with data.
 func Render(name string, data any) ([]byte, error) {
 	var b bytes.Buffer
-	if err := pages.ExecuteTemplate(&b, name, data); err != nil {
+	if err := pages().ExecuteTemplate(&b, name, data); err != nil {
 		return nil, fmt.Errorf("web: render %s: %w", name, err)
 	}
 	return b.Bytes(), nil
