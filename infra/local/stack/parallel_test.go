@@ -38,11 +38,16 @@ func TestParallelRequestsAcrossRoutes(t *testing.T) {
 	var granted atomic.Int32
 	var wg sync.WaitGroup
 	start := make(chan struct{})
+	// At most the HTTP API's burst (ThrottlingBurstLimit: 50) in flight:
+	// API Gateway would answer more with 429.
+	burst := make(chan struct{}, 50)
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
+			burst <- struct{}{}
+			defer func() { <-burst }()
 			var err error
 			switch i % 3 {
 			case 0:
