@@ -9,21 +9,34 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"frontlinevoices/shared/story"
 )
 
 // Load fills the struct dst points to from getenv (os.Getenv on Lambda, the
 // template's Environment in the local stack). Fields are tagged
 // `env:"NAME"`, with `,required` for values that must be set and
 // `default:"…"` for the rest. Supported kinds: string, []string (comma
-// separated), int, int64, bool and time.Duration.
+// separated), int, int64, bool and time.Duration. Embedded structs (Shared,
+// Clips) are filled the same way, so a setting has one name everywhere.
 func Load(getenv func(string) string, dst any) error {
-	v := reflect.ValueOf(dst).Elem()
+	if err := errors.Join(load(getenv, reflect.ValueOf(dst).Elem())...); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+// load fills v's tagged fields, and those of the structs it embeds.
+func load(getenv func(string) string, v reflect.Value) []error {
 	t := v.Type()
 	var errs []error
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag, ok := f.Tag.Lookup("env")
 		if !ok {
+			if f.Anonymous && f.Type.Kind() == reflect.Struct {
+				errs = append(errs, load(getenv, v.Field(i))...)
+			}
 			continue
 		}
 		name, opt, _ := strings.Cut(tag, ",")
@@ -41,10 +54,7 @@ func Load(getenv func(string) string, dst any) error {
 			errs = append(errs, fmt.Errorf("%s=%q: %w", name, raw, err))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	return nil
+	return errs
 }
 
 func set(f reflect.Value, raw string) error {
@@ -85,4 +95,49 @@ func set(f reflect.Value, raw string) error {
 		return fmt.Errorf("unsupported field kind %s", f.Kind())
 	}
 	return nil
+}
+
+// Shared is the settings every function reads, embedded in each function's
+// Config. template.yaml sets them once, in Globals, for every function.
+// (The AWS endpoints are the SDK's own AWS_ENDPOINT_URL_<SERVICE>.)
+type Shared struct {
+	// TableName is the stories table.
+	TableName string `env:"TABLE_NAME,required"`
+	// Bucket holds the clips (under clips/) and the digest's exports
+	// (under exports/).
+	Bucket string `env:"CLIPS_BUCKET,required"`
+	// SigningSecret signs every token the site hands out (see links).
+	SigningSecret string `env:"SIGNING_SECRET,required"`
+	// RetentionDays is how long stories and clips are kept.
+	RetentionDays int `env:"RETENTION_DAYS" default:"730"`
+	// S3PathStyle addresses the bucket by path (the local S3 needs it).
+	S3PathStyle bool `env:"S3_PATH_STYLE"`
+}
+
+// Retention is how long stories and clips are kept.
+func (s Shared) Retention() time.Duration { return time.Duration(s.RetentionDays) * 24 * time.Hour }
+
+// Clips is the clip limits, read by the pages that show them, the uploads
+// that enforce them before a byte is sent and ingest that checks the bytes.
+type Clips struct {
+	MaxClipBytes    int64         `env:"MAX_CLIP_BYTES" default:"524288000"`
+	MaxClips        int           `env:"MAX_CLIPS" default:"5"`
+	ClipPartSize    int64         `env:"CLIP_PART_SIZE" default:"8388608"`
+	ClipTypes       []string      `env:"CLIP_TYPES" default:"video/mp4,video/quicktime,video/webm"`
+	MaxClipDuration time.Duration `env:"MAX_CLIP_DURATION" default:"5m"`
+}
+
+// ClipLimits are the limits as the story's rules take them; Check them
+// before use.
+func (c Clips) ClipLimits() story.ClipLimits {
+	return story.ClipLimits{MaxBytes: c.MaxClipBytes, MaxClips: c.MaxClips, PartSize: c.ClipPartSize,
+		Types: c.ClipTypes, MaxDuration: c.MaxClipDuration}
+}
+
+// Mail is the settings of the functions that send email.
+type Mail struct {
+	// CommsAddress is the communications team's addresses.
+	CommsAddress []string `env:"COMMS_ADDRESSES,required"`
+	// Sender is the From address of every email (a verified SES identity).
+	Sender string `env:"SENDER_ADDRESS,required"`
 }

@@ -39,3 +39,27 @@ func TestLoadSaysEverythingThatIsWrong(t *testing.T) {
 		}
 	}
 }
+
+type withShared struct {
+	Shared
+	Clips
+	Own string `env:"OWN" default:"x"`
+}
+
+func TestEmbeddedSettingsHaveOneName(t *testing.T) {
+	var c withShared
+	err := Load(env(map[string]string{"TABLE_NAME": "T", "CLIPS_BUCKET": "b", "SIGNING_SECRET": "s", "MAX_CLIP_DURATION": "90s"}), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TableName != "T" || c.Bucket != "b" || c.SigningSecret != "s" || c.Retention() != 730*24*time.Hour || c.Own != "x" ||
+		c.ClipLimits().MaxDuration != 90*time.Second || c.ClipLimits().Check() != nil {
+		t.Fatalf("%+v", c)
+	}
+	err = Load(env(nil), &c)
+	for _, want := range []string{"TABLE_NAME is required", "CLIPS_BUCKET is required", "SIGNING_SECRET is required"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+}

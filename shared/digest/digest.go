@@ -50,13 +50,10 @@ import (
 
 // Config is the digest function's configuration.
 type Config struct {
-	TableName    string   `env:"TABLE_NAME,required"`
-	CommsAddress []string `env:"COMMS_ADDRESSES,required"`
-	Sender       string   `env:"SENDER_ADDRESS,required"`
-	ExportBucket string   `env:"EXPORT_BUCKET,required"`
-	ExportPrefix string   `env:"EXPORT_PREFIX" default:"exports/"`
-	// ClipsBucket holds the clips; empty means no story has clips.
-	ClipsBucket string `env:"CLIPS_BUCKET"`
+	// Bucket holds the clips, and the exports under exports/; SigningSecret
+	// makes the links, /download?t=<signed token>.
+	config.Shared
+	config.Mail
 	// SendWhenEmpty sends a short "nothing new" note for a period without
 	// stories; by default such a period sends nothing.
 	SendWhenEmpty bool `env:"SEND_WHEN_EMPTY" default:"false"`
@@ -65,9 +62,8 @@ type Config struct {
 	// LinkTTL is how long the export and clip links work. Exports are
 	// deleted after 7 days whatever it says.
 	LinkTTL time.Duration `env:"LINK_TTL" default:"168h"`
-	// SiteURL and SigningSecret make the links: /download?t=<signed token>.
-	SiteURL       string `env:"SITE_URL,required"`
-	SigningSecret string `env:"SIGNING_SECRET,required"`
+	// SiteURL is where the links lead.
+	SiteURL string `env:"SITE_URL,required"`
 	// ClaimLease must be longer than the function's timeout, so a live
 	// digest's claim is never taken over.
 	ClaimLease time.Duration `env:"CLAIM_LEASE" default:"15m"`
@@ -76,7 +72,6 @@ type Config struct {
 	Grace time.Duration `env:"GRACE" default:"10m"`
 	// FirstLookback is how far back the very first digest reaches.
 	FirstLookback time.Duration `env:"FIRST_LOOKBACK" default:"720h"`
-	S3PathStyle   bool          `env:"S3_PATH_STYLE" default:"false"`
 }
 
 // State is what the digest needs from the store.
@@ -228,10 +223,10 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 		return nil, err
 	}
 	st := store.FromConfig(awsCfg, cfg.TableName)
-	files := NewS3Files(bucket.FromConfig(awsCfg, cfg.ExportBucket, cfg.S3PathStyle), cfg.SiteURL, signer, cfg.LinkTTL)
+	files := NewS3Files(bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle), cfg.SiteURL, signer, cfg.LinkTTL)
 	h := New(cfg, st, files, mail.FromConfig(awsCfg, cfg.Sender))
-	if cfg.ClipsBucket != "" {
-		h.Clips = StoreClips{Store: st, Bucket: cfg.ClipsBucket}
+	if cfg.Bucket != "" {
+		h.Clips = StoreClips{Store: st, Bucket: cfg.Bucket}
 	}
 	return h.Handle, nil
 }
@@ -420,7 +415,7 @@ func (h *Handler) send(ctx context.Context, start, end time.Time, stories []stor
 			return "", "", fmt.Errorf("digest: export: %w", err)
 		}
 		// One key a period, so a retry overwrites rather than adds.
-		exportKey = h.cfg.ExportPrefix + "digest-" + start.UTC().Format("20060102T150405Z") + "-" + end.UTC().Format("20060102T150405Z") + ".csv"
+		exportKey = bucket.ExportsPrefix + "digest-" + start.UTC().Format("20060102T150405Z") + "-" + end.UTC().Format("20060102T150405Z") + ".csv"
 		if err := h.files.Put(ctx, exportKey, "text/csv; charset=utf-8", body); err != nil {
 			return "", "", fmt.Errorf("digest: export: %w", err)
 		}

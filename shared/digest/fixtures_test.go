@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/digest"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/mail"
@@ -203,8 +204,9 @@ func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
 func testConfig() digest.Config {
 	return digest.Config{
-		TableName: "StoriesTable", CommsAddress: []string{"comms@example.org"}, Sender: "stories@example.org",
-		ExportBucket: "exports-bucket", ExportPrefix: "exports/", MaxInEmail: 200, LinkTTL: 7 * 24 * time.Hour,
+		Shared:     config.Shared{TableName: "StoriesTable", Bucket: "exports-bucket"},
+		Mail:       config.Mail{CommsAddress: []string{"comms@example.org"}, Sender: "stories@example.org"},
+		MaxInEmail: 200, LinkTTL: 7 * 24 * time.Hour,
 		ClaimLease: 15 * time.Minute, Grace: 10 * time.Minute, FirstLookback: 30 * 24 * time.Hour,
 	}
 }

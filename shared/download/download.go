@@ -25,10 +25,8 @@ import (
 
 // Config is the download function's configuration.
 type Config struct {
-	Bucket        string        `env:"FILES_BUCKET,required"`
-	SigningSecret string        `env:"SIGNING_SECRET,required"`
-	URLExpiry     time.Duration `env:"DOWNLOAD_URL_EXPIRY" default:"5m"`
-	PathStyle     bool          `env:"S3_PATH_STYLE"`
+	config.Shared
+	URLExpiry time.Duration `env:"DOWNLOAD_URL_EXPIRY" default:"5m"`
 }
 
 // Files is what downloads need from the bucket.
@@ -61,7 +59,7 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	h, err := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.PathStyle))
+	h, err := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle))
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/bucket"
+	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/download"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/links"
@@ -27,7 +28,7 @@ func TestDownloadLinks(t *testing.T) {
 	if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("files"), Key: aws.String("exports/2026-11-24.csv"), Body: strings.NewReader("a,b\r\n")}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := download.New(download.Config{Bucket: "files", SigningSecret: testenv.Secret, URLExpiry: time.Minute}, bucket.New(client, s3.NewPresignClient(client), "files"))
+	h, err := download.New(download.Config{Shared: config.Shared{Bucket: "files", SigningSecret: testenv.Secret}, URLExpiry: time.Minute}, bucket.New(client, s3.NewPresignClient(client), "files"))
 	if err != nil {
 		t.Fatal(err)
 	}

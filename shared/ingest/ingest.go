@@ -33,15 +33,8 @@ import (
 
 // Config is the ingest function's configuration.
 type Config struct {
-	TableName   string        `env:"TABLE_NAME,required"`
-	Bucket      string        `env:"CLIPS_BUCKET,required"`
-	MaxBytes    int64         `env:"MAX_CLIP_BYTES" default:"524288000"`
-	MaxClips    int           `env:"MAX_CLIPS" default:"5"`
-	MaxDuration time.Duration `env:"MAX_CLIP_DURATION" default:"5m"`
-	// RetentionDays is how long clip records are kept (DynamoDB TTL).
-	RetentionDays int `env:"RETENTION_DAYS" default:"730"`
-	// PathStyle addresses the bucket by path (the local S3 needs it).
-	PathStyle bool `env:"S3_PATH_STYLE"`
+	config.Shared
+	config.Clips
 }
 
 // Objects is what ingest needs from the clips bucket.
@@ -68,14 +61,19 @@ var (
 // Handler handles S3 events.
 type Handler struct {
 	cfg     Config
+	limits  story.ClipLimits
 	objects Objects
 	clips   Clips
 	now     func() time.Time
 }
 
 // New returns an ingest handler.
-func New(cfg Config, objects Objects, clips Clips) *Handler {
-	return &Handler{cfg: cfg, objects: objects, clips: clips, now: time.Now}
+func New(cfg Config, objects Objects, clips Clips) (*Handler, error) {
+	limits := cfg.ClipLimits()
+	if err := limits.Check(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return &Handler{cfg: cfg, limits: limits, objects: objects, clips: clips, now: time.Now}, nil
 }
 
 // FromEnv builds the handler from the function's environment and AWS config.
@@ -84,11 +82,11 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	if cfg.MaxBytes <= 0 || cfg.MaxClips <= 0 || cfg.MaxDuration <= 0 {
-		return nil, errors.New("config: MAX_CLIP_BYTES, MAX_CLIPS and MAX_CLIP_DURATION must be positive")
+	stories := store.FromConfig(awsCfg, cfg.TableName).WithRetention(cfg.Retention())
+	h, err := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle), stories)
+	if err != nil {
+		return nil, err
 	}
-	stories := store.FromConfig(awsCfg, cfg.TableName).WithRetention(time.Duration(cfg.RetentionDays) * 24 * time.Hour)
-	h := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.PathStyle), stories)
 	return h.Handle, nil
 }
 
@@ -165,9 +163,9 @@ func (h *Handler) check(ctx context.Context, key, storyID string) (Outcome, int6
 	}
 	clip := story.Clip{Key: key, Size: size, At: h.now().UTC()}
 
-	if size > h.cfg.MaxBytes {
+	if size > h.limits.MaxBytes {
 		return h.reject(ctx, storyID, clip, fmt.Sprintf("The clip is %s; a clip can be at most %s.",
-			story.HumanBytes(size), story.HumanBytes(h.cfg.MaxBytes)), 0)
+			story.HumanBytes(size), story.HumanBytes(h.limits.MaxBytes)), 0)
 	}
 	r := h.objects.Reader(ctx, head)
 	info, err := media.Inspect(r, size)
@@ -179,13 +177,13 @@ func (h *Handler) check(ctx context.Context, key, storyID string) (Outcome, int6
 		return out, bytesRead, fmt.Errorf("inspect %s: %w", key, err)
 	}
 	clip.MIME, clip.Duration = info.MIME, info.Duration
-	if info.Duration > h.cfg.MaxDuration {
+	if info.Duration > h.limits.MaxDuration {
 		return h.reject(ctx, storyID, clip, fmt.Sprintf("The clip is %s long; a clip can be at most %s.",
-			story.HumanDuration(info.Duration), story.HumanDuration(h.cfg.MaxDuration)), bytesRead)
+			story.HumanDuration(info.Duration), story.HumanDuration(h.limits.MaxDuration)), bytesRead)
 	}
-	err = h.clips.VerifyClip(ctx, storyID, clip, h.cfg.MaxClips)
+	err = h.clips.VerifyClip(ctx, storyID, clip, h.limits.MaxClips)
 	if errors.Is(err, store.ErrTooManyClips) {
-		return h.reject(ctx, storyID, clip, fmt.Sprintf("Your story already has %d clips, the most it can have.", h.cfg.MaxClips), bytesRead)
+		return h.reject(ctx, storyID, clip, fmt.Sprintf("Your story already has %d clips, the most it can have.", h.limits.MaxClips), bytesRead)
 	}
 	if err != nil {
 		return out, bytesRead, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"frontlinevoices/shared/bucket"
+	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/ingest"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/store"
@@ -32,7 +34,7 @@ type env struct {
 	id     string
 }
 
-func newEnv(t *testing.T, cfg ingest.Config) *env {
+func newEnv(t *testing.T, settings map[string]string) *env {
 	t.Helper()
 	client := testenv.S3(t)
 	e := &env{s3: client, store: store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")}
@@ -46,11 +48,18 @@ func newEnv(t *testing.T, cfg ingest.Config) *env {
 	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(e.bucket)}); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.MaxBytes == 0 {
-		cfg = ingest.Config{MaxBytes: 500 << 20, MaxClips: 5, MaxDuration: 5 * time.Minute}
+	// The function's own settings, with its defaults.
+	env := map[string]string{"TABLE_NAME": "StoriesTable", "CLIPS_BUCKET": e.bucket, "SIGNING_SECRET": testenv.Secret}
+	maps.Copy(env, settings)
+	var cfg ingest.Config
+	if err := config.Load(func(k string) string { return env[k] }, &cfg); err != nil {
+		t.Fatal(err)
 	}
-	cfg.Bucket = e.bucket
-	e.h = ingest.New(cfg, bucket.New(client, nil, e.bucket), e.store)
+	h, err := ingest.New(cfg, bucket.New(client, nil, e.bucket), e.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h = h
 	return e
 }
 
@@ -78,7 +87,7 @@ func (e *env) exists(t *testing.T) bool {
 }
 
 func TestSampleEventThreeTimesGivesOneVerifiedClip(t *testing.T) {
-	e := newEnv(t, ingest.Config{})
+	e := newEnv(t, nil)
 	e.story(t)
 	e.put(t, "faststart.mp4")
 	for range 3 {
@@ -107,15 +116,15 @@ func TestSampleEventThreeTimesGivesOneVerifiedClip(t *testing.T) {
 func TestRejections(t *testing.T) {
 	for _, tc := range []struct {
 		fixture string
-		cfg     ingest.Config
+		cfg     map[string]string
 		reason  string
 	}{
-		{"notes.mp4", ingest.Config{}, "The file is not a video (it looks like text)."},
-		{"photo.mp4", ingest.Config{}, "The file is not a video (it looks like a JPEG image)."},
-		{"truncated_no_moov.mp4", ingest.Config{}, "The video file is incomplete (it may have been cut off during upload)."},
-		{"long_6min.mp4", ingest.Config{}, "The clip is 6 minutes long; a clip can be at most 5 minutes."},
-		{"duration.webm", ingest.Config{MaxBytes: 2000, MaxClips: 5, MaxDuration: time.Minute}, "The clip is 9 KB; a clip can be at most 2 KB."},
-		{"clip.mov", ingest.Config{MaxBytes: 1 << 20, MaxClips: 5, MaxDuration: time.Second}, "The clip is 2 seconds long; a clip can be at most 1 second."},
+		{"notes.mp4", nil, "The file is not a video (it looks like text)."},
+		{"photo.mp4", nil, "The file is not a video (it looks like a JPEG image)."},
+		{"truncated_no_moov.mp4", nil, "The video file is incomplete (it may have been cut off during upload)."},
+		{"long_6min.mp4", nil, "The clip is 6 minutes long; a clip can be at most 5 minutes."},
+		{"duration.webm", map[string]string{"MAX_CLIP_BYTES": "2000", "MAX_CLIP_DURATION": "1m"}, "The clip is 9 KB; a clip can be at most 2 KB."},
+		{"clip.mov", map[string]string{"MAX_CLIP_BYTES": "1048576", "MAX_CLIP_DURATION": "1s"}, "The clip is 2 seconds long; a clip can be at most 1 second."},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			e := newEnv(t, tc.cfg)
@@ -138,7 +147,7 @@ func TestRejections(t *testing.T) {
 }
 
 func TestClipOfAnErasedStoryIsDeleted(t *testing.T) {
-	e := newEnv(t, ingest.Config{})
+	e := newEnv(t, nil)
 	e.put(t, "faststart.mp4")
 	if err := e.h.Handle(context.Background(), e.ev); err != nil {
 		t.Fatal(err)

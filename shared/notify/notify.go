@@ -27,16 +27,13 @@ import (
 
 // Config is the notify function's configuration.
 type Config struct {
-	TableName    string        `env:"TABLE_NAME,required"`
-	CommsAddress []string      `env:"COMMS_ADDRESSES,required"`
-	Sender       string        `env:"SENDER_ADDRESS,required"`
-	SiteURL      string        `env:"SITE_URL,required"`
-	ClaimLease   time.Duration `env:"CLAIM_LEASE" default:"2m"`
-	// SigningSecret signs the personal links in the confirmation.
-	SigningSecret string `env:"SIGNING_SECRET"`
+	// SigningSecret signs the personal links in the confirmation;
 	// RetentionDays is how long stories are kept, and so how long the
 	// withdrawal link lasts.
-	RetentionDays int `env:"RETENTION_DAYS" default:"730"`
+	config.Shared
+	config.Mail
+	SiteURL    string        `env:"SITE_URL,required"`
+	ClaimLease time.Duration `env:"CLAIM_LEASE" default:"2m"`
 }
 
 // Stories is what notify needs from the store.
@@ -92,7 +89,7 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 		if err != nil {
 			return nil, err
 		}
-		h.Links = PersonalLinks(signer, cfg.SiteURL, time.Duration(cfg.RetentionDays)*24*time.Hour, time.Now)
+		h.Links = PersonalLinks(signer, cfg.SiteURL, cfg.Retention(), time.Now)
 	}
 	return h.Handle, nil
 }

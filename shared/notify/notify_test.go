@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"frontlinevoices/infra/local/stack"
+	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/notify"
@@ -31,8 +32,9 @@ func setup(t *testing.T) fixture {
 	ses, outbox, faults := testenv.SES(t)
 	stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
 	h := notify.New(notify.Config{
-		TableName: "StoriesTable", CommsAddress: []string{"comms@example.org", "press@example.org"},
-		Sender: "stories@example.org", SiteURL: "https://stories.example.org", ClaimLease: time.Minute,
+		Shared:  config.Shared{TableName: "StoriesTable"},
+		Mail:    config.Mail{CommsAddress: []string{"comms@example.org", "press@example.org"}, Sender: "stories@example.org"},
+		SiteURL: "https://stories.example.org", ClaimLease: time.Minute,
 	}, stories, mail.NewMailer(ses, "stories@example.org"))
 	return fixture{h: h, outbox: outbox, faults: faults, store: stories}
 }

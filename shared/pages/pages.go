@@ -24,21 +24,16 @@ import (
 
 // Config is the form function's configuration.
 type Config struct {
-	SigningSecret string `env:"SIGNING_SECRET,required"`
-	// ConnectSrc lists extra origins the pages' scripts may call (the clips bucket).
-	ConnectSrc []string `env:"CONNECT_SRC"`
+	config.Shared
 	// The clip limits the thank-you page's uploader shows and applies
 	// before anything is sent (the uploads function enforces them).
-	MaxClipBytes int64         `env:"MAX_CLIP_BYTES" default:"524288000"`
-	MaxClips     int           `env:"MAX_CLIPS" default:"5"`
-	ClipPartSize int64         `env:"CLIP_PART_SIZE" default:"8388608"`
-	ClipTypes    []string      `env:"CLIP_TYPES" default:"video/mp4,video/quicktime,video/webm"`
-	MaxClipTime  time.Duration `env:"MAX_CLIP_DURATION" default:"5m"`
-	// The privacy notice names the data controller, where to write and
-	// how long stories are kept.
-	Controller    string `env:"CONTROLLER_NAME" default:"Frontline Voices"`
-	PrivacyEmail  string `env:"PRIVACY_CONTACT"`
-	RetentionDays int    `env:"RETENTION_DAYS" default:"730"`
+	config.Clips
+	// ConnectSrc lists extra origins the pages' scripts may call (the clips bucket).
+	ConnectSrc []string `env:"CONNECT_SRC"`
+	// The privacy notice names the data controller and where to write
+	// (and, from RetentionDays, how long stories are kept).
+	Controller   string `env:"CONTROLLER_NAME" default:"Frontline Voices"`
+	PrivacyEmail string `env:"PRIVACY_CONTACT"`
 }
 
 // privacyView is what the privacy notice shows.
@@ -75,7 +70,7 @@ func New(cfg Config) (*Pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	clips := story.ClipLimits{MaxBytes: cfg.MaxClipBytes, MaxClips: cfg.MaxClips, PartSize: cfg.ClipPartSize, Types: cfg.ClipTypes, MaxDuration: cfg.MaxClipTime}
+	clips := cfg.ClipLimits()
 	if err := clips.Check(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

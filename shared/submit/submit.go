@@ -30,12 +30,10 @@ import (
 
 // Config is the submit function's configuration.
 type Config struct {
-	TableName     string        `env:"TABLE_NAME,required"`
-	SigningSecret string        `env:"SIGNING_SECRET,required"`
-	MinFillTime   time.Duration `env:"MIN_FILL_TIME" default:"3s"`
-	MaxBodyBytes  int           `env:"MAX_BODY_BYTES" default:"65536"`
-	RetentionDays int           `env:"RETENTION_DAYS" default:"730"`
-	ConnectSrc    []string      `env:"CONNECT_SRC"`
+	config.Shared
+	MinFillTime  time.Duration `env:"MIN_FILL_TIME" default:"3s"`
+	MaxBodyBytes int           `env:"MAX_BODY_BYTES" default:"65536"`
+	ConnectSrc   []string      `env:"CONNECT_SRC"`
 }
 
 // Stories is what the handler needs from the store.
@@ -70,7 +68,7 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	stories := store.FromConfig(awsCfg, cfg.TableName).WithRetention(time.Duration(cfg.RetentionDays) * 24 * time.Hour)
+	stories := store.FromConfig(awsCfg, cfg.TableName).WithRetention(cfg.Retention())
 	h, err := New(cfg, stories)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"frontlinevoices/shared/apigw"
+	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
@@ -27,7 +28,7 @@ func newHandler(t *testing.T) (*submit.Handler, *store.Store) {
 	t.Helper()
 	stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
 	h, err := submit.New(submit.Config{
-		TableName: "StoriesTable", SigningSecret: testenv.Secret, MinFillTime: 3 * time.Second, MaxBodyBytes: 64 << 10,
+		Shared: config.Shared{TableName: "StoriesTable", SigningSecret: testenv.Secret}, MinFillTime: 3 * time.Second, MaxBodyBytes: 64 << 10,
 	}, stories)
 	if err != nil {
 		t.Fatal(err)

@@ -50,22 +50,9 @@ const TokenHeader = "X-Upload-Token"
 
 // Config is the uploads function's configuration.
 type Config struct {
-	TableName     string        `env:"TABLE_NAME,required"`
-	Bucket        string        `env:"CLIPS_BUCKET,required"`
-	SigningSecret string        `env:"SIGNING_SECRET,required"`
-	MaxBytes      int64         `env:"MAX_CLIP_BYTES" default:"524288000"`
-	MaxClips      int           `env:"MAX_CLIPS" default:"5"`
-	PartSize      int64         `env:"CLIP_PART_SIZE" default:"8388608"`
-	Types         []string      `env:"CLIP_TYPES" default:"video/mp4,video/quicktime,video/webm"`
-	URLExpiry     time.Duration `env:"UPLOAD_URL_EXPIRY" default:"15m"`
-	RetentionDays int           `env:"RETENTION_DAYS" default:"730"`
-	// PathStyle addresses the bucket by path (the local S3 needs it).
-	PathStyle bool `env:"S3_PATH_STYLE"`
-}
-
-// Limits are the clip limits of cfg.
-func (c Config) Limits() story.ClipLimits {
-	return story.ClipLimits{MaxBytes: c.MaxBytes, MaxClips: c.MaxClips, PartSize: c.PartSize, Types: c.Types}
+	config.Shared
+	config.Clips
+	URLExpiry time.Duration `env:"UPLOAD_URL_EXPIRY" default:"15m"`
 }
 
 // Objects is what the handler needs from the clips bucket.
@@ -111,16 +98,16 @@ func New(cfg Config, objects Objects, clips Clips) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	limits := cfg.Limits()
+	limits := cfg.ClipLimits()
 	if err := limits.Check(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	if cfg.URLExpiry <= 0 || cfg.URLExpiry > MaxURLExpiry {
 		return nil, fmt.Errorf("config: UPLOAD_URL_EXPIRY=%s: signed upload URLs must expire within %s", cfg.URLExpiry, MaxURLExpiry)
 	}
-	// The browser's parts are cfg.PartSize (Uppy raises it only for files
+	// The browser's parts are cfg.ClipPartSize (Uppy raises it only for files
 	// over 10,000 parts); allow parts as small as S3's minimum all the same.
-	maxParts := min(bucket.MaxParts, (cfg.MaxBytes+bucket.MinPartSize-1)/bucket.MinPartSize)
+	maxParts := min(bucket.MaxParts, (cfg.MaxClipBytes+bucket.MinPartSize-1)/bucket.MinPartSize)
 	return &Handler{cfg: cfg, limits: limits, objects: objects, clips: clips, signer: signer,
 		maxParts: int32(maxParts), now: time.Now}, nil
 }
@@ -131,8 +118,8 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	stories := store.FromConfig(awsCfg, cfg.TableName).WithRetention(time.Duration(cfg.RetentionDays) * 24 * time.Hour)
-	h, err := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.PathStyle), stories)
+	stories := store.FromConfig(awsCfg, cfg.TableName).WithRetention(cfg.Retention())
+	h, err := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle), stories)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +205,7 @@ func (h *Handler) params(ctx context.Context, req apigw.Request) apigw.Response 
 	if fail != nil {
 		return *fail
 	}
-	post, err := h.objects.PresignPost(ctx, key, t.MIME, h.cfg.MaxBytes, h.cfg.URLExpiry)
+	post, err := h.objects.PresignPost(ctx, key, t.MIME, h.limits.MaxBytes, h.cfg.URLExpiry)
 	if err != nil {
 		slog.ErrorContext(ctx, "presign post failed", "error", err.Error())
 		h.unreserve(ctx, id, key)
@@ -260,7 +247,7 @@ func (h *Handler) create(ctx context.Context, req apigw.Request) apigw.Response 
 	if why != "" {
 		return apigw.Problem(http.StatusUnsupportedMediaType, "This file cannot be added", why)
 	}
-	if err := h.clips.AcquireClipSlot(ctx, id, h.cfg.MaxClips); err != nil {
+	if err := h.clips.AcquireClipSlot(ctx, id, h.limits.MaxClips); err != nil {
 		return *h.slotRefusal(ctx, err)
 	}
 	key := bucket.NewClipKey(id, t)
@@ -288,7 +275,7 @@ func (h *Handler) create(ctx context.Context, req apigw.Request) apigw.Response 
 
 // reserve takes a clip slot and records a pending upload at a new key.
 func (h *Handler) reserve(ctx context.Context, id string, t story.ClipType, declared string, until time.Time) (string, refusal) {
-	if err := h.clips.AcquireClipSlot(ctx, id, h.cfg.MaxClips); err != nil {
+	if err := h.clips.AcquireClipSlot(ctx, id, h.limits.MaxClips); err != nil {
 		return "", h.slotRefusal(ctx, err)
 	}
 	key := bucket.NewClipKey(id, t)
@@ -321,7 +308,7 @@ func (h *Handler) slotRefusal(ctx context.Context, err error) refusal {
 	switch {
 	case errors.Is(err, store.ErrTooManyClips):
 		return problem(http.StatusConflict, "You have added as many clips as you can",
-			fmt.Sprintf("A story can have at most %d clips.", h.cfg.MaxClips))
+			fmt.Sprintf("A story can have at most %d clips.", h.limits.MaxClips))
 	case errors.Is(err, store.ErrNotFound):
 		return problem(http.StatusNotFound, "Story not found", "This story is no longer kept, so clips cannot be added to it.")
 	}
@@ -385,7 +372,7 @@ func (h *Handler) signPart(ctx context.Context, req apigw.Request) apigw.Respons
 	n, err := strconv.ParseInt(req.PathParameters["partNumber"], 10, 32)
 	if err != nil || n < 1 || n > int64(h.maxParts) {
 		return apigw.Problem(http.StatusBadRequest, "Bad part number",
-			fmt.Sprintf("Parts are numbered 1 to %d: a clip can be at most %s.", h.maxParts, story.HumanBytes(h.cfg.MaxBytes)))
+			fmt.Sprintf("Parts are numbered 1 to %d: a clip can be at most %s.", h.maxParts, story.HumanBytes(h.limits.MaxBytes)))
 	}
 	signed, err := h.objects.PresignPart(ctx, rec.Key, rec.UploadID, int32(n), h.cfg.URLExpiry)
 	if err != nil {
@@ -485,10 +472,10 @@ func (h *Handler) complete(ctx context.Context, req apigw.Request) apigw.Respons
 		total += size
 		completed = append(completed, bucket.Part{Number: p.PartNumber, ETag: p.ETag})
 	}
-	if total > h.cfg.MaxBytes {
+	if total > h.limits.MaxBytes {
 		h.abortUpload(ctx, rec)
 		return apigw.Problem(http.StatusRequestEntityTooLarge, "This clip is too large",
-			fmt.Sprintf("The clip is %s; a clip can be at most %s.", story.HumanBytes(total), story.HumanBytes(h.cfg.MaxBytes)))
+			fmt.Sprintf("The clip is %s; a clip can be at most %s.", story.HumanBytes(total), story.HumanBytes(h.limits.MaxBytes)))
 	}
 	location, err := h.objects.CompleteUpload(ctx, rec.Key, rec.UploadID, completed)
 	switch {
@@ -561,7 +548,7 @@ func (h *Handler) list(ctx context.Context, req apigw.Request) apigw.Response {
 		slog.ErrorContext(ctx, "listing clips failed", "error", err.Error())
 		return unavailable()
 	}
-	out := clipList{Clips: []ClipStatus{}, MaxClips: h.cfg.MaxClips}
+	out := clipList{Clips: []ClipStatus{}, MaxClips: h.limits.MaxClips}
 	for _, r := range recs {
 		if r.Status == story.ClipAborted {
 			continue

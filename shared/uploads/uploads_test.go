@@ -8,18 +8,22 @@ import (
 	"time"
 
 	"frontlinevoices/shared/apigw"
+	"frontlinevoices/shared/config"
 )
 
 func testConfig() Config {
-	return Config{TableName: "t", Bucket: "b", SigningSecret: strings.Repeat("s", 32), MaxBytes: 500 << 20, MaxClips: 5,
-		PartSize: 8 << 20, Types: []string{"video/mp4", "video/webm"}, URLExpiry: 15 * time.Minute}
+	return Config{
+		Shared:    config.Shared{TableName: "t", Bucket: "b", SigningSecret: strings.Repeat("s", 32)},
+		Clips:     config.Clips{MaxClipBytes: 500 << 20, MaxClips: 5, ClipPartSize: 8 << 20, ClipTypes: []string{"video/mp4", "video/webm"}},
+		URLExpiry: 15 * time.Minute,
+	}
 }
 
 func TestConfigIsChecked(t *testing.T) {
 	for name, change := range map[string]func(*Config){
 		"URLs that last over 15 minutes": func(c *Config) { c.URLExpiry = 16 * time.Minute },
-		"parts under 5 MiB":              func(c *Config) { c.PartSize = 1 << 20 },
-		"an unknown type":                func(c *Config) { c.Types = []string{"video/avi"} },
+		"parts under 5 MiB":              func(c *Config) { c.ClipPartSize = 1 << 20 },
+		"an unknown type":                func(c *Config) { c.ClipTypes = []string{"video/avi"} },
 		"a short secret":                 func(c *Config) { c.SigningSecret = "short" },
 	} {
 		cfg := testConfig()

@@ -28,12 +28,8 @@ import (
 
 // Config is the withdraw function's configuration.
 type Config struct {
-	TableName     string   `env:"TABLE_NAME,required"`
-	ClipsBucket   string   `env:"CLIPS_BUCKET"`
-	SigningSecret string   `env:"SIGNING_SECRET,required"`
-	Sender        string   `env:"SENDER_ADDRESS,required"`
-	CommsAddress  []string `env:"COMMS_ADDRESSES,required"`
-	S3PathStyle   bool     `env:"S3_PATH_STYLE"`
+	config.Shared
+	config.Mail
 	// SiteURL makes the emails' link to the privacy notice.
 	SiteURL string `env:"SITE_URL"`
 }
@@ -66,10 +62,7 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	p := &privacy.Service{Stories: store.FromConfig(awsCfg, cfg.TableName)}
-	if cfg.ClipsBucket != "" {
-		p.Clips = bucket.FromConfig(awsCfg, cfg.ClipsBucket, cfg.S3PathStyle)
-	}
+	p := &privacy.Service{Stories: store.FromConfig(awsCfg, cfg.TableName), Clips: bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle)}
 	h, err := New(cfg, p, mail.FromConfig(awsCfg, cfg.Sender))
 	if err != nil {
 		return nil, err

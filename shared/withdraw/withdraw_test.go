@@ -15,6 +15,7 @@ import (
 	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/bucket"
+	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/mail"
@@ -39,8 +40,8 @@ func setup(t *testing.T) fixture {
 	s3c := testenv.S3(t, "clips")
 	ses, outbox, faults := testenv.SES(t)
 	stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
-	h, err := withdraw.New(withdraw.Config{TableName: "StoriesTable", ClipsBucket: "clips", SigningSecret: testenv.Secret,
-		Sender: "stories@example.org", CommsAddress: []string{"comms@example.org"}},
+	h, err := withdraw.New(withdraw.Config{Shared: config.Shared{TableName: "StoriesTable", Bucket: "clips", SigningSecret: testenv.Secret},
+		Mail: config.Mail{Sender: "stories@example.org", CommsAddress: []string{"comms@example.org"}}},
 		&privacy.Service{Stories: stories, Clips: bucket.New(s3c, nil, "clips")}, mail.NewMailer(ses, "stories@example.org"))
 	if err != nil {
 		t.Fatal(err)

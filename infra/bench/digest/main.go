@@ -31,6 +31,7 @@ import (
 	minidyn "github.com/truora/minidyn/aws-v2/client"
 
 	"frontlinevoices/infra/local/stack"
+	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/digest"
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/store"
@@ -84,7 +85,7 @@ func run(older, fresh, runs int) error {
 				return err
 			}
 			h := digest.New(digest.Config{
-				CommsAddress: []string{"comms@example.org"}, ExportPrefix: "exports/", MaxInEmail: 200,
+				Mail: config.Mail{CommsAddress: []string{"comms@example.org"}}, MaxInEmail: 200,
 				LinkTTL: 7 * 24 * time.Hour, ClaimLease: 15 * time.Minute, Grace: grace, FirstLookback: 30 * 24 * time.Hour,
 			}, store.New(db, "StoriesTable"), &files{}, discard{&r.html, &r.text})
 			db.reset()
