@@ -148,8 +148,9 @@ func ProblemBody(status int, v any) Response {
 	}, Body: string(b)}
 }
 
-// WithLogging logs one line per request: request id, route, status and
-// latency. It never logs bodies, query strings or headers, which may hold
+// WithLogging logs one line per request: API Gateway's request id
+// (apiRequestId; Lambda's logger adds Lambda's as requestId), route, status
+// and latency. It never logs bodies, query strings or headers, which may hold
 // personal data.
 func WithLogging(log *slog.Logger, h Handler) Handler {
 	return func(ctx context.Context, req Request) (Response, error) {
@@ -159,8 +160,10 @@ func WithLogging(log *slog.Logger, h Handler) Handler {
 		if err != nil {
 			status = http.StatusInternalServerError
 		}
+		// Lambda's logger adds Lambda's own requestId to every line; API
+		// Gateway's id for the request is apiRequestId.
 		attrs := []any{
-			"requestId", req.RequestContext.RequestID,
+			"apiRequestId", req.RequestContext.RequestID,
 			"route", req.RouteKey,
 			"status", status,
 			"latencyMs", time.Since(start).Milliseconds(),

@@ -13,15 +13,12 @@ import (
 	"frontlinevoices/shared/web"
 )
 
-// pages builds the handler as the function does, from its environment.
+// handler builds the handler as the function does, from its environment
+// (the shared settings the template's Globals give every function).
 func handler(t *testing.T) apigw.Handler {
 	t.Helper()
-	h, err := pages.FromEnv(func(k string) string {
-		if k == "SIGNING_SECRET" {
-			return testenv.Secret
-		}
-		return ""
-	})
+	env := map[string]string{"SIGNING_SECRET": testenv.Secret, "TABLE_NAME": "StoriesTable", "CLIPS_BUCKET": "clips"}
+	h, err := pages.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

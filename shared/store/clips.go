@@ -330,7 +330,11 @@ func (s *Store) RejectClip(ctx context.Context, id string, c story.Clip) error {
 	var old struct {
 		Status string `dynamodbav:"status"`
 	}
-	_ = attributevalue.UnmarshalMap(out.Attributes, &old)
+	if err := attributevalue.UnmarshalMap(out.Attributes, &old); err != nil {
+		// Whether the clip held a slot cannot be told: keep the slot (a
+		// volunteer may add one clip fewer) rather than free one twice.
+		return fmt.Errorf("store: reject clip: read its old status: %w", err)
+	}
 	if old.Status == story.ClipPending || old.Status == story.ClipVerified {
 		return s.ReleaseClipSlot(ctx, id)
 	}

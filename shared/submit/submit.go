@@ -141,7 +141,7 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	switch {
 	case website != "", errors.Is(tokErr, token.ErrInvalid),
 		tokErr == nil && now.Sub(shown) < h.cfg.MinFillTime:
-		slog.InfoContext(ctx, "submission discarded as automated", "requestId", req.RequestContext.RequestID)
+		slog.InfoContext(ctx, "submission discarded as automated", "apiRequestId", req.RequestContext.RequestID)
 		return h.accepted(jsonClient, Received{ID: sub.ID, Status: "received", SubmittedAt: now.UTC(), Next: "/thanks"}), nil
 	case errors.Is(tokErr, token.ErrExpired):
 		return h.invalid(ctx, jsonClient, sub, story.FieldErrors{{Field: "send",
@@ -187,7 +187,7 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 // unavailable answers a story that could not be saved for a fault of ours:
 // nothing is lost, the volunteer sends it again.
 func (h *Handler) unavailable(ctx context.Context, req apigw.Request, jsonClient bool, sub story.Submission, started string, err error) apigw.Response {
-	slog.ErrorContext(ctx, "saving story failed", "requestId", req.RequestContext.RequestID, "error", err.Error())
+	slog.ErrorContext(ctx, "saving story failed", "apiRequestId", req.RequestContext.RequestID, "error", err.Error())
 	if jsonClient {
 		return apigw.Problem(http.StatusServiceUnavailable, "We could not save your story just now",
 			"Nothing is lost: please send it again in a moment.")
