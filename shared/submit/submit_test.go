@@ -164,7 +164,7 @@ func BenchmarkSubmit5000(b *testing.B) {
 	}
 	db := testenv.Table(b, "StoriesTable")
 	h, err := submit.New(submit.Config{
-		TableName: "StoriesTable", SigningSecret: testenv.Secret, MinFillTime: 3 * time.Second, MaxBodyBytes: 64 << 10,
+		Shared: config.Shared{TableName: "StoriesTable", SigningSecret: testenv.Secret}, MinFillTime: 3 * time.Second, MaxBodyBytes: 64 << 10,
 	}, store.New(db, "StoriesTable"))
 	if err != nil {
 		b.Fatal(err)
