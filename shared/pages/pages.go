@@ -13,9 +13,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/links"
+	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
 	"frontlinevoices/shared/web"
@@ -57,6 +61,7 @@ func retention(days int) string {
 
 // Pages serves GET /, GET /thanks and GET /static/{file}.
 type Pages struct {
+	lists   web.Lists
 	signer  token.Signer
 	csp     string
 	clips   story.ClipLimits
@@ -64,8 +69,9 @@ type Pages struct {
 	now     func() time.Time
 }
 
-// New returns the page handler.
-func New(cfg Config) (*Pages, error) {
+// New returns the page handler;
+// lists gives it the list of MPs and candidates.
+func New(cfg Config, lists web.Lists) (*Pages, error) {
 	signer, err := token.NewSigner(cfg.SigningSecret)
 	if err != nil {
 		return nil, err
@@ -75,16 +81,16 @@ func New(cfg Config) (*Pages, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	privacy := privacyView{Controller: cfg.Controller, Contact: cfg.PrivacyEmail, Retention: retention(cfg.RetentionDays)}
-	return &Pages{signer: signer, csp: apigw.ContentSecurityPolicy(cfg.ConnectSrc...), clips: clips, privacy: privacy, now: time.Now}, nil
+	return &Pages{lists: lists, signer: signer, csp: apigw.ContentSecurityPolicy(cfg.ConnectSrc...), clips: clips, privacy: privacy, now: time.Now}, nil
 }
 
 // FromEnv builds the handler from the function's environment.
-func FromEnv(getenv func(string) string) (apigw.Handler, error) {
+func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, error) {
 	var cfg Config
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	p, err := New(cfg)
+	p, err := New(cfg, store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName))
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +102,9 @@ func (p *Pages) Handle(ctx context.Context, req apigw.Request) (apigw.Response, 
 	path := req.RawPath
 	switch {
 	case path == "/" || path == "":
-		return web.FormPage(ctx, http.StatusOK, story.Submission{}, nil, "", links.FormStart(p.signer, p.now()), p.csp), nil
+		return web.FormPage(ctx, http.StatusOK, story.Submission{}, nil, "", links.FormStart(p.signer, p.now()), p.csp, web.ReadList(ctx, p.lists)), nil
+	case path == "/candidates":
+		return p.people(ctx, req), nil
 	case path == "/thanks":
 		return p.thanks(ctx, req), nil
 	case path == "/privacy":
@@ -157,3 +165,16 @@ func (p *Pages) thanks(ctx context.Context, req apigw.Request) apigw.Response {
 	}
 	return web.Page(ctx, http.StatusOK, "thanks.html", v, p.csp)
 }
+
+// people serves GET /candidates?borough=…: the MP and candidate question
+// for one borough, as the form shows it, for the form's script to put in
+// place when the volunteer picks a borough. The borough is not personal.
+func (p *Pages) people(ctx context.Context, req apigw.Request) apigw.Response {
+	borough := apigw.Query(req).Get("borough")
+	if _, ok := story.FindBorough(borough); !ok && borough != "" {
+		return apigw.Problem(http.StatusNotFound, "Unknown borough", "Choose a borough from the form's list.")
+	}
+	return web.PeoplePage(ctx, http.StatusOK, borough, web.ReadList(ctx, p.lists), p.csp)
+}
+
+var _ web.Lists = (*store.Store)(nil)

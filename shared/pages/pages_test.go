@@ -7,22 +7,35 @@ import (
 	"testing"
 
 	"frontlinevoices/shared/apigw"
+	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/pages"
+	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/web"
 )
 
-// handler builds the handler as the function does, from its environment
-// (the shared settings the template's Globals give every function).
+// handler builds the handler over the real table layout (minidyn), its
+// configuration from the shared settings the template's Globals give
+// every function.
 func handler(t *testing.T) apigw.Handler {
+	h, _ := handlerAndStore(t)
+	return h
+}
+
+func handlerAndStore(t *testing.T) (apigw.Handler, *store.Store) {
 	t.Helper()
 	env := map[string]string{"SIGNING_SECRET": testenv.Secret, "TABLE_NAME": "StoriesTable", "CLIPS_BUCKET": "clips"}
-	h, err := pages.FromEnv(func(k string) string { return env[k] })
+	var cfg pages.Config
+	if err := config.Load(func(k string) string { return env[k] }, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	s := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
+	p, err := pages.New(cfg, s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return apigw.WithCompression(p.Handle), s
 }
 
 func TestFormSample(t *testing.T) {

@@ -127,6 +127,10 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 		if err != nil {
 			return h.fail(ctx, false, http.StatusBadRequest, "Unreadable form", "The form could not be read. Go back and send it again."), nil
 		}
+		if web.ShowPeople(string(body)) {
+			// Without JavaScript, the list for the chosen borough comes with a reload.
+			return h.form(ctx, http.StatusOK, sub.Normalize(), nil, "", started), nil
+		}
 	}
 	sub = sub.Normalize()
 	now := h.now()
@@ -192,8 +196,14 @@ func (h *Handler) unavailable(ctx context.Context, req apigw.Request, jsonClient
 		return apigw.Problem(http.StatusServiceUnavailable, "We could not save your story just now",
 			"Nothing is lost: please send it again in a moment.")
 	}
-	return web.FormPage(ctx, http.StatusServiceUnavailable, sub, nil,
-		"We could not save your story just now. Your answers are below: please press Send my story again in a moment.", started, h.csp)
+	return h.form(ctx, http.StatusServiceUnavailable, sub, nil,
+		"We could not save your story just now. Your answers are below: please press Send my story again in a moment.", started)
+}
+
+// form shows the no-JS form again with the volunteer's answers, and the
+// MP and candidate list for their borough.
+func (h *Handler) form(ctx context.Context, status int, sub story.Submission, errs story.FieldErrors, notice, started string) apigw.Response {
+	return web.FormPage(ctx, status, sub, errs, notice, started, h.csp, web.ReadList(ctx, h.stories))
 }
 
 // UploadCookie is the Set-Cookie value that carries an upload token to the
@@ -240,7 +250,7 @@ func (h *Handler) invalid(ctx context.Context, jsonClient bool, sub story.Submis
 			ConsentVersion: story.ConsentVersion(),
 		})
 	}
-	return web.FormPage(ctx, http.StatusUnprocessableEntity, sub, errs, "", started, h.csp)
+	return h.form(ctx, http.StatusUnprocessableEntity, sub, errs, "", started)
 }
 
 func (h *Handler) fail(ctx context.Context, jsonClient bool, status int, title, detail string) apigw.Response {

@@ -13,8 +13,9 @@ import (
 // FormPage answers with the story form holding the answers and errors
 // given. started is the form's signed start time: a form shown again for
 // corrections keeps the time it was first shown.
-func FormPage(ctx context.Context, status int, sub story.Submission, errs story.FieldErrors, notice, started, csp string) apigw.Response {
+func FormPage(ctx context.Context, status int, sub story.Submission, errs story.FieldErrors, notice, started, csp string, list *story.CandidateList) apigw.Response {
 	v := newFormView(sub, errs, started)
+	v.People = newPeopleView(list, sub, errs)
 	v.Notice = notice
 	return Page(ctx, status, "form.html", v, csp)
 }
@@ -40,6 +41,7 @@ type formView struct {
 	Options        story.OptionLists
 	Consents       []story.ConsentStatement
 	ContactSlots   []contactSlot
+	People         peopleView
 }
 
 // Err returns the error message for field.
@@ -56,11 +58,17 @@ func newFormView(sub story.Submission, errs story.FieldErrors, started string) f
 	if sub.ID == "" {
 		sub.ID = story.NewID()
 	}
+	var typed []story.Contact // contacts with people not on the list
+	for _, c := range sub.Contacts {
+		if !c.Listed() {
+			typed = append(typed, c)
+		}
+	}
 	slots := make([]contactSlot, story.MaxContacts)
 	for i := range slots {
 		slots[i].Index = i
-		if i < len(sub.Contacts) {
-			slots[i].Contact = sub.Contacts[i]
+		if i < len(typed) {
+			slots[i].Contact = typed[i]
 			slots[i].Open = true
 		}
 		p := fmt.Sprintf("mpContacts.%d.", i)
@@ -109,6 +117,11 @@ func parseForm(v url.Values) story.Submission {
 		if id, ok := strings.CutPrefix(k, "consent."); ok && len(vals) > 0 && vals[0] != "" {
 			sub.Consent[id] = true
 		}
+	}
+	// People ticked on the list first, in the list's order, then the rest.
+	for _, id := range v["mp.person"] {
+		p := "mp.person." + id + "."
+		sub.Contacts = append(sub.Contacts, story.Contact{Person: id, When: v.Get(p + "when"), What: v.Get(p + "what")})
 	}
 	for i := range story.MaxContacts {
 		p := fmt.Sprintf("mp.%d.", i)

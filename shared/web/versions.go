@@ -6,9 +6,9 @@ package web
 var assetVersions = map[string]string{
 	"clips.js":     "0ff0ce3eac",
 	"favicon.ico":  "d6c545c75f",
-	"form.js":      "07b7a0bbe2",
+	"form.js":      "d14bdf3565",
 	"safeguard.js": "69d0fcccb2",
-	"site.css":     "874be1b8c2",
+	"site.css":     "665c272e5f",
 	"uploader.css": "85333bee7f",
 	"uploader.js":  "e2e6878ade",
 }

@@ -32,7 +32,7 @@ type Constructor func(getenv func(string) string, awsCfg aws.Config) (any, error
 // Functions maps each function in template.yaml to its constructor. A test
 // checks that every function in the template has one.
 var Functions = map[string]Constructor{
-	"FormFunction":     func(g func(string) string, _ aws.Config) (any, error) { return pages.FromEnv(g) },
+	"FormFunction":     func(g func(string) string, c aws.Config) (any, error) { return pages.FromEnv(g, c) },
 	"SubmitFunction":   func(g func(string) string, c aws.Config) (any, error) { return submit.FromEnv(g, c) },
 	"NotifyFunction":   func(g func(string) string, c aws.Config) (any, error) { return notify.FromEnv(g, c) },
 	"UploadsFunction":  func(g func(string) string, c aws.Config) (any, error) { return uploads.FromEnv(g, c) },

@@ -200,6 +200,11 @@
     form.querySelectorAll('input[type=checkbox][name^="consent."]').forEach(function (c) {
       body.consent[c.name.slice(8)] = c.checked;
     });
+    // People ticked on the list: their id, when and what (the server fills in who they are).
+    fd.getAll('mp.person').forEach(function (id) {
+      var p = 'mp.person.' + id + '.';
+      body.mpContacts.push({ person: id, when: fd.get(p + 'when') || '', what: fd.get(p + 'what') || '' });
+    });
     for (var i = 0; i < 5; i++) {
       var c = {};
       ['name', 'constituency', 'party', 'when', 'what'].forEach(function (f) { c[f] = fd.get('mp.' + i + '.' + f) || ''; });
@@ -267,7 +272,32 @@
     if (ev.target.name && rules[ev.target.name] && ev.target.value) validateField(ev.target.name);
   });
 
+  // --- the MPs and candidates of the chosen borough ----------------------------
+  // Without this script a button reloads the form with the list; with it,
+  // the list follows the borough as it is chosen.
+  var people = document.getElementById('mp-people');
+  var showPeople = document.getElementById('show-people');
+  if (showPeople) showPeople.parentNode.hidden = true;
+  function shownBorough() {
+    var s = document.getElementById('mp-list-status');
+    return s ? s.getAttribute('data-borough') || '' : '';
+  }
+  function loadPeople(then) {
+    var borough = form.borough.value;
+    if (!people || borough === shownBorough()) { if (then) then(); return; }
+    fetch('/candidates?borough=' + encodeURIComponent(borough), { credentials: 'same-origin' })
+      .then(function (res) { if (!res.ok) throw new Error(res.status); return res.text(); })
+      .then(function (html) {
+        if (form.borough.value !== borough) return; // a later choice wins
+        people.innerHTML = html;
+        if (then) then();
+      })
+      .catch(function () { if (showPeople) showPeople.parentNode.hidden = false; });
+  }
+  form.borough.addEventListener('change', function () { loadPeople(); });
+
   restoreDraft();
+  if (form.borough.value && form.borough.value !== shownBorough()) loadPeople(restoreDraft);
   updateConditionals();
   updateCount();
 })();
