@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/config"
@@ -90,7 +89,7 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	p, err := New(cfg, store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName))
+	p, err := New(cfg, store.FromConfig(awsCfg, cfg.TableName))
 	if err != nil {
 		return nil, err
 	}
