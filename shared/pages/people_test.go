@@ -70,7 +70,7 @@ func TestPeopleForABorough(t *testing.T) {
 		t.Errorf("unknown borough: %d", resp.StatusCode)
 	}
 	form := get(t, h, "/", "").Body
-	for _, w := range []string{"Choose your borough above to see the MPs and candidates", "was last updated on", `value="show-people"`, "Someone not listed"} {
+	for _, w := range []string{"Choose your borough above to see the MPs and candidates", "was last updated on", `name="show" value="people"`, "Someone not listed"} {
 		if !strings.Contains(form, w) {
 			t.Errorf("the form lacks %q", w)
 		}

@@ -205,3 +205,29 @@ func BenchmarkSubmit5000(b *testing.B) {
 		}
 	})
 }
+
+// A contact ticked on the list is kept with the list's name, party,
+// constituency and status, whatever the client sent; someone typed in is
+// kept as typed.
+func TestListedContactsAreMatchedToTheList(t *testing.T) {
+	h, stories := newHandler(t)
+	people := []story.Person{{ID: "jo-peckham", Name: "Jo Bloggs", Party: "Labour", Constituency: "peckham", Status: story.StatusMP}}
+	if _, err := stories.ReplaceCandidates(context.Background(), people, 0); err != nil {
+		t.Fatal(err)
+	}
+	var req apigw.Request
+	testenv.Event(t, "submit-json.json", &req)
+	req.Body = strings.Replace(req.Body, `"mpContacts": [`, `"mpContacts": [{"person": "jo-peckham", "name": "Forged", "when": "May 2026", "what": "A visit"}, `, 1)
+	resp, err := h.Handle(context.Background(), req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("status %d: %s (%v)", resp.StatusCode, resp.Body, err)
+	}
+	st, err := stories.GetStory(context.Background(), "abcdefghijklmnopqrstuvwxyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Contacts) != 2 || st.Contacts[0] != (story.Contact{Person: "jo-peckham", Name: "Jo Bloggs", Party: "Labour", Constituency: "Peckham", Status: story.StatusMP, When: "May 2026", What: "A visit"}) ||
+		st.Contacts[1].Person != "" || st.Contacts[1].Name != "Jane Example MP" {
+		t.Fatalf("contacts %+v", st.Contacts)
+	}
+}

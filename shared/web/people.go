@@ -105,14 +105,14 @@ func PeoplePage(ctx context.Context, status int, borough string, list *story.Can
 	return Page(ctx, status, "mp-people", v, csp)
 }
 
-// ShowPeopleAction is the value of the no-JS form's "Show the MPs and
-// candidates" button (name "action"): the form comes back with the list for
+// The no-JS form's "Show the MPs and candidates" button is named "show"
+// with the value "people" (not "action": a control of that name would hide
+// the form's action from scripts): the form comes back with the list for
 // the chosen borough and every answer kept, and nothing is sent.
-const ShowPeopleAction = "show-people"
 
 // ShowPeople reports whether a no-JS form post asks for the MP and
 // candidate list of its borough rather than sending the story.
 func ShowPeople(body string) bool {
 	vals, err := url.ParseQuery(body)
-	return err == nil && vals.Get("action") == ShowPeopleAction
+	return err == nil && vals.Get("show") == "people"
 }
