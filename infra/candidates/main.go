@@ -14,14 +14,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -104,7 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if *local == "" {
 			*local = DefaultLocal
 		}
-		ep, err := localEndpoints(ctx, *local)
+		ep, err := stack.Connect(ctx, *local)
 		if err != nil {
 			return err
 		}
@@ -185,28 +182,4 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// localEndpoints points the AWS SDK at a running local stack.
-func localEndpoints(ctx context.Context, base string) (stack.Endpoints, error) {
-	var ep stack.Endpoints
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/_local/endpoints", nil)
-	if err != nil {
-		return ep, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return ep, fmt.Errorf("no local stack answers at %s: start it with `go run ./infra/local` (or pass --table for the deployed stack)", base)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(&ep); err != nil || ep.Tables["StoriesTable"] == "" {
-		return ep, fmt.Errorf("%s does not look like the local stack (GET /_local/endpoints)", base)
-	}
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_DYNAMODB": ep.DynamoDB, "AWS_REGION": ep.Region,
-		"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-	} {
-		os.Setenv(k, v)
-	}
-	return ep, nil
 }

@@ -17,7 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 
@@ -53,7 +52,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return errors.New("--email is required")
 	}
 	if *local != "" {
-		ep, err := localEndpoints(ctx, *local)
+		ep, err := stack.Connect(ctx, *local)
 		if err != nil {
 			return err
 		}
@@ -84,28 +83,4 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "erased %d stories: %s\n", len(ids), strings.Join(ids, " "))
 		return err
 	}
-}
-
-// localEndpoints points the AWS SDK at a running local stack.
-func localEndpoints(ctx context.Context, base string) (stack.Endpoints, error) {
-	var ep stack.Endpoints
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/_local/endpoints", nil)
-	if err != nil {
-		return ep, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return ep, fmt.Errorf("is the local stack running? %w", err)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(&ep); err != nil {
-		return ep, fmt.Errorf("local stack endpoints: %w", err)
-	}
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_DYNAMODB": ep.DynamoDB, "AWS_ENDPOINT_URL_S3": ep.S3, "AWS_ENDPOINT_URL_SESV2": ep.SES,
-		"AWS_REGION": ep.Region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-	} {
-		os.Setenv(k, v)
-	}
-	return ep, nil
 }
