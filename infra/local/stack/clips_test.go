@@ -132,7 +132,9 @@ type volunteer struct {
 
 var hiddenField = regexp.MustCompile(`<input type="hidden" name="(\w+)" value="([^"]*)">`)
 
-func submitStory(t testing.TB, s *stack.Stack) volunteer {
+// postStory fetches the form, waits the minimum fill time and sends a valid
+// story as JSON from an address made with emailPrefix and the form's id.
+func postStory(t testing.TB, s *stack.Stack, emailPrefix string) *http.Response {
 	t.Helper()
 	resp, err := client.Get(s.URL + "/")
 	if err != nil {
@@ -145,7 +147,7 @@ func submitStory(t testing.TB, s *stack.Stack) volunteer {
 		hidden[m[1]] = m[2]
 	}
 	time.Sleep(fillTime + 50*time.Millisecond)
-	b, _ := json.Marshal(jsonStory(hidden, "clips."+hidden["id"]+"@example.org"))
+	b, _ := json.Marshal(jsonStory(hidden, emailPrefix+"."+hidden["id"]+"@example.org"))
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/stories", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -153,6 +155,12 @@ func submitStory(t testing.TB, s *stack.Stack) volunteer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+func submitStory(t testing.TB, s *stack.Stack) volunteer {
+	t.Helper()
+	resp := postStory(t, s, "clips")
 	defer resp.Body.Close()
 	var out struct {
 		ID, Next, UploadToken string

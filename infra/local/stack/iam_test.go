@@ -3,7 +3,6 @@ package stack_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -100,25 +99,7 @@ type iamCase struct {
 
 var iamCases = []iamCase{
 	{"SubmitFunction", "dynamodb:PutItem", func(t *testing.T, s *stack.Stack) string {
-		resp, err := client.Get(s.URL + "/")
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		hidden := map[string]string{}
-		for _, m := range hiddenField.FindAllStringSubmatch(string(page), -1) {
-			hidden[m[1]] = m[2]
-		}
-		time.Sleep(fillTime + 50*time.Millisecond)
-		b, _ := json.Marshal(jsonStory(hidden, "iam.submit."+hidden["id"]+"@example.org"))
-		req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/stories", bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json")
-		resp, err = client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := postStory(t, s, "iam.submit")
 		resp.Body.Close()
 		if resp.StatusCode < 500 {
 			t.Errorf("POST /api/stories = %d, want a 5xx: the story could not be kept", resp.StatusCode)
