@@ -3,6 +3,12 @@
 (function () {
   'use strict';
   var uploader = document.getElementById('uploader');
+  // If the uploader's script did not load or failed, say so (without
+  // JavaScript at all, the page's noscript says it).
+  window.addEventListener('load', function () {
+    var fallback = document.getElementById('uploader-fallback');
+    if (fallback && !window.frontlineUppy) fallback.hidden = false;
+  });
   var box = document.getElementById('clips');
   var list = document.getElementById('clip-list');
   if (!uploader || !box || !list) return;

@@ -140,6 +140,19 @@ function errorText(error) {
   return msg || 'unknown error'
 }
 
+// Uppy's Dashboard gives each file row role="listitem" but, when there is
+// a single file, no role="list" around it (axe: aria-required-parent,
+// critical). Give the file list its role whenever the Dashboard redraws.
+function keepFileListRole(el) {
+  const fix = () => {
+    for (const files of el.querySelectorAll('.uppy-Dashboard-files:not([role])')) {
+      files.setAttribute('role', 'list')
+    }
+  }
+  new MutationObserver(fix).observe(el, { childList: true, subtree: true })
+  fix()
+}
+
 function init() {
   const el = document.getElementById('uploader')
   if (!el || el.dataset.uploaderReady) return
@@ -244,6 +257,7 @@ function init() {
     document.dispatchEvent(new CustomEvent('uploader:complete', { detail: result }))
   })
 
+  keepFileListRole(el)
   window.frontlineUppy = uppy
 }
 

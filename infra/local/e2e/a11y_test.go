@@ -1,0 +1,168 @@
+package e2e_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"frontlinevoices/infra/local/stacktest"
+)
+
+// sendStory fills and sends the form in ctx (the short way, as fillStory
+// does) and waits for the thank-you page.
+func sendStory(t *testing.T, ctx context.Context, email string) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(st.URL+"/"),
+		fillStory(email, nil),
+		chromedp.Click(byID("send")),
+		chromedp.WaitVisible(chromedp.CSS(".panel h1")),
+	); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var withdrawLink = regexp.MustCompile(`/withdraw\?t=[^\s"<>]+`)
+
+// withdrawURL is the personal link of the confirmation sent to email.
+func withdrawURL(t *testing.T, email string) string {
+	t.Helper()
+	waitIdle(t)
+	for _, e := range st.Outbox.Emails() {
+		if e.To[0] == email {
+			if m := withdrawLink.FindString(e.Text); m != "" {
+				return st.URL + m
+			}
+		}
+	}
+	t.Fatalf("no withdraw link sent to %s", email)
+	return ""
+}
+
+// Every page and state a volunteer can reach passes axe-core's WCAG 2.2 A
+// and AA rules (and its best practices): the form with and without
+// JavaScript and with its errors, the privacy notice, the thank-you page
+// without an uploader, with one, after an accepted clip and after a
+// rejected one, and the withdraw page, its error and its results.
+func TestAxeEveryPageAndState(t *testing.T) {
+	t.Parallel()
+	for _, js := range []bool{true, false} {
+		name := map[bool]string{true: "with-js", false: "without-js"}[js]
+		t.Run("form-"+name, func(t *testing.T) {
+			ctx := tab(t, js)
+			if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+"/"), chromedp.WaitVisible(byID("name"))); err != nil {
+				t.Fatal(err)
+			}
+			checkAxe(t, ctx, "")
+			// The error state: sent with nothing filled in.
+			if err := chromedp.Do(ctx,
+				chromedp.Sleep(fillTime),
+				chromedp.Click(chromedp.CSS(`#story-form button[type=submit]:not([formaction])`)),
+				chromedp.WaitVisible(chromedp.CSS("#error-summary li")),
+			); err != nil {
+				t.Fatal(err)
+			}
+			checkAxe(t, ctx, "")
+		})
+	}
+	t.Run("privacy-and-thanks-without-uploader", func(t *testing.T) {
+		ctx := tab(t, false)
+		for _, path := range []string{"/privacy", "/thanks"} {
+			if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+path), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
+				t.Fatal(err)
+			}
+			checkAxe(t, ctx, "")
+		}
+	})
+	t.Run("thanks-and-uploads", func(t *testing.T) {
+		ctx := tab(t, true)
+		sendStory(t, ctx, stacktest.Unique("axe.uploads@example.org"))
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#uploader .uppy-Dashboard"))); err != nil {
+			t.Fatal(err)
+		}
+		checkAxe(t, ctx, "")
+		good, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "media", "testdata", "faststart.mp4"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := filepath.Join(t.TempDir(), "not-a-video.mp4")
+		if err := os.WriteFile(bad, []byte(strings.Repeat("This is a text file, not a video.\n", 40)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		input := chromedp.CSS(`#uploader input.uppy-Dashboard-input[name="files[]"]:not([webkitdirectory])`)
+		// A file chosen, not yet sent.
+		if err := chromedp.Do(ctx,
+			chromedp.SetUploadFiles(input, []string{good}),
+			until(`window.frontlineUppy.getFiles().length === 1`),
+		); err != nil {
+			t.Fatal(err)
+		}
+		checkAxe(t, ctx, "")
+		if err := chromedp.Do(ctx,
+			press(`.uppy-StatusBar-actionBtn--upload`),
+			until(`document.body.dataset.clipsVerified === '1'`, chromedp.WithPollingInterval(100*time.Millisecond)),
+		); err != nil {
+			t.Fatal(err)
+		}
+		screenshot(t, ctx, "axe-accepted")
+		checkAxe(t, ctx, "")
+		// A text file named .mp4: the browser lets it through, the check on
+		// arrival does not.
+		if err := chromedp.Do(ctx,
+			press(`.uppy-DashboardContent-addMore`),
+			chromedp.SetUploadFiles(input, []string{bad}),
+			until(`window.frontlineUppy.getFiles().length === 2`),
+			press(`.uppy-StatusBar-actionBtn--upload`),
+			until(`!!document.querySelector('#clip-list [data-status=rejected]')`, chromedp.WithPollingInterval(100*time.Millisecond)),
+		); err != nil {
+			t.Fatal(err)
+		}
+		screenshot(t, ctx, "axe-rejected")
+		checkAxe(t, ctx, "")
+	})
+	t.Run("uploader-script-fails", func(t *testing.T) {
+		ctx := tab(t, true)
+		sendStory(t, ctx, stacktest.Unique("axe.noscript@example.org"))
+		// The uploader's script does not arrive (a network that drops it).
+		if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{{URLPattern: "*://*:*/static/uploader.js?*", Block: true}}})
+			return err
+		}), chromedp.Navigate(st.URL+"/thanks"), chromedp.WaitVisible(byID("uploader-fallback"))); err != nil {
+			t.Fatal(err)
+		}
+		checkAxe(t, ctx, "")
+	})
+	t.Run("withdraw", func(t *testing.T) {
+		ctx := tab(t, false)
+		email := stacktest.Unique("axe.withdraw@example.org")
+		sendStory(t, ctx, email)
+		link := withdrawURL(t, email)
+		steps := []struct {
+			name string
+			do   chromedp.Action[chromedp.Void]
+		}{
+			{"page", chromedp.Steps(chromedp.Navigate(link), chromedp.WaitVisible(byID("erase")))},
+			{"erase-error", chromedp.Steps(chromedp.Click(byID("erase")), chromedp.WaitVisible(byID("confirm-error")))},
+			{"consent-withdrawn", chromedp.Steps(chromedp.Click(byID("withdraw-public")), chromedp.WaitVisible(chromedp.CSS(".panel h1")))},
+			{"consent-given-again", chromedp.Steps(chromedp.Navigate(link), chromedp.Click(byID("give-public")), chromedp.WaitVisible(chromedp.CSS(".panel h1")))},
+			{"erased", chromedp.Steps(chromedp.Navigate(link), chromedp.Click(byID("confirm")), chromedp.Click(byID("erase")), chromedp.WaitVisible(chromedp.CSS(".panel h1")))},
+			{"link-used", chromedp.Steps(chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("h1")))},
+		}
+		for _, s := range steps {
+			if err := chromedp.Do(ctx, s.do); err != nil {
+				t.Fatalf("%s: %v", s.name, err)
+			}
+			h1, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+			t.Logf("withdraw %s: %q", s.name, h1)
+			checkAxe(t, ctx, "")
+		}
+	})
+}
