@@ -43,6 +43,7 @@
 package safeguard
 
 import (
+	"bytes"
 	"regexp"
 	"slices"
 	"sort"
@@ -248,25 +249,71 @@ func ValidNHSNumber(digits string) bool {
 // position, without duplicates (overlapping findings of the same kind are
 // merged into one).
 func Scan(text string) []Finding {
+	return scan(newDoc(text))
+}
+
+func scan(d *doc) []Finding {
 	var fs []Finding
-	fs = append(fs, scanNHS(text)...)
-	fs = append(fs, scanDates(text)...)
-	fs = append(fs, scanPostcodes(text)...)
-	fs = append(fs, scanNames(text)...)
+	fs = append(fs, scanNHS(d)...)
+	fs = append(fs, scanDates(d)...)
+	fs = append(fs, scanPostcodes(d)...)
+	fs = append(fs, scanNames(d)...)
 	return normalise(fs)
 }
 
-// eachMatch runs re over text from left to right, calling accept with each
+// each runs re over the text from left to right, calling accept with each
 // match's absolute submatch offsets. If accept returns true the search
 // continues after the match; if false, it restarts one character after the
 // start of the match, so a rejected match never hides a good one that
 // overlaps it. safeguard.js walks the text the same way.
-func eachMatch(re *regexp.Regexp, text string, accept func(m []int) bool) {
+//
+// A rule with a gate is run only over the regions around its trigger words
+// (see gate), which finds exactly the matches of the whole walk in one pass
+// over the text and a few short regex runs, instead of a regex run over the
+// whole text for each rule.
+func (d *doc) each(re *regexp.Regexp, accept func(m []int) bool) {
+	g, gated := gates[re]
+	if !gated || d.lower == nil {
+		walk(re, d.text, 0, len(d.text), accept)
+		return
+	}
 	pos := 0
-	for pos <= len(text) {
-		loc := re.FindStringSubmatchIndex(text[pos:])
+	for _, r := range g.regions(d.text, d.lower) {
+		pos = walk(re, d.text, max(pos, r[0]), r[1], accept)
+	}
+}
+
+// A doc is a text being scanned.
+type doc struct {
+	text  string
+	lower []byte // text with its ASCII letters in lower case, for finding gates' triggers; nil when gates cannot be used
+}
+
+// newDoc prepares text for scanning. Gates cannot be used on a text holding
+// either of the two non-ASCII letters that case-insensitive rules fold to an
+// ASCII one (ſ, the long s, and K, the Kelvin sign): lower-casing ASCII
+// letters cannot find them.
+func newDoc(text string) *doc {
+	d := &doc{text: text}
+	if strings.Contains(text, "ſ") || strings.Contains(text, "\u212A") {
+		return d
+	}
+	d.lower = []byte(text)
+	for i, c := range d.lower {
+		if 'A' <= c && c <= 'Z' {
+			d.lower[i] = c + 'a' - 'A'
+		}
+	}
+	return d
+}
+
+// walk is eachMatch over text[pos:end], as though the text ended at end. It
+// returns where the walk stopped.
+func walk(re *regexp.Regexp, text string, pos, end int, accept func(m []int) bool) int {
+	for pos <= end {
+		loc := re.FindStringSubmatchIndex(text[pos:end])
 		if loc == nil {
-			return
+			return end
 		}
 		for i := range loc {
 			if loc[i] >= 0 {
@@ -277,12 +324,100 @@ func eachMatch(re *regexp.Regexp, text string, accept func(m []int) bool) {
 			pos = loc[1]
 			continue
 		}
-		if loc[0] >= len(text) {
-			return
+		if loc[0] >= end {
+			return end
 		}
 		_, size := utf8.DecodeRuneInString(text[loc[0]:])
 		pos = loc[0] + size
 	}
+	return pos
+}
+
+// A gate says where a rule can match: every match of the rule holds one of
+// its triggers (compared with the text's ASCII letters in lower case), starts
+// at most before words before the word holding the trigger and ends at most
+// after words after it, counting a word as a run of anything but the space
+// character. The regex then only runs over those regions, and a match found
+// there is the match the whole walk finds: it cannot reach past the region's
+// ends, and no match exists outside every region.
+//
+// Triggers and word counts are Go's alone; the regular expressions stay shared
+// with safeguard.js, and TestGatesFindWhatTheWholeWalkFinds checks the gates
+// against the whole walk.
+//
+// Regions that touch are merged, so a run of words each holding a trigger
+// (such as digits joined by spaces) is one region however long.
+type gate struct {
+	triggers      []string
+	before, after int
+}
+
+var (
+	digits = strings.Split("0123456789", "")
+	// a digit then a date's separator: numeric dates have one
+	dateSeps = func() (ts []string) {
+		for _, d := range digits {
+			ts = append(ts, d+".", d+"/", d+"-")
+		}
+		return ts
+	}()
+	months = strings.Fields("jan feb mar apr may jun jul aug sep oct nov dec")
+	gates  = map[*regexp.Regexp]gate{
+		reDigitRun:          {triggers: digits},
+		reDateNumeric:       {triggers: dateSeps},
+		reDateISO:           {triggers: dateSeps},
+		reDateDayMonth:      {triggers: months, before: 2, after: 1},
+		reDateMonthDay:      {triggers: months, after: 2},
+		reDateCue:           {triggers: strings.Fields("born birth d.o.b dob d/o/b b. age y/o old"), before: 1},
+		rePostcode:          {triggers: digits, before: 1, after: 1},
+		reNamePhraseCalled:  {triggers: []string{"called", "named", "name"}, before: 7, after: 1},
+		reNamePhrasePatient: {triggers: []string{"patient", "pt"}, before: 1},
+		reNameIs:            {triggers: []string{"name"}, before: 3, after: 1},
+	}
+)
+
+// regions returns the sorted, disjoint regions of text where g's rule can
+// match.
+func (g gate) regions(text string, lower []byte) [][2]int {
+	var hits [][2]int
+	for _, t := range g.triggers {
+		for i := 0; ; {
+			j := bytes.Index(lower[i:], []byte(t))
+			if j < 0 {
+				break
+			}
+			start, end := i+j, i+j+len(t)
+			for n := 0; n <= g.before; n++ { // to the start of the word, then back before words
+				for start > 0 && text[start-1] == ' ' && n > 0 {
+					start--
+				}
+				for start > 0 && text[start-1] != ' ' {
+					start--
+				}
+			}
+			for n := 0; n <= g.after; n++ {
+				// to the end of the word and its spaces, then on after words
+				for end < len(text) && text[end] != ' ' {
+					end++
+				}
+				for end < len(text) && text[end] == ' ' {
+					end++
+				}
+			}
+			hits = append(hits, [2]int{start, end})
+			i += j + 1
+		}
+	}
+	slices.SortFunc(hits, func(a, b [2]int) int { return a[0] - b[0] })
+	var out [][2]int
+	for _, h := range hits {
+		if n := len(out); n > 0 && h[0] <= out[n-1][1] {
+			out[n-1][1] = max(out[n-1][1], h[1])
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
 }
 
 func runeBefore(s string, i int) rune {
@@ -335,11 +470,12 @@ func numberAfter(s string, i int) bool {
 
 // ---- NHS numbers ----
 
-func scanNHS(text string) []Finding {
+func scanNHS(d *doc) []Finding {
+	text := d.text
 	var out []Finding
 	// A digit run is maximal, so the walk always continues after it: a
 	// ten-digit tail of a longer run must not be tried on its own.
-	eachMatch(reDigitRun, text, func(m []int) bool {
+	d.each(reDigitRun, func(m []int) bool {
 		if numberBefore(text, m[0]) || numberAfter(text, m[1]) {
 			return true
 		}
@@ -410,7 +546,8 @@ type cue struct {
 // "aged 66 (12 March 1958)" are.
 // Cue words inside longer words or after a hyphen ("stubborn",
 // "newborn", "new-born", "middle-aged") do not count.
-func scanDates(text string) []Finding {
+func scanDates(d *doc) []Finding {
+	text := d.text
 	var cands []dateCand
 	numeric := func(day, month, year int, yearDigits int) (int, bool) {
 		if yearDigits == 2 {
@@ -425,7 +562,7 @@ func scanDates(text string) []Finding {
 		}
 		return 0, false
 	}
-	eachMatch(reDateNumeric, text, func(m []int) bool {
+	d.each(reDateNumeric, func(m []int) bool {
 		if text[m[4]:m[5]] != text[m[8]:m[9]] || numberBefore(text, m[0]) || numberAfter(text, m[1]) {
 			return false
 		}
@@ -436,7 +573,7 @@ func scanDates(text string) []Finding {
 		cands = append(cands, dateCand{m[0], m[1], y, true})
 		return true
 	})
-	eachMatch(reDateISO, text, func(m []int) bool {
+	d.each(reDateISO, func(m []int) bool {
 		if text[m[4]:m[5]] != text[m[8]:m[9]] || numberBefore(text, m[0]) || numberAfter(text, m[1]) {
 			return false
 		}
@@ -447,7 +584,7 @@ func scanDates(text string) []Finding {
 		cands = append(cands, dateCand{m[0], m[1], y, true})
 		return true
 	})
-	eachMatch(reDateDayMonth, text, func(m []int) bool {
+	d.each(reDateDayMonth, func(m []int) bool {
 		if numberBefore(text, m[0]) || numberAfter(text, m[1]) {
 			return false
 		}
@@ -458,7 +595,7 @@ func scanDates(text string) []Finding {
 		cands = append(cands, dateCand{m[0], m[1], y, false})
 		return true
 	})
-	eachMatch(reDateMonthDay, text, func(m []int) bool {
+	d.each(reDateMonthDay, func(m []int) bool {
 		if isAlnum(runeBefore(text, m[0])) || numberAfter(text, m[1]) {
 			return false
 		}
@@ -474,7 +611,7 @@ func scanDates(text string) []Finding {
 	}
 
 	var cues []cue
-	eachMatch(reDateCue, text, func(m []int) bool {
+	d.each(reDateCue, func(m []int) bool {
 		before := runeBefore(text, m[0])
 		if isAlnum(before) || before == '-' {
 			return false
@@ -517,7 +654,11 @@ func scanDates(text string) []Finding {
 // afterEventWord reports whether the date at start directly follows a word
 // such as "on" or "since".
 func afterEventWord(text string, start int) bool {
-	m := reDateWordBefore.FindStringSubmatch(text[:start])
+	// The match of dateWordBefore in text[:start] starts where its run of
+	// letters does: run it from just before that, not over the whole text.
+	from := strings.TrimRight(text[:start], " ")
+	from = strings.TrimRightFunc(from, unicode.IsLetter)
+	m := reDateWordBefore.FindStringSubmatch(text[len(from):start])
 	return m != nil && eventWords[strings.ToLower(m[1])]
 }
 
@@ -595,9 +736,10 @@ func atoi(s string) int {
 // after a district: "SE1 2nd floor", "E14 1st", "W2 1hr", "N1 5ft".
 var unitInwards = map[string]bool{"st": true, "nd": true, "rd": true, "th": true, "hr": true, "ft": true, "yr": true, "lb": true, "pt": true}
 
-func scanPostcodes(text string) []Finding {
+func scanPostcodes(d *doc) []Finding {
+	text := d.text
 	var out []Finding
-	eachMatch(rePostcode, text, func(m []int) bool {
+	d.each(rePostcode, func(m []int) bool {
 		if isAlnum(runeBefore(text, m[0])) || isAlnum(runeAfter(text, m[1])) {
 			return false
 		}
@@ -635,12 +777,13 @@ func scanPostcodes(text string) []Finding {
 // words in stopWordsSrc ("Ms Teams", "Master Patient Index", "our patient
 // Participation Group"); a name followed by an organisation word from
 // orgWordsSrc ("a patient called Lewisham Hospital"); lower-case titles.
-func scanNames(text string) []Finding {
+func scanNames(d *doc) []Finding {
+	text := d.text
 	var out []Finding
 	add := func(start, end int) {
 		out = append(out, Finding{Kind: KindPatientName, Start: start, End: end})
 	}
-	eachMatch(reNameTitle, text, func(m []int) bool {
+	d.each(reNameTitle, func(m []int) bool {
 		if isAlnum(runeBefore(text, m[0])) {
 			return false
 		}
@@ -651,7 +794,7 @@ func scanNames(text string) []Finding {
 		return ok
 	})
 	phrase := func(re *regexp.Regexp) {
-		eachMatch(re, text, func(m []int) bool {
+		d.each(re, func(m []int) bool {
 			if isLetter(runeBefore(text, m[0])) {
 				return false
 			}
