@@ -43,3 +43,5 @@ require (
 	go.shabbyrobe.org/gocovmerge v0.0.0-20230507111327-fa4f82cfbf4d // indirect
 	golang.org/x/tools v0.51.0 // indirect
 )
+
+replace github.com/truora/minidyn => ./infra/local/minidyn

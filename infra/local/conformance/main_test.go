@@ -167,9 +167,8 @@ func startDynalite() *target {
 var known = map[string]map[string]string{
 	"TestDynamoDBEmptyIndexKeyIsRefused":    {"dynalite": "dynalite 4.0.0 predates DynamoDB's empty-string support (2020) and accepts an empty string as an index key, which DynamoDB refuses"},
 	"TestDynamoDBTransactionIsAllOrNothing": {"dynalite": "dynalite 4.0.0 has no TransactWriteItems (UnknownOperationException)"},
+	"TestDynamoDBRemoveInTransaction":       {"dynalite": "dynalite 4.0.0 has no TransactWriteItems (UnknownOperationException)"},
 	"TestS3LifecycleFromTheTemplate":        {"versitygw": "the template's rules live in the local stack; versitygw's expiry is not driven by a clock a test can move"},
-	"TestDynamoDBRemove":                    {"local": "minidyn keeps an attribute on REMOVE: its fix in the local stack's DynamoDB is issue #8's"},
-	"TestDynamoDBEmptyList":                 {"local": "minidyn reads {\"L\":[]} back wrong: its fix in the local stack's DynamoDB is issue #8's"},
 }
 
 // each runs f as a subtest on every target; a missing independent

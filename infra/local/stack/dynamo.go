@@ -20,7 +20,9 @@ import (
 	miniserver "github.com/truora/minidyn/server"
 )
 
-// dynamo wraps minidyn's DynamoDB server with what it lacks: streams (a
+// dynamo wraps minidyn's DynamoDB server (the copy in infra/local/minidyn,
+// patched where it differed from DynamoDB: REMOVE, empty lists and maps,
+// a start key whose item is gone) with what it lacks: streams (a
 // record for every item a write changes), UpdateTimeToLive and
 // DescribeTimeToLive, ListTables and an ACTIVE TableStatus. It also injects
 // faults for tests and saves tables to disk.
