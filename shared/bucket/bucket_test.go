@@ -170,11 +170,16 @@ func TestUploads(t *testing.T) {
 	if err != nil || id == "" {
 		t.Fatalf("CreateUpload = %q %v", id, err)
 	}
-	u, err := b.PresignPart(ctx, key, id, 1, time.Minute)
+	u, err := b.PresignPart(ctx, key, id, 1, int64(len("part one")), time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPut, u, strings.NewReader("part one"))
+	// The signed length is the only one S3 takes.
+	req, _ := http.NewRequest(http.MethodPut, u, strings.NewReader("part one, longer"))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("PUT of more than the signed length: %v %v", resp, err)
+	}
+	req, _ = http.NewRequest(http.MethodPut, u, strings.NewReader("part one"))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("PUT part: %v %v", resp, err)

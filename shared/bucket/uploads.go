@@ -72,10 +72,13 @@ func (b *Bucket) CreateUpload(ctx context.Context, key, mime string) (string, er
 	return aws.ToString(out.UploadId), nil
 }
 
-// PresignPart signs the PUT of part n of an upload, lasting expiry.
-func (b *Bucket) PresignPart(ctx context.Context, key, uploadID string, n int32, expiry time.Duration) (string, error) {
+// PresignPart signs the PUT of part n of an upload, of exactly length
+// bytes (its Content-Length is signed: S3 refuses a body of another
+// length), lasting expiry.
+func (b *Bucket) PresignPart(ctx context.Context, key, uploadID string, n int32, length int64, expiry time.Duration) (string, error) {
 	signed, err := b.presign.PresignUploadPart(ctx, &s3.UploadPartInput{
 		Bucket: aws.String(b.name), Key: aws.String(key), UploadId: aws.String(uploadID), PartNumber: aws.Int32(n),
+		ContentLength: aws.Int64(length),
 	}, s3.WithPresignExpires(expiry))
 	if err != nil {
 		return "", b.classify("presign part", key, err)

@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -457,7 +458,7 @@ func (h *Handler) entries(ctx context.Context, stories []store.PeriodStory) ([]E
 					return
 				}
 			}
-			entries[i] = newEntry(st.Story, ukTime, st.Flags, links)
+			entries[i] = newEntry(st.Story, ukTime, append(slices.Clip(st.Flags), EmailFailures(st.Story)...), links)
 		}()
 	}
 	wg.Wait()
@@ -540,6 +541,19 @@ func safeFilename(s string) string {
 	out := strings.Trim(b.String(), "._")
 	if len(out) > 100 {
 		out = out[len(out)-100:]
+	}
+	return out
+}
+
+// EmailFailures are the warnings for the team about a story's emails that
+// SES refused for good (notify records them and does not retry).
+func EmailFailures(st story.Story) []string {
+	var out []string
+	if st.ConfirmationFailed != "" {
+		out = append(out, "the confirmation email could not be delivered (SES "+st.ConfirmationFailed+"): the volunteer has no withdrawal link; contact them another way")
+	}
+	if st.AlertFailed != "" {
+		out = append(out, "the alert about this story could not be delivered (SES "+st.AlertFailed+")")
 	}
 	return out
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 	"unicode"
@@ -176,6 +177,9 @@ func (h *Handler) check(ctx context.Context, key, storyID string) (Outcome, int6
 	if err != nil {
 		return out, bytesRead, fmt.Errorf("inspect %s: %w", key, err)
 	}
+	if why := typeMismatch(key, info); why != "" {
+		return h.reject(ctx, storyID, clip, why, bytesRead)
+	}
 	clip.MIME, clip.Duration = info.MIME, info.Duration
 	if info.Duration > h.limits.MaxDuration {
 		return h.reject(ctx, storyID, clip, fmt.Sprintf("The clip is %s long; a clip can be at most %s.",
@@ -228,4 +232,19 @@ func sentence(s string) string {
 		s += "."
 	}
 	return s
+}
+
+// typeMismatch says why a clip is refused when the container found in its
+// bytes is not the one its key (made from the type the browser declared)
+// names: a WebM sent as MP4 would be kept as .mp4 with Content-Type
+// video/mp4, and play nowhere. MP4 and QuickTime share one container.
+func typeMismatch(key string, info media.Info) string {
+	ext := strings.ToLower(path.Ext(key))
+	want := map[string]string{".mp4": "mp4", ".m4v": "mp4", ".mov": "mp4", ".webm": "webm"}[ext]
+	if want == "" || want == info.Container {
+		return ""
+	}
+	names := map[string]string{"mp4": "an MP4 or MOV video", "webm": "a WebM video"}
+	return fmt.Sprintf("The clip was sent as %s but it is %s. Add it again with its own type and file name ending.",
+		strings.ToUpper(strings.TrimPrefix(ext, ".")), names[info.Container])
 }

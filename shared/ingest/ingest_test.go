@@ -125,6 +125,8 @@ func TestRejections(t *testing.T) {
 		{"long_6min.mp4", nil, "The clip is 6 minutes long; a clip can be at most 5 minutes."},
 		{"duration.webm", map[string]string{"MAX_CLIP_BYTES": "2000", "MAX_CLIP_DURATION": "1m"}, "The clip is 9 KB; a clip can be at most 2 KB."},
 		{"clip.mov", map[string]string{"MAX_CLIP_BYTES": "1048576", "MAX_CLIP_DURATION": "1s"}, "The clip is 2 seconds long; a clip can be at most 1 second."},
+		// The sample key is .mp4 (declared video/mp4): a WebM is not kept as one.
+		{"duration.webm", nil, "The clip was sent as MP4 but it is a WebM video. Add it again with its own type and file name ending."},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			e := newEnv(t, tc.cfg)

@@ -17,8 +17,8 @@ import (
 
 // Token purposes: a token signed for one purpose is refused for another.
 const (
-	// FormPurpose signs the time a form was shown (the subject, in Unix
-	// milliseconds), for the minimum fill time.
+	// FormPurpose binds a form to its story id and the time it was shown
+	// (see Start), for the minimum fill time and one story per form.
 	FormPurpose = "form"
 	// UploadPurpose lets the browser that sent a story (or the volunteer,
 	// from the link in their confirmation email) attach clips to it. The
@@ -50,24 +50,6 @@ const (
 // never appears in a URL.
 const UploadCookie = "fv_upload"
 
-// FormStart signs now as the time a form was shown.
-func FormStart(s token.Signer, now time.Time) string {
-	return s.Sign(FormPurpose, strconv.FormatInt(now.UnixMilli(), 10), now.Add(FormLife))
-}
-
-// ParseFormStart returns the time a form was shown.
-func ParseFormStart(s token.Signer, tok string, now time.Time) (time.Time, error) {
-	subject, err := s.Verify(FormPurpose, tok, now)
-	if err != nil {
-		return time.Time{}, err
-	}
-	ms, err := strconv.ParseInt(subject, 10, 64)
-	if err != nil {
-		return time.Time{}, token.ErrInvalid
-	}
-	return time.UnixMilli(ms), nil
-}
-
 // Download is the URL that downloads key as filename until expires.
 func Download(s token.Signer, siteURL, key, filename string, expires time.Time) string {
 	subject := base64.RawURLEncoding.EncodeToString([]byte(key + "\x00" + filename))
@@ -91,4 +73,34 @@ func ParseDownload(s token.Signer, tok string, now time.Time) (key, filename str
 		return "", "", token.ErrInvalid
 	}
 	return key, filename, nil
+}
+
+// Start is the start token of a form shown at shown for story storyID. It
+// binds the form to that one story: the story saved with it spends it (the
+// story id can be saved once), so one token cannot send a second story.
+func Start(s token.Signer, storyID string, shown time.Time) string {
+	return s.Sign(FormPurpose, storyID+"-"+strconv.FormatInt(shown.UnixMilli(), 36), shown.Add(FormLife))
+}
+
+// ParseStart checks a start token and returns the story id and the time
+// the form was shown. An expired token returns them with token.ErrExpired;
+// anything not made by Start is token.ErrInvalid.
+func ParseStart(s token.Signer, tok string, now time.Time) (storyID string, shown time.Time, err error) {
+	subject, err := s.Verify(FormPurpose, tok, now)
+	if subject == "" {
+		return "", time.Time{}, cmpErr(err)
+	}
+	id, ms, ok := strings.Cut(subject, "-")
+	n, perr := strconv.ParseInt(ms, 36, 64)
+	if !ok || perr != nil || id == "" {
+		return "", time.Time{}, token.ErrInvalid
+	}
+	return id, time.UnixMilli(n), err
+}
+
+func cmpErr(err error) error {
+	if err == nil {
+		return token.ErrInvalid
+	}
+	return err
 }

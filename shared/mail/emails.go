@@ -120,15 +120,26 @@ type Links struct {
 }
 
 type confirmationData struct {
-	Story      story.Story
-	Paragraphs []string
-	Consents   []Consent
+	Story    confirmationStory
+	Consents []Consent
 	Links
 }
 
-// Confirmation is the volunteer's receipt for their story.
+// confirmationStory is all of a story the confirmation may show: nothing
+// the sender typed.
+type confirmationStory struct{ ID, PreferredContact string }
+
+// Confirmation is the receipt for a story, sent to the address the story
+// gives. Anyone can type any address, so it carries nothing the sender
+// typed (no name, no story): a reference, what happens next, the consents
+// as worded by us, and the personal links. It cannot relay a stranger's
+// text to another stranger.
 func Confirmation(st story.Story, links Links) (Message, error) {
-	text, html, err := Render("confirmation", confirmationData{Story: st, Paragraphs: Paragraphs(st.Text), Consents: consents(st), Links: links})
+	contact := "email"
+	if st.PreferredContact == "phone" {
+		contact = "phone"
+	}
+	text, html, err := Render("confirmation", confirmationData{Story: confirmationStory{ID: st.ID, PreferredContact: contact}, Consents: consents(st), Links: links})
 	if err != nil {
 		return Message{}, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/smithy-go"
 
 	"frontlinevoices/shared/story"
 )
@@ -69,12 +70,12 @@ func (m *Mailer) Send(ctx context.Context, msg Message) (string, error) {
 	if len(msg.To) == 0 {
 		return "", errors.New("mail: no recipients")
 	}
-	for _, a := range append(append([]string{m.from}, msg.To...), msg.ReplyTo...) {
-		if strings.ContainsAny(a, "\r\n") {
-			return "", errors.New("mail: line break in an address")
-		}
-		if _, err := mail.ParseAddress(a); err != nil {
-			return "", fmt.Errorf("mail: invalid address: %w", err)
+	if _, err := mail.ParseAddress(m.from); err != nil || strings.ContainsAny(m.from, "\r\n") {
+		return "", errors.New("mail: the sender address is not valid")
+	}
+	for _, a := range append(append([]string{}, msg.To...), msg.ReplyTo...) {
+		if _, err := mail.ParseAddress(a); err != nil || strings.ContainsAny(a, "\r\n") {
+			return "", &SendError{Code: "InvalidAddress", Permanent: true}
 		}
 	}
 	out, err := m.ses.SendEmail(ctx, &sesv2.SendEmailInput{
@@ -90,9 +91,44 @@ func (m *Mailer) Send(ctx context.Context, msg Message) (string, error) {
 		}},
 	})
 	if err != nil {
-		return "", fmt.Errorf("mail: send: %w", err)
+		return "", sendError(err)
 	}
 	return aws.ToString(out.MessageId), nil
+}
+
+// SendError is SES's refusal of a message, by its error code only: SES's
+// message text names the addresses, so it is never kept or logged.
+type SendError struct {
+	Code string
+	// Permanent: SES refused this message for good (a rejected or illegal
+	// address); sending it again would fail again.
+	Permanent bool
+}
+
+func (e *SendError) Error() string {
+	if e.Permanent {
+		return "mail: SES refused the message for good (" + e.Code + ")"
+	}
+	return "mail: SES did not send the message (" + e.Code + ")"
+}
+
+// permanentCodes are the SES errors that refuse one message for good.
+// Account-wide refusals (sending paused, account suspended) are not here:
+// they end, and the email should go out then.
+var permanentCodes = map[string]bool{"MessageRejected": true, "BadRequestException": true}
+
+// sendError turns an SES error into a SendError that keeps only its code.
+func sendError(err error) error {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return &SendError{Code: api.ErrorCode(), Permanent: permanentCodes[api.ErrorCode()]}
+	}
+	var op *smithy.OperationError
+	if errors.As(err, &op) && op.Err != nil {
+		// A network failure: its text names the endpoint, not an address.
+		return &SendError{Code: "Unreachable"}
+	}
+	return &SendError{Code: "Unknown"}
 }
 
 // subject makes s safe for the Subject header: one clean line (see

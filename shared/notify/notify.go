@@ -41,6 +41,7 @@ type Stories interface {
 	GetStory(ctx context.Context, id string) (story.Story, error)
 	ClaimEmail(ctx context.Context, id, kind string, lease time.Duration) (bool, error)
 	MarkEmailSent(ctx context.Context, id, kind, messageID string) error
+	MarkEmailFailed(ctx context.Context, id, kind, code string) error
 	ReleaseEmail(ctx context.Context, id, kind string) error
 }
 
@@ -169,6 +170,15 @@ func (h *Handler) sendOnce(ctx context.Context, st story.Story, kind string) (bo
 	var id string
 	if err == nil {
 		id, err = h.mail.Send(ctx, msg)
+	}
+	if se, ok := errors.AsType[*mail.SendError](err); ok && se.Permanent {
+		// Sending again would fail again (and block the stream shard
+		// meanwhile): record it for the digest, and go on.
+		slog.WarnContext(ctx, "email refused for good; not retried", "kind", kind, "code", se.Code)
+		if err := h.stories.MarkEmailFailed(ctx, st.ID, kind, se.Code); err != nil {
+			return false, fmt.Errorf("%s email: %w", kind, err)
+		}
+		return false, nil
 	}
 	if err != nil {
 		if rerr := h.stories.ReleaseEmail(ctx, st.ID, kind); rerr != nil {

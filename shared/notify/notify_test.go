@@ -2,6 +2,9 @@ package notify_test
 
 import (
 	"context"
+	"errors"
+	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +13,7 @@ import (
 
 	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/config"
+	"frontlinevoices/shared/digest"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/notify"
@@ -85,7 +89,8 @@ func TestEachEmailGoesOutOnceHoweverOftenTheRecordArrives(t *testing.T) {
 		alert.Subject != "New story: Practice nurse in Southwark" || !strings.Contains(alert.Text, "140 people were waiting") {
 		t.Fatalf("alert %+v", alert)
 	}
-	if confirmation.To[0] != "amara@example.org" || !strings.Contains(confirmation.HTML, "Thank you, Amara Okafor") {
+	if confirmation.To[0] != "amara@example.org" || !strings.Contains(confirmation.HTML, "Thank you for your story") ||
+		strings.Contains(confirmation.HTML, "Amara") || strings.Contains(confirmation.Text, "Amara") {
 		t.Fatalf("confirmation %+v", confirmation)
 	}
 }
@@ -146,12 +151,65 @@ func TestHostileTextIsEscapedAndHeadersStayOneLine(t *testing.T) {
 				t.Fatalf("HTML part carries %q unescaped", bad)
 			}
 		}
-		if !strings.Contains(e.HTML, "&lt;script&gt;") {
-			t.Fatalf("volunteer text missing from HTML")
+		confirmation := slices.Contains(e.To, "amara@example.org")
+		if escaped := strings.Contains(e.HTML, "&lt;script&gt;"); escaped == confirmation {
+			t.Fatalf("to %v: the sender's text escaped in HTML: %v (the alert has it, the confirmation has none of it)", e.To, escaped)
+		}
+		if confirmation && (strings.Contains(e.Text, "Evil") || strings.Contains(e.Text, "onerror") || strings.Contains(e.Text, "Boss")) {
+			t.Fatalf("the confirmation carries text the sender typed:\n%s", e.Text)
 		}
 	}
 	alert := f.outbox.Emails()[0]
 	if !strings.Contains(alert.Text, "May identify a patient") || !strings.Contains(alert.HTML, "an NHS number") {
 		t.Fatalf("the alert does not flag the NHS number:\n%s", alert.Text)
+	}
+}
+
+// A permanent SES refusal is recorded and not retried: the record is not
+// reported as failed, the next delivery sends nothing, the digest sees the
+// failure, and the log has SES's code but never its text (the address).
+func TestPermanentRefusalIsMarkedNotRetried(t *testing.T) {
+	f := setup(t)
+	f.put(t, nil)
+	var logs strings.Builder
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	// The alert goes first and through; the confirmation is refused for good.
+	ev := sample(t)
+	f.h.Links = func(story.Story) mail.Links {
+		f.faults.Inject("ses", "SendEmail", 1, stack.SESRejected)
+		return mail.Links{}
+	}
+	for range 2 {
+		resp, err := f.h.Handle(context.Background(), ev)
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("resp %+v err %v: a permanent refusal must not be retried", resp, err)
+		}
+	}
+	emails := f.outbox.Emails()
+	if len(emails) != 1 || emails[0].To[0] != "comms@example.org" {
+		t.Fatalf("emails %+v, want the alert only", emails)
+	}
+	st, err := f.store.GetStory(context.Background(), sampleID)
+	if err != nil || st.ConfirmationFailed != "MessageRejected" || st.AlertFailed != "" {
+		t.Fatalf("story failures %q %q %v", st.ConfirmationFailed, st.AlertFailed, err)
+	}
+	if !strings.Contains(logs.String(), "MessageRejected") || strings.Contains(logs.String(), "amara@example.org") || strings.Contains(logs.String(), "suppressed") {
+		t.Fatalf("logs:\n%s", logs.String())
+	}
+	if w := digest.EmailFailures(st); len(w) != 1 || !strings.Contains(w[0], "confirmation email could not be delivered (SES MessageRejected)") {
+		t.Fatalf("digest warnings %v", w)
+	}
+}
+
+// An address SES cannot take (not 7-bit) is refused by the local SES as by
+// SES: a permanent refusal, by code only.
+func TestIllegalAddressIsAPermanentRefusal(t *testing.T) {
+	ses, outbox, _ := testenv.SES(t)
+	_, err := mail.NewMailer(ses, "stories@example.org").Send(context.Background(), mail.Message{To: []string{"jöhn@example.org"}, Subject: "x", Text: "x"})
+	se, ok := errors.AsType[*mail.SendError](err)
+	if !ok || !se.Permanent || se.Code != "BadRequestException" || strings.Contains(err.Error(), "jöhn") || len(outbox.Emails()) != 0 {
+		t.Fatalf("err %v", err)
 	}
 }

@@ -37,6 +37,9 @@ type Config struct {
 	// (and, from RetentionDays, how long stories are kept).
 	Controller   string `env:"CONTROLLER_NAME" default:"Frontline Voices"`
 	PrivacyEmail string `env:"PRIVACY_CONTACT"`
+	// TurnstileSiteKey turns on the form's bot check (Cloudflare
+	// Turnstile); the submit function then verifies its answer.
+	TurnstileSiteKey string `env:"TURNSTILE_SITE_KEY"`
 }
 
 // privacyView is what the privacy notice shows.
@@ -60,12 +63,13 @@ func retention(days int) string {
 
 // Pages serves GET /, GET /thanks and GET /static/{file}.
 type Pages struct {
-	lists   web.Lists
-	signer  token.Signer
-	csp     string
-	clips   story.ClipLimits
-	privacy privacyView
-	now     func() time.Time
+	lists     web.Lists
+	signer    token.Signer
+	csp       string
+	turnstile string
+	clips     story.ClipLimits
+	privacy   privacyView
+	now       func() time.Time
 }
 
 // New returns the page handler;
@@ -80,7 +84,11 @@ func New(cfg Config, lists web.Lists) (*Pages, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	privacy := privacyView{Controller: cfg.Controller, Contact: cfg.PrivacyEmail, Retention: retention(cfg.RetentionDays)}
-	return &Pages{lists: lists, signer: signer, csp: apigw.ContentSecurityPolicy(cfg.ConnectSrc...), clips: clips, privacy: privacy, now: time.Now}, nil
+	csp := apigw.ContentSecurityPolicy(cfg.ConnectSrc...)
+	if cfg.TurnstileSiteKey != "" {
+		csp = web.TurnstileCSP(csp)
+	}
+	return &Pages{lists: lists, signer: signer, csp: csp, turnstile: cfg.TurnstileSiteKey, clips: clips, privacy: privacy, now: time.Now}, nil
 }
 
 // FromEnv builds the handler from the function's environment.
@@ -101,7 +109,9 @@ func (p *Pages) Handle(ctx context.Context, req apigw.Request) (apigw.Response, 
 	path := req.RawPath
 	switch {
 	case path == "/" || path == "":
-		return web.FormPage(ctx, http.StatusOK, story.Submission{}, nil, "", links.FormStart(p.signer, p.now()), p.csp, web.ReadList(ctx, p.lists)), nil
+		id := story.NewID()
+		return web.FormPage(ctx, http.StatusOK, web.Form{Values: story.Submission{ID: id}, Started: links.Start(p.signer, id, p.now()),
+			Turnstile: p.turnstile, List: web.ReadList(ctx, p.lists)}, p.csp), nil
 	case path == "/candidates":
 		return p.people(ctx, req), nil
 	case path == "/thanks":
@@ -126,7 +136,7 @@ type thanksView struct {
 // uploaderView fills the uploader's data attributes (see
 // web/uploader/README.md).
 type uploaderView struct {
-	Token, Story     string
+	Story            string
 	MaxBytes         int64
 	MaxFiles         int
 	Types, Exts      string
@@ -136,30 +146,37 @@ type uploaderView struct {
 }
 
 // thanks shows the thank-you page, with the uploader for the story whose
-// upload token the visitor holds: from the link in the confirmation email
-// (?t=), else from the cookie the submit response set.
+// upload token the visitor holds in the cookie the submit response set.
+// The link in the confirmation email (?t=) is exchanged for that cookie and
+// redirected to the bare page, so the token leaves the address bar and the
+// history at once and is never in the page.
 func (p *Pages) thanks(ctx context.Context, req apigw.Request) apigw.Response {
 	v := thanksView{}
-	tok := apigw.Query(req).Get("t")
-	fromLink := tok != ""
-	if !fromLink {
-		tok = apigw.Cookie(req, links.UploadCookie)
-	}
-	if tok != "" {
+	if tok := apigw.Query(req).Get("t"); tok != "" {
 		id, err := p.signer.Verify(links.UploadPurpose, tok, p.now())
 		switch {
 		case err == nil && story.ValidID(id):
+			resp := apigw.Redirect(http.StatusSeeOther, "/thanks")
+			exp, _ := token.ExpiresAt(tok)
+			resp.Cookies = []string{web.UploadCookie(req, tok, exp.Sub(p.now()))}
+			return resp
+		case errors.Is(err, token.ErrExpired):
+			v.Notice = "The link to add video clips has expired: links last 7 days. Reply to your confirmation email if you would still like to send a clip."
+		default:
+			v.Notice = "This link to add video clips is not valid. Use the link in your confirmation email exactly as it is."
+		}
+		return web.Page(ctx, http.StatusOK, "thanks.html", v, p.csp)
+	}
+	if tok := apigw.Cookie(req, links.UploadCookie); tok != "" {
+		id, err := p.signer.Verify(links.UploadPurpose, tok, p.now())
+		if err == nil && story.ValidID(id) {
 			v.Uploader = &uploaderView{
-				Token: tok, Story: id,
+				Story:    id,
 				MaxBytes: p.clips.MaxBytes, MaxFiles: p.clips.MaxClips, PartSize: p.clips.PartSize,
 				Types: strings.Join(p.clips.Types, ","), Exts: strings.Join(p.clips.Extensions(), ","),
 				MaxSize: story.HumanBytes(p.clips.MaxBytes), Formats: p.clips.TypeNames(),
 				MaxLength: story.HumanDuration(p.clips.MaxDuration),
 			}
-		case errors.Is(err, token.ErrExpired) && fromLink:
-			v.Notice = "The link to add video clips has expired: links last 7 days. Reply to your confirmation email if you would still like to send a clip."
-		case fromLink:
-			v.Notice = "This link to add video clips is not valid. Use the link in your confirmation email exactly as it is."
 		}
 	}
 	return web.Page(ctx, http.StatusOK, "thanks.html", v, p.csp)

@@ -48,6 +48,9 @@ type ClipRecord struct {
 	Declared string `dynamodbav:"declared,omitempty"`
 	// UploadID is the S3 multipart upload id, for multipart uploads.
 	UploadID string `dynamodbav:"uploadId,omitempty"`
+	// DeclaredSize is the size the browser declared for a multipart
+	// upload: each part URL is signed for its share of it.
+	DeclaredSize int64 `dynamodbav:"declaredSize,omitempty"`
 	// Until is when a pending upload is abandoned and its slot may be
 	// given to another clip (Unix milliseconds).
 	Until int64 `dynamodbav:"until,omitempty"`

@@ -6,7 +6,8 @@
 //	day, at                          the byDay index: stories (and tombstones) by UTC day, then time
 //	emailKey                         the byEmail index (lower-cased email), for requests by email
 //	expiresAt                        DynamoDB TTL: when the item is deleted (retention)
-//	sent.<email>, claim.<email>      which notification emails went out
+//	sent_<email>, claim_<email>      which notification emails went out
+//	failed_<email>                   an email SES refused for good, and its error code
 //
 // Every write that may be repeated is conditional, so a retried request or a
 // re-delivered event changes nothing the second time.
@@ -213,10 +214,11 @@ func (s *Store) ClaimEmail(ctx context.Context, id, kind string, lease time.Dura
 		TableName:           aws.String(s.table),
 		Key:                 StoryKey(id),
 		UpdateExpression:    aws.String("SET #claim = :until"),
-		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(#sent) AND (attribute_not_exists(#claim) OR #claim < :now)"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(#sent) AND attribute_not_exists(#failed) AND (attribute_not_exists(#claim) OR #claim < :now)"),
 		ExpressionAttributeNames: map[string]string{
-			"#claim": "claim_" + kind,
-			"#sent":  "sent_" + kind,
+			"#claim":  "claim_" + kind,
+			"#sent":   "sent_" + kind,
+			"#failed": "failed_" + kind,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":until": number(now.Add(lease).UnixMilli()),
@@ -250,6 +252,30 @@ func (s *Store) MarkEmailSent(ctx context.Context, id, kind, messageID string) e
 	}
 	if err != nil {
 		return fmt.Errorf("store: mark %s email sent: %w", kind, err)
+	}
+	return nil
+}
+
+// MarkEmailFailed records that SES refused email kind of story id for
+// good, with SES's error code (never its message, which names the
+// address): it is not claimed, so not sent, again, and the digest shows it.
+func (s *Store) MarkEmailFailed(ctx context.Context, id, kind, code string) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      StoryKey(id),
+		UpdateExpression:         aws.String("SET #failed = :code, #claim = :none"),
+		ConditionExpression:      aws.String("attribute_exists(pk)"),
+		ExpressionAttributeNames: map[string]string{"#claim": "claim_" + kind, "#failed": "failed_" + kind},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":code": &types.AttributeValueMemberS{Value: code},
+			":none": number(0),
+		},
+	})
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: mark %s email failed: %w", kind, err)
 	}
 	return nil
 }

@@ -160,6 +160,10 @@ type Story struct {
 	Consents          []ConsentRecord `json:"consents" dynamodbav:"consents"`
 	Flags             []string        `json:"flags,omitempty" dynamodbav:"flags,omitempty"`
 	SubmittedAt       time.Time       `json:"submittedAt" dynamodbav:"submittedAt"`
+	// ConfirmationFailed and AlertFailed hold SES's error code when it
+	// refused that email for good (notify sets them; the digest shows them).
+	ConfirmationFailed string `json:"-" dynamodbav:"failed_confirmation,omitempty"`
+	AlertFailed        string `json:"-" dynamodbav:"failed_alert,omitempty"`
 	// ContentHash identifies the answers, so a repeated submission with the
 	// same id can be told apart from a different one.
 	ContentHash string `json:"-" dynamodbav:"contentHash"`

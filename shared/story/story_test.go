@@ -264,3 +264,37 @@ func TestConsentVersionChangesWithWording(t *testing.T) {
 		t.Fatal("changing a statement did not change the version")
 	}
 }
+
+func TestEmailsSESCanDeliver(t *testing.T) {
+	for _, tc := range []struct{ in, stored, err string }{
+		{"user@exämple.org", "user@xn--exmple-cua.org", ""},
+		{"user@EXÄMPLE.org", "user@xn--exmple-cua.org", ""},
+		{"jöhn@example.org", "", "plain letters"},
+		{"user@ex\u00e4\u0308mple.org", "", ""}, // combining marks: NFC then punycode, or refused
+		{"user@xn--exmple-cua.org", "user@xn--exmple-cua.org", ""},
+		{"user@-bad-.org", "", "like name@example.org"},
+	} {
+		sub := valid()
+		sub.Email = tc.in
+		sub = sub.Normalize()
+		_, errs := sub.Validate(time.Now())
+		msg := errs.For("email")
+		switch {
+		case tc.err == "" && tc.stored != "" && (msg != "" || sub.Email != tc.stored):
+			t.Errorf("%q: stored %q, error %q; want %q", tc.in, sub.Email, msg, tc.stored)
+		case tc.err != "" && !strings.Contains(msg, tc.err):
+			t.Errorf("%q: error %q, want one saying %q", tc.in, msg, tc.err)
+		case tc.stored == "" && tc.err == "" && msg == "" && !isASCIIString(sub.Email):
+			t.Errorf("%q: accepted as %q, not ASCII", tc.in, sub.Email)
+		}
+	}
+}
+
+func isASCIIString(s string) bool {
+	for _, r := range s {
+		if r > 127 {
+			return false
+		}
+	}
+	return true
+}

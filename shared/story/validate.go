@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -63,7 +64,7 @@ func (s Submission) Normalize() Submission {
 	s.RoleOther = CleanLine(s.RoleOther)
 	s.Practice = CleanLine(s.Practice)
 	s.Borough = CleanLine(s.Borough)
-	s.Email = CleanLine(s.Email)
+	s.Email = asciiEmail(CleanLine(s.Email))
 	s.Phone = CleanLine(s.Phone)
 	s.PreferredContact = CleanLine(s.PreferredContact)
 	s.Topics = ids(s.Topics)
@@ -313,9 +314,45 @@ func optional(errs *FieldErrors, field, v string, maxLen int) {
 	}
 }
 
+// asciiEmail writes an internationalised domain (exämple.org) in the
+// punycode SES needs (xn--exmple-cua.org). Anything it cannot convert is
+// left for checkEmail to refuse.
+func asciiEmail(v string) string {
+	at := strings.LastIndexByte(v, '@')
+	if at < 0 || isASCII(v[at+1:]) {
+		return v
+	}
+	d, err := idna.Lookup.ToASCII(v[at+1:])
+	if err != nil {
+		return v
+	}
+	return v[:at+1] + d
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// checkEmail accepts the addresses SES can deliver to: 7-bit ASCII, the
+// domain in punycode (Normalize converts it).
 func checkEmail(errs *FieldErrors, v string) {
 	if v == "" {
 		errs.add("email", "Enter your email address")
+		return
+	}
+	if at := strings.LastIndexByte(v, '@'); at > 0 && !isASCII(v[:at]) {
+		errs.add("email", "We can only send email to addresses with plain letters (a to z), digits and . _ - + before the @. Enter another address")
+		return
+	} else if at > 0 && !isASCII(v[at:]) {
+		errs.add("email", "The part after the @ is not a web address we can send email to: check it")
+		return
+	} else if _, err := idna.Lookup.ToASCII(v[at+1:]); at > 0 && err != nil {
+		errs.add("email", "Enter an email address like name@example.org")
 		return
 	}
 	addr, err := mail.ParseAddress(v)

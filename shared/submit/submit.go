@@ -4,17 +4,20 @@
 package submit
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -25,6 +28,7 @@ import (
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
+	"frontlinevoices/shared/turnstile"
 	"frontlinevoices/shared/web"
 )
 
@@ -34,21 +38,42 @@ type Config struct {
 	MinFillTime  time.Duration `env:"MIN_FILL_TIME" default:"3s"`
 	MaxBodyBytes int           `env:"MAX_BODY_BYTES" default:"65536"`
 	ConnectSrc   []string      `env:"CONNECT_SRC"`
+	// PerIPPerHour is how many stories one source IP can send in a clock
+	// hour (a practice's staff may share one address).
+	PerIPPerHour int `env:"SUBMISSIONS_PER_IP_PER_HOUR" default:"20"`
+	// PerAddressPerDay is how many stories, and so confirmations, one
+	// email address can be sent in a UTC day.
+	PerAddressPerDay int `env:"CONFIRMATIONS_PER_ADDRESS_PER_DAY" default:"3"`
+	// The optional bot check: both set turns it on.
+	TurnstileSiteKey string `env:"TURNSTILE_SITE_KEY"`
+	TurnstileSecret  string `env:"TURNSTILE_SECRET"`
+	// TurnstileVerifyURL is siteverify (a local fake in the local stack).
+	TurnstileVerifyURL string `env:"TURNSTILE_VERIFY_URL"`
 }
 
 // Stories is what the handler needs from the store.
 type Stories interface {
 	PutStory(ctx context.Context, st story.Story) (story.Story, bool, error)
 	Candidates(ctx context.Context, consistent bool) (story.CandidateList, error)
+	Hit(ctx context.Context, counter string, window time.Duration, limit int, now time.Time) (bool, time.Time, error)
 }
 
-var _ Stories = (*store.Store)(nil)
+// BotCheck verifies the answer of the form's bot check.
+type BotCheck interface {
+	Verify(ctx context.Context, response, remoteIP string) error
+}
+
+var (
+	_ Stories  = (*store.Store)(nil)
+	_ BotCheck = turnstile.Verifier{}
+)
 
 // Handler handles story submissions.
 type Handler struct {
 	cfg     Config
 	stories Stories
 	signer  token.Signer
+	bots    BotCheck // nil: no bot check
 	csp     string
 	now     func() time.Time
 }
@@ -59,7 +84,18 @@ func New(cfg Config, stories Stories) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{cfg: cfg, stories: stories, signer: signer, csp: apigw.ContentSecurityPolicy(cfg.ConnectSrc...), now: time.Now}, nil
+	if cfg.PerIPPerHour < 1 || cfg.PerAddressPerDay < 1 {
+		return nil, errors.New("config: SUBMISSIONS_PER_IP_PER_HOUR and CONFIRMATIONS_PER_ADDRESS_PER_DAY must be at least 1")
+	}
+	if (cfg.TurnstileSiteKey == "") != (cfg.TurnstileSecret == "") {
+		return nil, errors.New("config: the bot check needs both TURNSTILE_SITE_KEY and TURNSTILE_SECRET")
+	}
+	h := &Handler{cfg: cfg, stories: stories, signer: signer, csp: apigw.ContentSecurityPolicy(cfg.ConnectSrc...), now: time.Now}
+	if cfg.TurnstileSecret != "" {
+		h.bots = turnstile.Verifier{Secret: cfg.TurnstileSecret, URL: cfg.TurnstileVerifyURL}
+		h.csp = web.TurnstileCSP(h.csp)
+	}
+	return h, nil
 }
 
 // FromEnv builds the handler from the function's environment and AWS config.
@@ -79,8 +115,9 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 // jsonBody is the JSON API's request: a submission plus the form's fields.
 type jsonBody struct {
 	story.Submission
-	Started string `json:"started"`
-	Website string `json:"website"`
+	Started   string `json:"started"`
+	Website   string `json:"website"`
+	Turnstile string `json:"turnstile"`
 }
 
 // Received is the JSON answer to an accepted story.
@@ -96,7 +133,32 @@ type Received struct {
 	UploadTokenExpires *time.Time `json:"uploadTokenExpires,omitempty"`
 }
 
-// Handle handles one submission.
+// ParseJSON reads the JSON API's body: one object of known fields with
+// values of the right types, in UTF-8. Anything else is an error worded
+// for the client, echoing none of the input.
+func ParseJSON(body []byte) (story.Submission, web.Posted, error) {
+	if !utf8.Valid(body) {
+		return story.Submission{}, web.Posted{}, errors.New("it is not UTF-8 text")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var jb jsonBody
+	err := dec.Decode(&jb)
+	if err == nil && dec.More() {
+		err = errors.New("there is more after the story's object")
+	}
+	if err == nil && bytes.TrimSpace(body)[0] != '{' {
+		err = errors.New("it is not a JSON object")
+	}
+	if err != nil {
+		return story.Submission{}, web.Posted{}, errors.New(jsonProblem(err))
+	}
+	return jb.Submission, web.Posted{Started: jb.Started, Website: jb.Website, Turnstile: jb.Turnstile}, nil
+}
+
+// Handle handles one submission. Every request the client got wrong has a
+// 4xx answer naming what to fix, with the no-JS form shown again and every
+// answer kept; only a filled honeypot gets a quiet fake success.
 func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response, error) {
 	jsonClient := apigw.WantsJSON(req)
 	mt := apigw.MediaType(req)
@@ -113,80 +175,157 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 			fmt.Sprintf("A submission can be at most %d KB. Shorten your story and send it again.", h.cfg.MaxBodyBytes/1024)), nil
 	}
 	var (
-		sub              story.Submission
-		started, website string
+		sub    story.Submission
+		posted web.Posted
 	)
 	if mt == "application/json" {
-		var jb jsonBody
-		if err := json.Unmarshal(body, &jb); err != nil {
-			return h.fail(ctx, true, http.StatusBadRequest, "Malformed JSON", "The request body is not a valid story: "+jsonProblem(err)), nil
+		if sub, posted, err = ParseJSON(body); err != nil {
+			return h.fail(ctx, true, http.StatusBadRequest, "Malformed JSON", "The request body is not a valid story: "+err.Error()+"."), nil
 		}
-		sub, started, website = jb.Submission, jb.Started, jb.Website
 	} else {
-		sub, started, website, err = web.ParseForm(string(body))
-		if err != nil {
-			return h.fail(ctx, false, http.StatusBadRequest, "Unreadable form", "The form could not be read. Go back and send it again."), nil
+		if sub, posted, err = web.ParseForm(string(body)); err != nil {
+			return h.fail(ctx, jsonClient, http.StatusBadRequest, "Unreadable form", "The form could not be read. Go back and send it again."), nil
 		}
 		if web.ShowPeople(string(body)) {
-			// Without JavaScript, the list for the chosen borough comes with a reload.
-			return h.form(ctx, http.StatusOK, sub.Normalize(), nil, "", started), nil
+			// Without JavaScript, the list for the chosen borough comes with
+			// a reload; the form keeps its start token if it has a good one.
+			sub = sub.Normalize()
+			started := posted.Started
+			if id, _, err := links.ParseStart(h.signer, started, h.now()); err != nil || (sub.ID != "" && sub.ID != id) {
+				sub.ID = story.NewID()
+				started = links.Start(h.signer, sub.ID, h.now())
+			} else {
+				sub.ID = id
+			}
+			return h.form(ctx, http.StatusOK, sub, nil, "", started), nil
 		}
 	}
 	sub = sub.Normalize()
 	now := h.now()
 
-	// Spam: a filled honeypot, a forged start time or a form sent faster than
-	// a person could fill it gets an ordinary answer, and nothing is kept.
-	shown, tokErr := links.ParseFormStart(h.signer, started, now)
-	if tokErr != nil {
-		// A form shown again (to correct it) needs a start time that works.
-		started = links.FormStart(h.signer, now)
-	}
-	switch {
-	case website != "", errors.Is(tokErr, token.ErrInvalid),
-		tokErr == nil && now.Sub(shown) < h.cfg.MinFillTime:
+	// A filled honeypot is a bot: an ordinary answer, and nothing kept.
+	if posted.Website != "" {
 		slog.InfoContext(ctx, "submission discarded as automated", "apiRequestId", req.RequestContext.RequestID)
-		return h.accepted(jsonClient, Received{ID: sub.ID, Status: "received", SubmittedAt: now.UTC(), Next: "/thanks"}), nil
-	case errors.Is(tokErr, token.ErrExpired):
+		return h.accepted(jsonClient, Received{ID: cmp.Or(sub.ID, story.NewID()), Status: "received", SubmittedAt: now.UTC(), Next: "/thanks"}), nil
+	}
+
+	// The start token binds the form to one story id: a missing, forged or
+	// another story's token, or an expired one, gets a fresh token (for a
+	// new story id, unless the expired token named this one).
+	tokID, shown, tokErr := links.ParseStart(h.signer, posted.Started, now)
+	switch {
+	case errors.Is(tokErr, token.ErrExpired) && (sub.ID == "" || sub.ID == tokID):
+		sub.ID = tokID
 		return h.invalid(ctx, jsonClient, sub, story.FieldErrors{{Field: "send",
-			Message: "This form was opened more than 7 days ago. Your answers are kept: check them and send again"}}, started), nil
+			Message: "This form was opened more than 7 days ago. Your answers are kept: check them and send again"}}, links.Start(h.signer, sub.ID, now)), nil
+	case tokErr != nil || (sub.ID != "" && sub.ID != tokID):
+		sub.ID = story.NewID()
+		msg := "This form could not be checked: it may be from another page or incomplete. Your answers are kept: check them and send again"
+		if posted.Started == "" {
+			msg = "This form is missing its check code. Your answers are kept: check them and send again"
+		}
+		return h.invalid(ctx, jsonClient, sub, story.FieldErrors{{Field: "send", Message: msg}}, links.Start(h.signer, sub.ID, now)), nil
+	}
+	sub.ID = tokID
+	if now.Sub(shown) < h.cfg.MinFillTime {
+		return h.invalid(ctx, jsonClient, sub, story.FieldErrors{{Field: "send",
+			Message: "This form was sent a moment after it was opened. Check your answers and send again"}}, posted.Started), nil
 	}
 
 	if slices.ContainsFunc(sub.Contacts, story.Contact.Listed) {
 		// Contacts with people on the list carry the list's names, never the client's.
 		list, err := h.stories.Candidates(ctx, false)
 		if err != nil {
-			return h.unavailable(ctx, req, jsonClient, sub, started, err), nil
+			return h.unavailable(ctx, req, jsonClient, sub, posted.Started, fmt.Errorf("reading the candidates list: %w", err)), nil
 		}
 		sub = sub.MatchContacts(list)
 	}
 	st, errs := sub.Validate(now)
 	if errs != nil {
-		return h.invalid(ctx, jsonClient, sub, errs, started), nil
+		return h.invalid(ctx, jsonClient, sub, errs, posted.Started), nil
 	}
 	found := safeguard.Labels(st.Text, st.PatientsNote)
 	if len(found) > 0 && !sub.SafeguardingConfirmed {
 		// The form's script warns before sending; without it, warn here.
 		return h.invalid(ctx, jsonClient, sub, story.FieldErrors{{Field: "safeguardingConfirmed", Message: "Your story seems to contain " +
-			strings.Join(found, ", ") + ". Please remove anything that could identify a patient, or tick the box to send it as it is"}}, started), nil
+			strings.Join(found, ", ") + ". Please remove anything that could identify a patient, or tick the box to send it as it is"}}, posted.Started), nil
+	}
+	if h.bots != nil {
+		err := h.bots.Verify(ctx, posted.Turnstile, req.RequestContext.HTTP.SourceIP)
+		if errors.Is(err, turnstile.ErrRefused) {
+			return h.invalid(ctx, jsonClient, sub, story.FieldErrors{{Field: "turnstile",
+				Message: "Please complete the check that you are a person, then send again"}}, posted.Started), nil
+		}
+		if err != nil {
+			return h.unavailable(ctx, req, jsonClient, sub, posted.Started, fmt.Errorf("bot check: %w", err)), nil
+		}
+	}
+	if resp, over := h.limit(ctx, req, jsonClient, sub, posted.Started, now); over {
+		return resp, nil
 	}
 	st.Flags = safeguard.Flags(found, sub.SafeguardingConfirmed)
 	saved, _, err := h.stories.PutStory(ctx, st)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return h.fail(ctx, jsonClient, http.StatusConflict, "This form was already sent with different answers",
-			"Open a new form to send another story."), nil
+			"Each form sends one story. Open a new form to send another story."), nil
 	case err != nil:
-		return h.unavailable(ctx, req, jsonClient, sub, started, err), nil
+		return h.unavailable(ctx, req, jsonClient, sub, posted.Started, err), nil
 	}
 	received := Received{ID: saved.ID, Status: "received", SubmittedAt: saved.SubmittedAt, Next: "/thanks"}
 	expires := now.Add(links.UploadTokenLife).Truncate(time.Second)
 	received.UploadToken = h.signer.Sign(links.UploadPurpose, saved.ID, expires)
 	received.UploadTokenExpires = &expires
 	resp := h.accepted(jsonClient, received)
-	resp.Cookies = append(resp.Cookies, UploadCookie(req, received.UploadToken, links.UploadTokenLife))
+	resp.Cookies = append(resp.Cookies, web.UploadCookie(req, received.UploadToken, links.UploadTokenLife))
 	return resp, nil
 }
+
+// limit counts the story against the sender's limits: stories per source
+// IP per hour, and stories (so confirmation emails) per address per day.
+// Counters are named by keyed digests, so the table holds neither.
+func (h *Handler) limit(ctx context.Context, req apigw.Request, jsonClient bool, sub story.Submission, started string, now time.Time) (apigw.Response, bool) {
+	checks := []struct {
+		counter string
+		window  time.Duration
+		limit   int
+		detail  string
+	}{
+		{"ip#" + h.signer.Digest("ip", req.RequestContext.HTTP.SourceIP), time.Hour, h.cfg.PerIPPerHour,
+			fmt.Sprintf("At most %d stories can be sent from one internet connection in an hour.", h.cfg.PerIPPerHour)},
+		{"email#" + h.signer.Digest("email", strings.ToLower(sub.Email)), 24 * time.Hour, h.cfg.PerAddressPerDay,
+			fmt.Sprintf("At most %d stories can be sent for one email address in a day.", h.cfg.PerAddressPerDay)},
+	}
+	for _, c := range checks {
+		ok, until, err := h.stories.Hit(ctx, c.counter, c.window, c.limit, now)
+		if err != nil {
+			return h.unavailable(ctx, req, jsonClient, sub, started, fmt.Errorf("counting a submission: %w", err)), true
+		}
+		if ok {
+			continue
+		}
+		slog.InfoContext(ctx, "submission over a rate limit", "apiRequestId", req.RequestContext.RequestID, "limit", c.counter[:strings.IndexByte(c.counter, '#')])
+		wait := max(until.Sub(now), time.Second)
+		detail := c.detail + " Your answers are kept: please send your story again after " + until.In(london).Format("15:04") + " (London time)."
+		var resp apigw.Response
+		if jsonClient {
+			resp = apigw.ProblemWith(apigw.ProblemDetails{Type: "/problems/too-many-stories", Title: "Too many stories just now",
+				Status: http.StatusTooManyRequests, Detail: detail})
+		} else {
+			resp = h.form(ctx, http.StatusTooManyRequests, sub, nil, "Too many stories just now. "+detail, started)
+		}
+		resp.Headers["retry-after"] = strconv.Itoa(int(wait.Round(time.Second) / time.Second))
+		return resp, true
+	}
+	return apigw.Response{}, false
+}
+
+var london = func() *time.Location {
+	if l, err := time.LoadLocation("Europe/London"); err == nil {
+		return l
+	}
+	return time.UTC
+}()
 
 // unavailable answers a story that could not be saved for a fault of ours:
 // nothing is lost, the volunteer sends it again.
@@ -203,23 +342,8 @@ func (h *Handler) unavailable(ctx context.Context, req apigw.Request, jsonClient
 // form shows the no-JS form again with the volunteer's answers, and the
 // MP and candidate list for their borough.
 func (h *Handler) form(ctx context.Context, status int, sub story.Submission, errs story.FieldErrors, notice, started string) apigw.Response {
-	return web.FormPage(ctx, status, sub, errs, notice, started, h.csp, web.ReadList(ctx, h.stories))
-}
-
-// UploadCookie is the Set-Cookie value that carries an upload token to the
-// thank-you page and the upload routes: HttpOnly, SameSite=Strict, and
-// Secure except over plain HTTP on this machine (the local stack).
-func UploadCookie(req apigw.Request, tok string, life time.Duration) string {
-	c := links.UploadCookie + "=" + tok + "; Path=/; Max-Age=" + strconv.Itoa(int(life/time.Second)) + "; HttpOnly; SameSite=Strict"
-	host := apigw.Header(req, "host")
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	local := host == "localhost" || net.ParseIP(host).IsLoopback()
-	if !(local && !strings.EqualFold(apigw.Header(req, "x-forwarded-proto"), "https")) {
-		c += "; Secure"
-	}
-	return c
+	return web.FormPage(ctx, status, web.Form{Values: sub, Errors: errs, Notice: notice, Started: started,
+		Turnstile: h.cfg.TurnstileSiteKey, List: web.ReadList(ctx, h.stories)}, h.csp)
 }
 
 func (h *Handler) accepted(jsonClient bool, r Received) apigw.Response {
@@ -237,6 +361,7 @@ func (h *Handler) invalid(ctx context.Context, jsonClient bool, sub story.Submis
 		// version to send again after an expired form or changed wording.
 		return apigw.ProblemBody(http.StatusUnprocessableEntity, struct {
 			apigw.ProblemDetails
+			ID             string `json:"id"`
 			Started        string `json:"started"`
 			ConsentVersion string `json:"consentVersion"`
 		}{
@@ -246,6 +371,7 @@ func (h *Handler) invalid(ctx context.Context, jsonClient bool, sub story.Submis
 				Status: http.StatusUnprocessableEntity,
 				Errors: errs,
 			},
+			ID:             sub.ID,
 			Started:        started,
 			ConsentVersion: story.ConsentVersion(),
 		})
@@ -266,8 +392,16 @@ func jsonProblem(err error) string {
 	if errors.As(err, &te) {
 		return fmt.Sprintf("the field %q has the wrong type (expected %s)", te.Field, te.Type)
 	}
-	if strings.Contains(err.Error(), "unexpected end") {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "unexpected end"), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "it ends too early"
+	case strings.HasPrefix(msg, "json: unknown field "):
+		return "it has a field no story has"
+	case strings.Contains(msg, "exceeded max depth"):
+		return "it is nested too deeply"
+	case !strings.HasPrefix(msg, "json:") && !strings.Contains(msg, "invalid character"):
+		return msg
 	}
 	return "it is not valid JSON"
 }

@@ -24,11 +24,16 @@ import (
 	"frontlinevoices/shared/submit"
 )
 
+func newStore(t testing.TB) *store.Store {
+	return store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
+}
+
 func newHandler(t *testing.T) (*submit.Handler, *store.Store) {
 	t.Helper()
-	stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
+	stories := newStore(t)
 	h, err := submit.New(submit.Config{
 		Shared: config.Shared{TableName: "StoriesTable", SigningSecret: testenv.Secret}, MinFillTime: 3 * time.Second, MaxBodyBytes: 64 << 10,
+		PerIPPerHour: 20, PerAddressPerDay: 3,
 	}, stories)
 	if err != nil {
 		t.Fatal(err)
@@ -113,11 +118,11 @@ func TestInvalidSampleGetsFieldErrors(t *testing.T) {
 	}
 }
 
-func TestTooFastIsTreatedAsABot(t *testing.T) {
+func TestTooFastIsAskedAgain(t *testing.T) {
 	h, stories := newHandler(t)
 	h.SetClock(func() time.Time { return testenv.SampleTime.Add(time.Second) })
-	if resp := call(t, h, "submit-json.json"); resp.StatusCode != http.StatusCreated {
-		t.Fatalf("status %d", resp.StatusCode)
+	if resp := call(t, h, "submit-json.json"); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(resp.Body, "a moment after") {
+		t.Fatalf("status %d %s", resp.StatusCode, resp.Body)
 	}
 	if _, err := stories.GetStory(context.Background(), "abcdefghijklmnopqrstuvwxyz"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a too-fast story was stored: %v", err)
@@ -165,6 +170,7 @@ func BenchmarkSubmit5000(b *testing.B) {
 	db := testenv.Table(b, "StoriesTable")
 	h, err := submit.New(submit.Config{
 		Shared: config.Shared{TableName: "StoriesTable", SigningSecret: testenv.Secret}, MinFillTime: 3 * time.Second, MaxBodyBytes: 64 << 10,
+		PerIPPerHour: 1 << 30, PerAddressPerDay: 1 << 30,
 	}, store.New(db, "StoriesTable"))
 	if err != nil {
 		b.Fatal(err)

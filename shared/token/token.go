@@ -72,3 +72,24 @@ func (s Signer) mac(purpose, body string) []byte {
 	m.Write([]byte(body))
 	return m.Sum(nil)
 }
+
+// Digest is a keyed hash of v for purpose: a stable name for a value (an
+// address, an IP) that cannot be turned back into it without the secret.
+func (s Signer) Digest(purpose, v string) string {
+	return b64.EncodeToString(s.mac("digest:"+purpose, v)[:18])
+}
+
+// ExpiresAt reads the expiry written in tok, without checking it: call
+// Verify first.
+func ExpiresAt(tok string) (time.Time, bool) {
+	i := strings.LastIndexByte(tok, '.')
+	if i < 0 {
+		return time.Time{}, false
+	}
+	j := strings.LastIndexByte(tok[:i], '.')
+	secs, err := strconv.ParseInt(tok[j+1:i], 36, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(secs, 0), true
+}

@@ -2,18 +2,20 @@
 // speaks the S3 routes of Uppy's companion server (what @uppy/aws-s3 calls
 // in companion mode), so the browser's Uppy works against it unchanged:
 //
-//	GET    /api/s3/params?filename=&type=&metadata[token]=…   presigned POST (small clips)
-//	POST   /api/s3/multipart                                  create a multipart upload
+//	GET    /api/s3/params?filename=&type=&metadata[size]=…    presigned POST (small clips)
+//	POST   /api/s3/multipart                                  create a multipart upload (metadata.size: the file's size)
 //	GET    /api/s3/multipart/{uploadId}?key=                  list the uploaded parts (resume)
-//	GET    /api/s3/multipart/{uploadId}/{partNumber}?key=     presigned UploadPart
+//	GET    /api/s3/multipart/{uploadId}/{partNumber}?key=     presigned UploadPart, its Content-Length signed
 //	POST   /api/s3/multipart/{uploadId}/complete?key=         complete
 //	DELETE /api/s3/multipart/{uploadId}?key=                  abort
 //	GET    /api/clips                                         the story's clips and their checks
 //
 // Video bytes never pass through here: the browser sends them to S3 with
-// the signed URLs. Every call needs the story's upload token (the
-// X-Upload-Token header, Uppy's token metadata, or the HttpOnly cookie the
-// submit response set); a key is made here, under clips/<storyId>/, and the
+// the signed URLs, each signed for at most the bytes it may carry (the POST
+// policy's content-length-range, each part's Content-Length), so S3 refuses
+// more. Every call needs the story's upload token, in the X-Upload-Token
+// header or the HttpOnly cookie the submit response set: never in a URL
+// or a page. A key is made here, under clips/<storyId>/, and the
 // calls that name a key (parts, list, complete, abort) are accepted only for
 // an upload this handler issued for the token's story.
 package uploads
@@ -29,7 +31,9 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -60,7 +64,7 @@ type Objects interface {
 	Name() string
 	PresignPost(ctx context.Context, key, mime string, maxBytes int64, expiry time.Duration) (bucket.Post, error)
 	CreateUpload(ctx context.Context, key, mime string) (string, error)
-	PresignPart(ctx context.Context, key, uploadID string, n int32, expiry time.Duration) (string, error)
+	PresignPart(ctx context.Context, key, uploadID string, n int32, length int64, expiry time.Duration) (string, error)
 	Parts(ctx context.Context, key, uploadID string) ([]bucket.Part, error)
 	CompleteUpload(ctx context.Context, key, uploadID string, parts []bucket.Part) (string, error)
 	AbortUpload(ctx context.Context, key, uploadID string) error
@@ -160,10 +164,11 @@ func problem(status int, title, detail string) refusal {
 }
 
 // authorise returns the story the request's upload token is for. The token
-// comes from the X-Upload-Token header, else Uppy's metadata, else the
-// cookie. metaStory, when the client sent one, must be that story.
-func (h *Handler) authorise(req apigw.Request, metaToken, metaStory string) (string, refusal) {
-	tok := cmp.Or(apigw.Header(req, TokenHeader), metaToken, apigw.Cookie(req, links.UploadCookie))
+// comes from the X-Upload-Token header, else the cookie; a token anywhere
+// else (a URL's query) is not looked at. metaStory, when the client sent
+// one, must be that story.
+func (h *Handler) authorise(req apigw.Request, metaStory string) (string, refusal) {
+	tok := cmp.Or(apigw.Header(req, TokenHeader), apigw.Cookie(req, links.UploadCookie))
 	if tok == "" {
 		return "", problem(http.StatusUnauthorized, "No upload permission",
 			"Open the thank-you page after sending your story, or the link in your confirmation email, to add clips.")
@@ -191,7 +196,7 @@ type paramsResponse struct {
 // params signs a form POST of one small clip straight to the bucket.
 func (h *Handler) params(ctx context.Context, req apigw.Request) apigw.Response {
 	q := apigw.Query(req)
-	id, fail := h.authorise(req, q.Get("metadata[token]"), q.Get("metadata[story]"))
+	id, fail := h.authorise(req, q.Get("metadata[story]"))
 	if fail != nil {
 		return *fail
 	}
@@ -217,7 +222,31 @@ func (h *Handler) params(ctx context.Context, req apigw.Request) apigw.Response 
 type createRequest struct {
 	Filename string            `json:"filename"`
 	Type     string            `json:"type"`
+	Size     int64             `json:"size"`
 	Metadata map[string]string `json:"metadata"`
+}
+
+// ParseCreate reads a create request: {filename, type, metadata} as Uppy
+// sends it, the file's size in metadata.size (or size). Anything else is
+// an error worded for the client.
+func ParseCreate(body []byte) (filename, mime string, size int64, metaStory string, err error) {
+	var in createRequest
+	if len(body) > 16<<10 {
+		return "", "", 0, "", errors.New("the request is too long")
+	}
+	if err := json.Unmarshal(body, &in); err != nil || !utf8.Valid(body) {
+		return "", "", 0, "", errors.New("send {filename, type, metadata} as JSON")
+	}
+	size = in.Size
+	if v, ok := in.Metadata["size"]; ok && size == 0 {
+		if size, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return "", "", 0, "", errors.New("metadata.size must be the file's size in bytes")
+		}
+	}
+	if size < 1 {
+		return "", "", 0, "", errors.New("send the file's size in bytes as metadata.size")
+	}
+	return cmp.Or(in.Filename, in.Metadata["name"]), cmp.Or(in.Type, in.Metadata["type"]), size, in.Metadata["story"], nil
 }
 
 type createResponse struct {
@@ -228,24 +257,28 @@ type createResponse struct {
 
 // create starts a multipart upload of one large clip.
 func (h *Handler) create(ctx context.Context, req apigw.Request) apigw.Response {
-	var in createRequest
 	body, err := apigw.Body(req)
-	if err == nil && len(body) > 16<<10 {
-		err = errors.New("too long")
-	}
+	var (
+		filename, mime, metaStory string
+		size                      int64
+	)
 	if err == nil {
-		err = json.Unmarshal(body, &in)
+		filename, mime, size, metaStory, err = ParseCreate(body)
 	}
 	if err != nil {
-		return apigw.Problem(http.StatusBadRequest, "Malformed request", "Send {filename, type, metadata} as JSON.")
+		return apigw.Problem(http.StatusBadRequest, "Malformed request", sentence(err.Error()))
 	}
-	id, fail := h.authorise(req, in.Metadata["token"], in.Metadata["story"])
+	id, fail := h.authorise(req, metaStory)
 	if fail != nil {
 		return *fail
 	}
-	t, why := h.limits.Accepts(cmp.Or(in.Type, in.Metadata["type"]), cmp.Or(in.Filename, in.Metadata["name"]))
+	t, why := h.limits.Accepts(mime, filename)
 	if why != "" {
 		return apigw.Problem(http.StatusUnsupportedMediaType, "This file cannot be added", why)
+	}
+	if size > h.limits.MaxBytes {
+		return apigw.Problem(http.StatusRequestEntityTooLarge, "This clip is too large",
+			fmt.Sprintf("The clip is %s; a clip can be at most %s.", story.HumanBytes(size), story.HumanBytes(h.limits.MaxBytes)))
 	}
 	if err := h.clips.AcquireClipSlot(ctx, id, h.limits.MaxClips); err != nil {
 		return *h.slotRefusal(ctx, err)
@@ -259,8 +292,8 @@ func (h *Handler) create(ctx context.Context, req apigw.Request) apigw.Response 
 	}
 	// A multipart upload can be resumed until the bucket's lifecycle rule
 	// aborts it, a day after it started.
-	rec := store.ClipRecord{StoryID: id, Clip: story.Clip{Key: key, MIME: t.MIME}, Declared: in.Type,
-		UploadID: uploadID, Until: h.now().Add(25 * time.Hour).UnixMilli()}
+	rec := store.ClipRecord{StoryID: id, Clip: story.Clip{Key: key, MIME: t.MIME}, Declared: mime,
+		UploadID: uploadID, DeclaredSize: size, Until: h.now().Add(25 * time.Hour).UnixMilli()}
 	if err := h.clips.PutPendingClip(ctx, rec); err != nil {
 		slog.ErrorContext(ctx, "recording a clip upload failed", "error", err.Error())
 		if err := h.objects.AbortUpload(ctx, key, uploadID); err != nil {
@@ -324,7 +357,7 @@ func unavailable() apigw.Response {
 // upload checks a call that names an upload: the token's story issued it,
 // and it is still in progress.
 func (h *Handler) upload(ctx context.Context, req apigw.Request) (store.ClipRecord, refusal) {
-	id, fail := h.authorise(req, "", "")
+	id, fail := h.authorise(req, "")
 	if fail != nil {
 		return store.ClipRecord{}, fail
 	}
@@ -360,7 +393,25 @@ type partURL struct {
 	Expires int    `json:"expires"`
 }
 
-// signPart signs the PUT of one part.
+// PartLength is the length of part n (from 1) of a file of size bytes cut
+// in parts of partSize, or false when the file has no part n.
+func PartLength(size, partSize int64, n int64) (int64, bool) {
+	if size < 1 || partSize < 1 || n < 1 {
+		return 0, false
+	}
+	count := (size + partSize - 1) / partSize
+	switch {
+	case n > count:
+		return 0, false
+	case n == count:
+		return size - (count-1)*partSize, true
+	}
+	return partSize, true
+}
+
+// signPart signs the PUT of one part, for exactly its share of the
+// declared size: its Content-Length is signed, so S3 refuses a part of
+// any other length, and there is no part past the last.
 func (h *Handler) signPart(ctx context.Context, req apigw.Request) apigw.Response {
 	rec, fail := h.upload(ctx, req)
 	if fail == nil {
@@ -369,12 +420,17 @@ func (h *Handler) signPart(ctx context.Context, req apigw.Request) apigw.Respons
 	if fail != nil {
 		return *fail
 	}
-	n, err := strconv.ParseInt(req.PathParameters["partNumber"], 10, 32)
-	if err != nil || n < 1 || n > int64(h.maxParts) {
-		return apigw.Problem(http.StatusBadRequest, "Bad part number",
-			fmt.Sprintf("Parts are numbered 1 to %d: a clip can be at most %s.", h.maxParts, story.HumanBytes(h.limits.MaxBytes)))
+	if rec.DeclaredSize < 1 {
+		return apigw.Problem(http.StatusConflict, "This upload has no size", "Add the file again to send it.")
 	}
-	signed, err := h.objects.PresignPart(ctx, rec.Key, rec.UploadID, int32(n), h.cfg.URLExpiry)
+	n, err := strconv.ParseInt(req.PathParameters["partNumber"], 10, 32)
+	length, ok := PartLength(rec.DeclaredSize, h.limits.PartSize, n)
+	if err != nil || !ok || n > int64(h.maxParts) {
+		return apigw.Problem(http.StatusBadRequest, "Bad part number",
+			fmt.Sprintf("This file of %s is sent in parts numbered 1 to %d.", story.HumanBytes(rec.DeclaredSize),
+				(rec.DeclaredSize+h.limits.PartSize-1)/h.limits.PartSize))
+	}
+	signed, err := h.objects.PresignPart(ctx, rec.Key, rec.UploadID, int32(n), length, h.cfg.URLExpiry)
 	if err != nil {
 		slog.ErrorContext(ctx, "presign part failed", "error", err.Error())
 		return unavailable()
@@ -539,7 +595,7 @@ type clipList struct {
 // list answers the story's clips: pending (being checked), verified or
 // rejected with the reason.
 func (h *Handler) list(ctx context.Context, req apigw.Request) apigw.Response {
-	id, fail := h.authorise(req, "", "")
+	id, fail := h.authorise(req, "")
 	if fail != nil {
 		return *fail
 	}
@@ -557,4 +613,16 @@ func (h *Handler) list(ctx context.Context, req apigw.Request) apigw.Response {
 			Seconds: r.Duration.Seconds(), Reason: r.Reason, At: r.At})
 	}
 	return apigw.JSON(http.StatusOK, out)
+}
+
+// sentence makes a message start with a capital and end with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }

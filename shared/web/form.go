@@ -2,32 +2,89 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"frontlinevoices/shared/apigw"
+	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/story"
 )
 
-// FormPage answers with the story form holding the answers and errors
-// given. started is the form's signed start time: a form shown again for
-// corrections keeps the time it was first shown.
-func FormPage(ctx context.Context, status int, sub story.Submission, errs story.FieldErrors, notice, started, csp string, list *story.CandidateList) apigw.Response {
-	v := newFormView(sub, errs, started)
-	v.People = newPeopleView(list, sub, errs)
-	v.Notice = notice
+// TurnstileOrigin serves the Turnstile widget's script and frame.
+const TurnstileOrigin = "https://challenges.cloudflare.com"
+
+// TurnstileCSP lets a page of policy csp load the Turnstile widget.
+func TurnstileCSP(csp string) string {
+	return csp + "; script-src 'self' " + TurnstileOrigin + "; frame-src " + TurnstileOrigin
+}
+
+// Form is one rendering of the story form.
+type Form struct {
+	Values  story.Submission // the answers so far; Values.ID is the form's story id
+	Errors  story.FieldErrors
+	Notice  string
+	Started string // the start token (links.Start) bound to Values.ID
+	// Turnstile is the Turnstile site key when the bot check is on.
+	Turnstile string
+	// List is the borough's MPs and candidates to tick (nil: none shown).
+	List *story.CandidateList
+}
+
+// FormPage answers with the story form holding the answers and errors given.
+func FormPage(ctx context.Context, status int, f Form, csp string) apigw.Response {
+	v := newFormView(f.Values, f.Errors, f.Started)
+	v.People = newPeopleView(f.List, f.Values, f.Errors)
+	v.Notice, v.Turnstile = f.Notice, f.Turnstile
 	return Page(ctx, status, "form.html", v, csp)
 }
 
-// ParseForm reads a no-JS form post: the answers, the signed start time
-// and the honeypot field (people never see it, so never fill it).
-func ParseForm(body string) (sub story.Submission, started, website string, err error) {
+// Posted is what a no-JS form post carries besides the answers.
+type Posted struct {
+	Started   string // the start token
+	Website   string // the honeypot: people never see it, so never fill it
+	Turnstile string // the Turnstile widget's answer, when the bot check is on
+}
+
+// ParseForm reads a no-JS form post. A body that is not a valid
+// urlencoded form of UTF-8 text is an error.
+func ParseForm(body string) (story.Submission, Posted, error) {
 	vals, err := url.ParseQuery(body)
 	if err != nil {
-		return story.Submission{}, "", "", err
+		return story.Submission{}, Posted{}, err
 	}
-	return parseForm(vals), vals.Get("started"), vals.Get("website"), nil
+	for k, vs := range vals {
+		if !utf8.ValidString(k) {
+			return story.Submission{}, Posted{}, errors.New("web: a field name is not UTF-8 text")
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return story.Submission{}, Posted{}, fmt.Errorf("web: the field %q is not UTF-8 text", k)
+			}
+		}
+	}
+	return parseForm(vals), Posted{Started: vals.Get("started"), Website: vals.Get("website"), Turnstile: vals.Get("cf-turnstile-response")}, nil
+}
+
+// UploadCookie is the Set-Cookie value that carries an upload token to the
+// thank-you page and the upload routes: HttpOnly, SameSite=Strict, and
+// Secure except over plain HTTP on this machine (the local stack).
+func UploadCookie(req apigw.Request, tok string, life time.Duration) string {
+	c := links.UploadCookie + "=" + tok + "; Path=/; Max-Age=" + strconv.Itoa(int(life/time.Second)) + "; HttpOnly; SameSite=Strict"
+	host := apigw.Header(req, "host")
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	local := host == "localhost" || net.ParseIP(host).IsLoopback()
+	if !(local && !strings.EqualFold(apigw.Header(req, "x-forwarded-proto"), "https")) {
+		c += "; Secure"
+	}
+	return c
 }
 
 // formView is what the form template shows: the answers so far, the
@@ -37,6 +94,7 @@ type formView struct {
 	Errors         story.FieldErrors
 	Notice         string
 	Started        string
+	Turnstile      string
 	ConsentVersion string
 	Options        story.OptionLists
 	Consents       []story.ConsentStatement

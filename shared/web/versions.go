@@ -4,11 +4,11 @@ package web
 
 // assetVersions maps each static asset to a short hash of its content.
 var assetVersions = map[string]string{
-	"clips.js":     "5c6237e1e2",
+	"clips.js":     "7e35318b1f",
 	"favicon.ico":  "d6c545c75f",
-	"form.js":      "d14bdf3565",
+	"form.js":      "ed21d1ccad",
 	"safeguard.js": "69d0fcccb2",
 	"site.css":     "665c272e5f",
 	"uploader.css": "27874edb56",
-	"uploader.js":  "ec4dcc6b38",
+	"uploader.js":  "58b03f659a",
 }

@@ -231,7 +231,7 @@ type presignedPost struct {
 
 func (v volunteer) params(t testing.TB, tok, filename, typ string) (presignedPost, int) {
 	t.Helper()
-	q := url.Values{"filename": {filename}, "type": {typ}, "metadata[token]": {v.token}, "metadata[story]": {v.id},
+	q := url.Values{"filename": {filename}, "type": {typ}, "metadata[story]": {v.id},
 		"metadata[name]": {filename}, "metadata[type]": {typ}}
 	var p presignedPost
 	status := v.callAs(t, tok, http.MethodGet, "/api/s3/params?"+q.Encode(), nil, &p)
@@ -283,12 +283,14 @@ type part struct {
 	ETag       string
 }
 
-func (v volunteer) create(t testing.TB, tok, filename, typ string) (created, int) {
+// create starts a multipart upload of a file of size bytes, as Uppy does
+// (the uploader puts the size in the metadata).
+func (v volunteer) create(t testing.TB, tok, filename, typ string, size int) (created, int) {
 	t.Helper()
 	var c created
 	status := v.callAs(t, tok, http.MethodPost, "/api/s3/multipart", map[string]any{
 		"filename": filename, "type": typ,
-		"metadata": map[string]string{"token": v.token, "story": v.id, "name": filename, "type": typ},
+		"metadata": map[string]string{"story": v.id, "name": filename, "type": typ, "size": fmt.Sprint(size)},
 	}, &c)
 	return c, status
 }
@@ -337,7 +339,7 @@ func (v volunteer) listParts(t testing.TB, c created) []part {
 
 func (v volunteer) uploadMultipart(t testing.TB, data []byte, partSize int) (created, int) {
 	t.Helper()
-	c, status := v.create(t, v.token, "big.mp4", "video/mp4")
+	c, status := v.create(t, v.token, "big.mp4", "video/mp4", len(data))
 	if status != http.StatusOK {
 		t.Fatalf("create = %d", status)
 	}
@@ -439,7 +441,10 @@ func TestClips(t *testing.T) {
 			return string(b)
 		}
 		page := get("/thanks", v.cookie)
-		for _, want := range []string{`id="uploader"`, `data-token="` + v.token + `"`, `data-story="` + v.id + `"`,
+		if strings.Contains(page, v.token) || strings.Contains(page, v.cookie) {
+			t.Error("the thank-you page carries the upload token")
+		}
+		for _, want := range []string{`id="uploader"`, `data-story="` + v.id + `"`,
 			`data-max-bytes="16777216"`, `data-max-files="3"`, `data-part-size="8388608"`, `/static/uploader.js?v=`, `/static/uploader.css?v=`} {
 			if !strings.Contains(page, want) {
 				t.Errorf("thank-you page with the cookie lacks %s", want)
@@ -459,8 +464,25 @@ func TestClips(t *testing.T) {
 				link = m
 			}
 		}
-		if page := get(link, ""); !strings.Contains(page, `data-story="`+v.id+`"`) {
-			t.Errorf("the email link %s does not open the uploader", link)
+		// The link is exchanged for the cookie and the bare page: the
+		// token leaves the address bar and is never in the page.
+		req, _ := http.NewRequest(http.MethodGet, cs.URL+link, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var cookie string
+		for _, c := range resp.Cookies() {
+			if c.Name == links.UploadCookie && c.HttpOnly && c.SameSite == http.SameSiteStrictMode && c.MaxAge > 0 {
+				cookie = c.Value
+			}
+		}
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/thanks" || cookie == "" {
+			t.Fatalf("the email link %s = %d to %q, cookie %q", link, resp.StatusCode, resp.Header.Get("Location"), cookie)
+		}
+		if page := get("/thanks", cookie); !strings.Contains(page, `data-story="`+v.id+`"`) || strings.Contains(page, cookie) {
+			t.Errorf("the email link's cookie does not open the uploader, or the page holds the token")
 		}
 		if page := get("/thanks?t=forged."+v.token, ""); strings.Contains(page, `id="uploader"`) || !strings.Contains(page, "not valid") {
 			t.Error("a forged link opens the uploader, or says nothing")
@@ -541,7 +563,7 @@ func TestClips(t *testing.T) {
 		v := submitStory(t, cs)
 		data := paddedMP4(t, 12<<20)
 		traffic.Reset()
-		c, status := v.create(t, v.token, "long interview.MP4", "video/mp4")
+		c, status := v.create(t, v.token, "long interview.MP4", "video/mp4", len(data))
 		if status != http.StatusOK || c.UploadID == "" || c.Bucket != bucket ||
 			!regexp.MustCompile(`^clips/`+v.id+`/[a-z2-7]{26}\.mp4$`).MatchString(c.Key) {
 			t.Fatalf("create = %d %+v", status, c)
@@ -579,9 +601,60 @@ func TestClips(t *testing.T) {
 		}
 	})
 
+	t.Run("each part URL carries exactly its share: S3 refuses more, less, and parts past the last", func(t *testing.T) {
+		v := submitStory(t, cs)
+		const size, partSize = 12 << 20, 8 << 20
+		c, status := v.create(t, v.token, "a.mp4", "video/mp4", size)
+		if status != http.StatusOK {
+			t.Fatalf("create = %d", status)
+		}
+		sign := func(n int) (string, int) {
+			var signed struct{ URL string }
+			status := v.call(t, http.MethodGet, uploadPath(c, fmt.Sprintf("/%d", n)), nil, &signed)
+			return signed.URL, status
+		}
+		put := func(u string, n int) (int, string) {
+			req, _ := http.NewRequest(http.MethodPut, u, bytes.NewReader(make([]byte, n)))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		u1, _ := sign(1)
+		if q, _ := url.ParseQuery(u1[strings.IndexByte(u1, '?')+1:]); q.Get("X-Amz-SignedHeaders") != "content-length;host" {
+			t.Fatalf("part 1 signs %q", q.Get("X-Amz-SignedHeaders"))
+		}
+		for _, n := range []int{partSize + 1, 64 << 20, partSize - 1} {
+			if status, body := put(u1, n); status != http.StatusForbidden || !strings.Contains(body, "SignatureDoesNotMatch") {
+				t.Errorf("PUT of %d bytes to a part signed for %d = %d %s", n, partSize, status, body)
+			}
+		}
+		u2, _ := sign(2)
+		if status, body := put(u2, partSize); status != http.StatusForbidden {
+			t.Errorf("last part of 4 MiB sent as 8 MiB = %d %s", status, body)
+		}
+		if status, _ := put(u2, size-partSize); status != http.StatusOK {
+			t.Errorf("last part at its length = %d", status)
+		}
+		for _, n := range []int{3, 100, 0} {
+			if _, status := sign(n); status != http.StatusBadRequest {
+				t.Errorf("sign part %d of a 2-part file = %d, want 400", n, status)
+			}
+		}
+		if status, _ := put(u1, partSize); status != http.StatusOK {
+			t.Errorf("part 1 at its length = %d", status)
+		}
+		if parts := v.listParts(t, c); len(parts) != 2 {
+			t.Errorf("parts kept: %+v, want the two of the right length", parts)
+		}
+	})
+
 	t.Run("abort gives the slot back", func(t *testing.T) {
 		v := submitStory(t, cs)
-		c, status := v.create(t, v.token, "a.webm", "video/webm")
+		c, status := v.create(t, v.token, "a.webm", "video/webm", 5<<20)
 		if status != http.StatusOK || !strings.HasSuffix(c.Key, ".webm") {
 			t.Fatalf("create = %d %+v", status, c)
 		}
@@ -607,7 +680,7 @@ func TestClips(t *testing.T) {
 
 	t.Run("authorisation", func(t *testing.T) {
 		a, b := submitStory(t, cs), submitStory(t, cs)
-		c, status := a.create(t, a.token, "a.mp4", "video/mp4")
+		c, status := a.create(t, a.token, "a.mp4", "video/mp4", 12<<20)
 		if status != http.StatusOK {
 			t.Fatalf("create = %d", status)
 		}
@@ -639,7 +712,7 @@ func TestClips(t *testing.T) {
 					if _, s := a.params(t, tc.tok, "x.mp4", "video/mp4"); s != tc.want {
 						t.Errorf("params = %d, want %d", s, tc.want)
 					}
-					if _, s := a.create(t, tc.tok, "x.mp4", "video/mp4"); s != tc.want {
+					if _, s := a.create(t, tc.tok, "x.mp4", "video/mp4", 12<<20); s != tc.want {
 						t.Errorf("create = %d, want %d", s, tc.want)
 					}
 				}
@@ -677,7 +750,7 @@ func TestClips(t *testing.T) {
 			}
 		})
 		t.Run("the metadata names another story", func(t *testing.T) {
-			q := url.Values{"filename": {"x.mp4"}, "type": {"video/mp4"}, "metadata[token]": {a.token}, "metadata[story]": {b.id}}
+			q := url.Values{"filename": {"x.mp4"}, "type": {"video/mp4"}, "metadata[story]": {b.id}}
 			if s := a.call(t, http.MethodGet, "/api/s3/params?"+q.Encode(), nil, nil); s != http.StatusForbidden {
 				t.Errorf("params = %d, want 403", s)
 			}
@@ -723,7 +796,7 @@ func TestClips(t *testing.T) {
 			if _, s := v.params(t, v.token, "one-more.mp4", "video/mp4"); s != http.StatusConflict {
 				t.Errorf("params over the limit = %d, want 409", s)
 			}
-			if _, s := v.create(t, v.token, "one-more.mp4", "video/mp4"); s != http.StatusConflict {
+			if _, s := v.create(t, v.token, "one-more.mp4", "video/mp4", 12<<20); s != http.StatusConflict {
 				t.Errorf("create over the limit = %d, want 409", s)
 			}
 			if n := len(v.records(t)); n != clipMaxClips {
@@ -743,20 +816,17 @@ func TestClips(t *testing.T) {
 			"over the length":   v.uploadSmall(t, "long.mp4", "video/mp4", fixture(t, "long_6min.mp4")),
 		}
 		clips := v.clips(t)
-		// A clip over the size limit can only come in as multipart (the
-		// POST policy stops it) and is refused at complete; ingest is the
-		// backstop for one that reaches the bucket another way.
+		// A clip over the size limit is refused by the POST policy and, as
+		// multipart, at create (its parts are signed for its declared
+		// size); ingest is the backstop for one that reaches the bucket
+		// another way.
 		w := submitStory(t, cs)
 		big := paddedMP4(t, clipMaxBytes+(1<<20))
-		c, status := w.uploadMultipart(t, big, 6<<20)
-		if status != http.StatusRequestEntityTooLarge {
-			t.Errorf("complete over the size limit = %d, want 413", status)
+		if _, status := w.create(t, w.token, "big.mp4", "video/mp4", len(big)); status != http.StatusRequestEntityTooLarge {
+			t.Errorf("create over the size limit = %d, want 413", status)
 		}
 		if o, u := objects(t, w); o != 0 || u != 0 {
-			t.Errorf("after the refused complete: %d objects, %d uploads", o, u)
-		}
-		if r, err := w.store().GetClip(ctx, w.id, c.Key); err != nil || r.Status != story.ClipAborted {
-			t.Errorf("refused upload's record = %+v %v", r, err)
+			t.Errorf("after the refused create: %d objects, %d uploads", o, u)
 		}
 		bigKey := clipsbucket.NewClipKey(w.id, story.ClipTypes[0])
 		if _, err := s3client(cs).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(bigKey), Body: bytes.NewReader(big)}); err != nil {

@@ -18,6 +18,9 @@ var (
 	Throttled = Fault{Status: http.StatusBadRequest, Code: "ProvisionedThroughputExceededException", Message: "local fault: throttled"}
 	// SESUnavailable is a server-side SES failure.
 	SESUnavailable = Fault{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: "local fault: SES unavailable"}
+	// SESRejected is SES refusing one message for good (a suppressed or
+	// illegal address); its message names the address, as SES's does.
+	SESRejected = Fault{Status: http.StatusBadRequest, Code: "MessageRejected", Message: "local fault: Email address is not verified or is suppressed: amara@example.org"}
 )
 
 // Faults makes the emulators fail on purpose: the next n calls of one

@@ -106,6 +106,15 @@ var iamCases = []iamCase{
 		}
 		return fmt.Sprintf("POST /api/stories → %d", resp.StatusCode)
 	}},
+	{"SubmitFunction", "dynamodb:UpdateItem", func(t *testing.T, s *stack.Stack) string {
+		// The rate limits' counters cannot be kept: the story is not either.
+		resp := postStory(t, s, "iam.limits")
+		resp.Body.Close()
+		if resp.StatusCode < 500 {
+			t.Errorf("POST /api/stories = %d, want a 5xx: the story could not be counted", resp.StatusCode)
+		}
+		return fmt.Sprintf("POST /api/stories → %d", resp.StatusCode)
+	}},
 	{"NotifyFunction", "ses:SendEmail", func(t *testing.T, s *stack.Stack) string {
 		v := submitStory(t, s)
 		waitFor(t, s)
@@ -118,7 +127,7 @@ var iamCases = []iamCase{
 	}},
 	{"UploadsFunction", "s3:PutObject", func(t *testing.T, s *stack.Stack) string {
 		v := submitStory(t, s)
-		_, status := v.create(t, v.token, "clip.mp4", "video/mp4")
+		_, status := v.create(t, v.token, "clip.mp4", "video/mp4", 12<<20)
 		if status < 500 {
 			t.Errorf("create multipart = %d, want a 5xx", status)
 		}

@@ -37,7 +37,9 @@ const minPartSize = 5 << 20
 //     complete, and the object's ETag is md5-of-md5s-N;
 //   - conditional GET and HEAD (If-Match → 412, If-None-Match → 304),
 //     ranged or not;
-//   - browser form POSTs checked against their signed policy;
+//   - browser form POSTs checked against their signed policy, presigned
+//     URLs against their signature (every signed header, content-length
+//     the body's real length) and expiry;
 //   - the template's CORS rules and lifecycle rules (on Stack.Clock).
 type localS3 struct {
 	inner   http.Handler
@@ -189,6 +191,15 @@ func (s *localS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost && key == "" && r.URL.RawQuery == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		s.formPost(w, r, bucket)
 		return
+	}
+	// A presigned URL's signature and expiry are checked before its
+	// credential's policies (a CORS preflight, answered above, is not
+	// itself signed).
+	if q.Has("X-Amz-Signature") {
+		if status, code, msg := checkPresigned(r, s.iam, s.clock.Now()); status != 0 {
+			writeS3Error(w, r, status, code, msg)
+			return
+		}
 	}
 	caller := accessKeyOf(r)
 	if s.iam != nil && caller == "" {

@@ -107,6 +107,16 @@ func (o *Outbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sesError(w, http.StatusForbidden, code, err.Error())
 		return
 	}
+	// SES needs 7-bit addresses (an internationalised domain in punycode)
+	// and refuses others for good, whatever the retries.
+	for _, a := range append(append(append([]string{}, in.Destination.ToAddresses...), in.Destination.CcAddresses...), in.ReplyToAddresses...) {
+		for i := range len(a) {
+			if a[i] >= 0x80 {
+				sesError(w, http.StatusBadRequest, "BadRequestException", "Illegal address: "+a)
+				return
+			}
+		}
+	}
 	if strings.ContainsAny(in.Content.Simple.Subject.Data, "\r\n") {
 		sesError(w, http.StatusBadRequest, "MessageRejected", "line break in the subject")
 		return

@@ -245,6 +245,7 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(Endpoints{DynamoDB: ddbURL, S3: s.S3URL, SES: sesURL, Region: Region, Tables: s.Tables, Buckets: s.Buckets})
 	})
+	s.local.Handle("/_local/turnstile/siteverify", Siteverify())
 	s.local.HandleFunc("/_local/outbox", s.outboxPage)
 	s.local.HandleFunc("/_local/outbox/", s.outboxPage)
 	// No ServeMux in front of the API: it would clean paths and redirect
@@ -471,7 +472,9 @@ func (s *Stack) Sweep() {
 func (s *Stack) buildFunctions(ctx context.Context) (*api, error) {
 	res := s.res
 	// Values that only exist locally: where the site and the bucket are.
-	overrides := map[string]string{"SITE_URL": s.URL, "S3_PATH_STYLE": "true", "CONNECT_SRC": s.S3URL}
+	// Turnstile's siteverify is the local fake (Cloudflare's test keys).
+	overrides := map[string]string{"SITE_URL": s.URL, "S3_PATH_STYLE": "true", "CONNECT_SRC": s.S3URL,
+		"TURNSTILE_VERIFY_URL": s.URL + "/_local/turnstile/siteverify"}
 
 	router := &api{log: s.log}
 	for _, f := range s.Template.Functions() {

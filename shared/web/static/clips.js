@@ -13,7 +13,6 @@
   var list = document.getElementById('clip-list');
   if (!uploader || !box || !list) return;
   var endpoint = (uploader.dataset.endpoint || '/api').replace(/\/+$/, '') + '/clips';
-  var token = uploader.dataset.token || '';
   var names = {}; // key → the file's name, known only in this tab
   var timer = null;
   var tries = 0;
@@ -57,7 +56,7 @@
   }
   function refresh() {
     clearTimeout(timer);
-    fetch(endpoint, { headers: { 'X-Upload-Token': token }, credentials: 'same-origin' })
+    fetch(endpoint, { credentials: 'same-origin' }) // the upload token is in its HttpOnly cookie
       .then(function (res) { return res.ok ? res.json() : null; })
       .then(function (body) {
         if (!body) return;

@@ -33,7 +33,7 @@
     try {
       var data = {};
       new FormData(form).forEach(function (v, k) {
-        if (k === 'website' || k === 'started') return;
+        if (k === 'website' || k === 'cf-turnstile-response') return;
         (data[k] = data[k] || []).push(v);
       });
       sessionStorage.setItem(draftKey, JSON.stringify(data));
@@ -50,7 +50,8 @@
       var values = data[name];
       form.querySelectorAll('[name="' + CSS.escape(name) + '"]').forEach(function (el) {
         if (el.type === 'checkbox' || el.type === 'radio') el.checked = values.indexOf(el.value) >= 0;
-        else if (el.type !== 'hidden' || name === 'id') el.value = values[0];
+        // The id and its start token go together: a reload keeps both.
+        else if (el.type !== 'hidden' || name === 'id' || name === 'started') el.value = values[0];
       });
     });
     form.querySelectorAll('details.contact').forEach(function (d) {
@@ -210,6 +211,7 @@
       ['name', 'constituency', 'party', 'when', 'what'].forEach(function (f) { c[f] = fd.get('mp.' + i + '.' + f) || ''; });
       body.mpContacts.push(c);
     }
+    body.turnstile = fd.get('cf-turnstile-response') || '';
     body.safeguardingConfirmed = safeguardingConfirmed();
     body.personalEmailOnly = !!fd.get('personalEmailOnly');
     return body;
@@ -237,6 +239,8 @@
         clearErrors();
         r.body.errors.forEach(function (e) { showError(e.field, e.message); });
         if (r.body.started) form.started.value = r.body.started;
+        if (r.body.id) form.id.value = r.body.id;
+        if (window.turnstile) window.turnstile.reset();
         if (r.body.consentVersion) form.consentVersion.value = r.body.consentVersion;
         showSummary(r.body.errors, r.body.detail);
         return;

@@ -22,8 +22,6 @@ const DEFAULT_PART_SIZE = 8 * MiB
 // `retryDelays` option and never retries companion calls itself; it retries
 // the S3 PUT/POST transfers on its own (3 times, 300/600/1200 ms).
 const RETRY_DELAYS = [0, 1000, 3000, 5000]
-// Header that carries the upload token on every <endpoint>/s3/... request.
-const TOKEN_HEADER = 'X-Upload-Token'
 
 function intAttr(value, fallback) {
   const n = Number.parseInt(value ?? '', 10)
@@ -84,10 +82,12 @@ function sleep(ms, signal) {
 }
 
 // @uppy/aws-s3 6 calls the companion routes with the global `fetch` and has
-// no option for extra headers, so wrap `fetch` for URLs under
-// `<endpoint>/s3/` only: add the token header and retry idempotent calls.
-// Every other request goes to the original fetch untouched.
-function wrapCompanionFetch(prefix, token) {
+// no option for extra headers or retries, so wrap `fetch` for URLs under
+// `<endpoint>/s3/` only, to retry idempotent calls. The upload token is in
+// no URL, page or header here: it travels in its HttpOnly cookie, which a
+// same-origin fetch sends. Every other request goes to the original fetch
+// untouched.
+function wrapCompanionFetch(prefix) {
   const originalFetch = window.fetch.bind(window)
   const resolvedPrefix = new URL(prefix, document.baseURI).href
   const wrapped = async (input, init) => {
@@ -105,10 +105,7 @@ function wrapCompanionFetch(prefix, token) {
     }
     if (!absolute.startsWith(resolvedPrefix)) return originalFetch(input, init)
 
-    const opts = { ...(init || {}) }
-    const headers = new Headers(opts.headers || undefined)
-    if (token) headers.set(TOKEN_HEADER, token)
-    opts.headers = headers
+    const opts = { ...(init || {}), credentials: 'same-origin' }
     const method = (opts.method || 'GET').toUpperCase()
     const retryable = method === 'GET' || method === 'DELETE'
 
@@ -160,7 +157,6 @@ function init() {
 
   const ds = el.dataset
   const endpoint = (ds.endpoint || '/api').replace(/\/+$/, '')
-  const token = ds.token || ''
   const story = ds.story || ''
   const maxBytes = intAttr(ds.maxBytes, null)
   const maxFiles = intAttr(ds.maxFiles, null)
@@ -169,7 +165,7 @@ function init() {
   const partSize = intAttr(ds.partSize, DEFAULT_PART_SIZE)
   const allowedFileTypes = [...types, ...exts]
 
-  wrapCompanionFetch(`${endpoint}/s3/`, token)
+  wrapCompanionFetch(`${endpoint}/s3/`)
 
   const uppy = new Uppy({
     // Scopes Golden Retriever's saved state to this story.
@@ -180,7 +176,7 @@ function init() {
       maxNumberOfFiles: maxFiles,
       allowedFileTypes: allowedFileTypes.length ? allowedFileTypes : null,
     },
-    meta: { token, story },
+    meta: { story },
   })
 
   uppy.use(Dashboard, {
@@ -220,12 +216,20 @@ function init() {
     shouldUseMultipart: (file) => (file.size || 0) > MULTIPART_THRESHOLD,
     getChunkSize: () => partSize,
     // Only these meta fields travel to the server (default would send all).
-    allowedMetaFields: ['token', 'story', 'name', 'type'],
+    // The size lets the server sign each part for exactly its length.
+    allowedMetaFields: ['story', 'name', 'type', 'size'],
   })
 
+  const withSize = (file) => {
+    if (file && Number.isFinite(file.size)) uppy.setFileMeta(file.id, { size: String(file.size) })
+  }
+  uppy.on('file-added', withSize)
   // Files restored by Golden Retriever keep the meta they had before the
-  // reload; give them this page's token.
-  uppy.on('restored', () => uppy.setMeta({ token, story }))
+  // reload; give them this page's story.
+  uppy.on('restored', () => {
+    uppy.setMeta({ story })
+    uppy.getFiles().forEach(withSize)
+  })
 
   uppy.on('restriction-failed', (file, error) => {
     const prefix = file?.name ? `"${file.name}" was not added: ` : ''

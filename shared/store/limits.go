@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Rate limit counters: pk = LIMIT#<counter>#<window start>, sk = LIMIT,
+// with a count n and the TTL attribute set a day after the window ends
+// (DynamoDB deletes it within days; an old window is never read again).
+const (
+	limitPrefix = "LIMIT#"
+	limitSK     = "LIMIT"
+)
+
+// Hit counts one event against counter in the fixed window of length
+// window that holds now, and reports whether the event is within limit
+// (false: limit events were already counted in this window, and this one
+// is not counted). retryAfter is when the window ends. counter must hold
+// no personal data: callers name it with a keyed digest.
+func (s *Store) Hit(ctx context.Context, counter string, window time.Duration, limit int, now time.Time) (ok bool, retryAfter time.Time, err error) {
+	start := now.UTC().Truncate(window)
+	end := start.Add(window)
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table),
+		Key: map[string]types.AttributeValue{
+			AttrPK: str(limitPrefix + counter + "#" + strconv.FormatInt(start.Unix(), 10)),
+			AttrSK: str(limitSK),
+		},
+		UpdateExpression:         aws.String("ADD #n :one SET #exp = :exp"),
+		ConditionExpression:      aws.String("attribute_not_exists(#n) OR #n < :limit"),
+		ExpressionAttributeNames: map[string]string{"#n": "n", "#exp": AttrExpires},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one":   number(1),
+			":limit": number(int64(limit)),
+			":exp":   number(end.Add(24 * time.Hour).Unix()),
+		},
+	})
+	if _, over := errors.AsType[*types.ConditionalCheckFailedException](err); over {
+		return false, end, nil
+	}
+	if err != nil {
+		return false, end, fmt.Errorf("store: count %s: %w", counter, err)
+	}
+	return true, end, nil
+}

@@ -1,0 +1,43 @@
+package uploads_test
+
+import (
+	"testing"
+
+	"frontlinevoices/shared/uploads"
+)
+
+// FuzzParseCreate: any create body gives a positive size and no panic, or
+// an error.
+func FuzzParseCreate(f *testing.F) {
+	for _, s := range []string{`{"filename":"a.mp4","type":"video/mp4","metadata":{"size":"12582912","story":"x"}}`,
+		`{"size":5}`, `{"metadata":{"size":"-1"}}`, `{"metadata":{"size":1}}`, `null`, `{"metadata":{"size":"99999999999999999999"}}`, "{\"filename\":\"\xff\"}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		_, _, size, _, err := uploads.ParseCreate(body)
+		if err == nil && size < 1 {
+			t.Fatalf("%q: size %d accepted", body, size)
+		}
+	})
+}
+
+// FuzzPartLength: the parts of a file cover it exactly, none larger than
+// the part size, none past the last.
+func FuzzPartLength(f *testing.F) {
+	f.Add(int64(12<<20), int64(8<<20), int64(2))
+	f.Add(int64(1), int64(5<<20), int64(1))
+	f.Add(int64(16<<20), int64(8<<20), int64(3))
+	f.Fuzz(func(t *testing.T, size, partSize, n int64) {
+		if size < 1 || size > 1<<40 || partSize < 1 || partSize > 1<<33 {
+			return
+		}
+		got, ok := uploads.PartLength(size, partSize, n)
+		count := (size + partSize - 1) / partSize
+		if ok != (n >= 1 && n <= count) || (ok && (got < 1 || got > partSize)) {
+			t.Fatalf("PartLength(%d, %d, %d) = %d %v", size, partSize, n, got, ok)
+		}
+		if ok && n == count && (count-1)*partSize+got != size {
+			t.Fatalf("the parts of %d do not add up", size)
+		}
+	})
+}
