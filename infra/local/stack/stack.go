@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -108,6 +109,7 @@ type Stack struct {
 	res       Resolver
 	s3        *localS3
 	functions map[string]*function
+	envs      map[string]map[string]string // each function's environment, as Lambda would set it
 	// restoreEnv puts back the environment this stack replaced, so a stack
 	// started and closed inside another's process leaves it working.
 	restoreEnv []func()
@@ -135,7 +137,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		opts: opts, log: opts.Log, Template: tmpl, Faults: &Faults{},
 		Tables: map[string]string{}, Buckets: map[string]string{},
 		streams: map[string][]*streamMapping{}, local: http.NewServeMux(),
-		IAM: NewIAM(opts.Log), Clock: &Clock{}, functions: map[string]*function{},
+		IAM: NewIAM(opts.Log), Clock: &Clock{}, functions: map[string]*function{}, envs: map[string]map[string]string{},
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -458,6 +460,31 @@ func (s *Stack) Instances() map[string]int {
 // Denials returns the calls IAM has refused so far.
 func (s *Stack) Denials() []Denial { return s.IAM.Denials() }
 
+// Environment is what a function's process would find in its environment
+// on Lambda, pointed at this stack: the template's variables, the
+// function's own credentials, the region and the emulators' endpoints
+// ("KEY=value" pairs, for exec.Cmd.Env). Commands that run a function's
+// built binary against the stack use it (infra/bench/coldstart).
+func (s *Stack) Environment(function string) []string {
+	env := map[string]string{
+		"AWS_REGION":            Region,
+		"AWS_ACCESS_KEY_ID":     function,
+		"AWS_SECRET_ACCESS_KEY": s.IAM.secretOf(function),
+	}
+	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SESV2"} {
+		env[k] = os.Getenv(k)
+	}
+	for k, v := range s.envs[function] {
+		env[k] = v
+	}
+	var out []string
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Sweep runs, at the stack's clock, what AWS does in the background: TTL
 // deletion of expired items (after the TTL lag) and the buckets'
 // lifecycle rules.
@@ -498,6 +525,7 @@ func (s *Stack) buildFunctions(ctx context.Context) (*api, error) {
 		// emulators can hold it to its policies in the template.
 		cfg := s.AWS.Copy()
 		cfg.Credentials = credentials.NewStaticCredentialsProvider(f.Name, s.IAM.secretOf(f.Name), "")
+		s.envs[f.Name] = env
 		build := func() (any, error) { return ctor(func(k string) string { return env[k] }, cfg) }
 		// Fail at start, not at the first request, when a function's
 		// configuration is wrong; the pool still starts empty.
