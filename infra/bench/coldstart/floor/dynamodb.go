@@ -7,4 +7,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
-func init() { clients = append(clients, func(cfg aws.Config) any { return dynamodb.NewFromConfig(cfg) }) }
+func init() {
+	clients = append(clients, func(cfg aws.Config) any { return dynamodb.NewFromConfig(cfg) })
+}
