@@ -44,8 +44,9 @@ import (
 
 func main() {
 	n := flag.Int("n", 15, "runs of each binary")
+	only := flag.String("functions", "", "comma-separated logical ids of the functions to measure (default: all)")
 	flag.Parse()
-	if err := run(*n); err != nil {
+	if err := run(*n, strings.FieldsFunc(*only, func(r rune) bool { return r == ',' })); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)
 		os.Exit(1)
 	}
@@ -61,7 +62,7 @@ type binary struct {
 	size       int64
 }
 
-func run(n int) error {
+func run(n int, only []string) error {
 	ctx := context.Background()
 	root, err := repoRoot()
 	if err != nil {
@@ -89,6 +90,9 @@ func run(n int) error {
 	type trio struct{ fn, floor *binary }
 	var trios []trio
 	for _, f := range st.Template.Functions() {
+		if len(only) > 0 && !slices.Contains(only, f.Name) {
+			continue
+		}
 		pkg := "./functions/" + strings.ToLower(strings.TrimSuffix(f.Name, "Function"))
 		fn := &binary{name: f.Name, env: st.Environment(f.Name)}
 		if fn.path, err = build(root, dir, f.Name, pkg); err != nil {
