@@ -162,10 +162,11 @@ func (p *Pages) thanks(ctx context.Context, req apigw.Request) apigw.Response {
 			return resp
 		case errors.Is(err, token.ErrExpired):
 			v.Notice = "The link to add video clips has expired: links last 7 days. Reply to your confirmation email if you would still like to send a clip."
+			return web.Page(ctx, http.StatusGone, "thanks.html", v, p.csp)
 		default:
 			v.Notice = "This link to add video clips is not valid. Use the link in your confirmation email exactly as it is."
+			return web.Page(ctx, http.StatusBadRequest, "thanks.html", v, p.csp)
 		}
-		return web.Page(ctx, http.StatusOK, "thanks.html", v, p.csp)
 	}
 	if tok := apigw.Cookie(req, links.UploadCookie); tok != "" {
 		id, err := p.signer.Verify(links.UploadPurpose, tok, p.now())

@@ -2,6 +2,7 @@ package uploads_test
 
 import (
 	"testing"
+	"unicode/utf8"
 
 	"frontlinevoices/shared/uploads"
 )
@@ -38,6 +39,29 @@ func FuzzPartLength(f *testing.F) {
 		}
 		if ok && n == count && (count-1)*partSize+got != size {
 			t.Fatalf("the parts of %d do not add up", size)
+		}
+	})
+}
+
+// FuzzParseQuery: a query string is read whole, as UTF-8 text, or refused.
+func FuzzParseQuery(f *testing.F) {
+	for _, s := range []string{"filename=clip.mp4&type=video%2Fmp4&metadata%5Bstory%5D=abc", "filename=%ff", "a=%zz", "", "&&=", "a;b=c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := uploads.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		for k, vs := range q {
+			if !utf8.ValidString(k) {
+				t.Fatalf("%q: name %q is not UTF-8", raw, k)
+			}
+			for _, v := range vs {
+				if !utf8.ValidString(v) {
+					t.Fatalf("%q: value %q is not UTF-8", raw, v)
+				}
+			}
 		}
 	})
 }

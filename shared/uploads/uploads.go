@@ -195,7 +195,10 @@ type paramsResponse struct {
 
 // params signs a form POST of one small clip straight to the bucket.
 func (h *Handler) params(ctx context.Context, req apigw.Request) apigw.Response {
-	q := apigw.Query(req)
+	q, err := ParseQuery(req.RawQueryString)
+	if err != nil {
+		return apigw.Problem(http.StatusBadRequest, "Malformed request", sentence(err.Error()))
+	}
 	id, fail := h.authorise(req, q.Get("metadata[story]"))
 	if fail != nil {
 		return *fail
@@ -217,6 +220,22 @@ func (h *Handler) params(ctx context.Context, req apigw.Request) apigw.Response 
 		return unavailable()
 	}
 	return apigw.JSON(http.StatusOK, paramsResponse{Method: "POST", URL: post.URL, Fields: post.Fields, Expires: int(h.cfg.URLExpiry / time.Second)})
+}
+
+// ParseQuery reads a query string strictly: every escape valid and every
+// name and value UTF-8 text. Anything else is an error worded for the
+// client, echoing none of the input.
+func ParseQuery(raw string) (url.Values, error) {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, errors.New("the address's parameters are not correctly encoded")
+	}
+	for k, vs := range q {
+		if !utf8.ValidString(k) || slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) }) {
+			return nil, errors.New("the address's parameters are not UTF-8 text")
+		}
+	}
+	return q, nil
 }
 
 type createRequest struct {

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -203,9 +204,11 @@ func toEvent(r *http.Request, rt *route, params map[string]string, body []byte) 
 		},
 	}
 	if len(body) > 0 {
-		// HTTP APIs base64-encode bodies that are not plain text or JSON.
+		// HTTP APIs base64-encode bodies that are not plain text or JSON,
+		// and any that is not UTF-8 (a text payload is a UTF-8 string; the
+		// event itself is JSON, which cannot carry other bytes as text).
 		ct := strings.ToLower(r.Header.Get("Content-Type"))
-		if strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "text/") {
+		if (strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "text/")) && utf8.Valid(body) {
 			ev.Body = string(body)
 		} else {
 			ev.Body = base64.StdEncoding.EncodeToString(body)

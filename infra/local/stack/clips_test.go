@@ -421,7 +421,7 @@ func TestClips(t *testing.T) {
 
 	t.Run("thank-you page shows the uploader only with a valid token", func(t *testing.T) {
 		v := submitStory(t, cs)
-		get := func(path, cookie string) string {
+		getAs := func(path, cookie string, want int) string {
 			req, _ := http.NewRequest(http.MethodGet, cs.URL+path, nil)
 			if cookie != "" {
 				req.AddCookie(&http.Cookie{Name: links.UploadCookie, Value: cookie})
@@ -432,14 +432,15 @@ func TestClips(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			b, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("GET %s = %d", path, resp.StatusCode)
+			if resp.StatusCode != want {
+				t.Fatalf("GET %s = %d, want %d", path, resp.StatusCode, want)
 			}
 			if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, cs.S3URL) {
 				t.Errorf("CSP %q does not let the uploader reach %s", csp, cs.S3URL)
 			}
 			return string(b)
 		}
+		get := func(path, cookie string) string { return getAs(path, cookie, http.StatusOK) }
 		page := get("/thanks", v.cookie)
 		if strings.Contains(page, v.token) || strings.Contains(page, v.cookie) {
 			t.Error("the thank-you page carries the upload token")
@@ -484,7 +485,7 @@ func TestClips(t *testing.T) {
 		if page := get("/thanks", cookie); !strings.Contains(page, `data-story="`+v.id+`"`) || strings.Contains(page, cookie) {
 			t.Errorf("the email link's cookie does not open the uploader, or the page holds the token")
 		}
-		if page := get("/thanks?t=forged."+v.token, ""); strings.Contains(page, `id="uploader"`) || !strings.Contains(page, "not valid") {
+		if page := getAs("/thanks?t=forged."+v.token, "", http.StatusBadRequest); strings.Contains(page, `id="uploader"`) || !strings.Contains(page, "not valid") {
 			t.Error("a forged link opens the uploader, or says nothing")
 		}
 		forms := get("/", "")
