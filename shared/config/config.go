@@ -5,7 +5,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +20,11 @@ import (
 // `env:"NAME"`, with `,required` for values that must be set and
 // `default:"…"` for the rest. Supported kinds: string, []string (comma
 // separated), int, int64, bool and time.Duration. Embedded structs (Shared,
-// Clips) are filled the same way, so a setting has one name everywhere.
+// Clips, Mail) are filled the same way, so a setting has one name everywhere.
+// A `check:"…"` tag adds a rule: "address" (a plain email address, no
+// display name: SES's ses:FromAddress condition and the mail headers compare
+// bare addresses), "origin" (http(s)://host[:port]; a trailing slash is
+// dropped), or "positive" (a duration or number above zero).
 func Load(getenv func(string) string, dst any) error {
 	if err := errors.Join(load(getenv, reflect.ValueOf(dst).Elem())...); err != nil {
 		return fmt.Errorf("config: %w", err)
@@ -52,6 +58,10 @@ func load(getenv func(string) string, v reflect.Value) []error {
 		}
 		if err := set(v.Field(i), raw); err != nil {
 			errs = append(errs, fmt.Errorf("%s=%q: %w", name, raw, err))
+			continue
+		}
+		if err := check(v.Field(i), f.Tag.Get("check")); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", name, raw, err))
 		}
 	}
 	return errs
@@ -62,7 +72,7 @@ func set(f reflect.Value, raw string) error {
 	case time.Duration:
 		d, err := time.ParseDuration(raw)
 		if err != nil {
-			return errors.New("not a duration like 15m or 24h")
+			return errors.New("not a duration like 15m or 24h (a bare number has no unit: write 3s, not 3)")
 		}
 		f.SetInt(int64(d))
 		return nil
@@ -106,10 +116,12 @@ type Shared struct {
 	// Bucket holds the clips (under clips/) and the digest's exports
 	// (under exports/).
 	Bucket string `env:"CLIPS_BUCKET,required"`
-	// SigningSecret signs every token the site hands out (see links).
-	SigningSecret string `env:"SIGNING_SECRET,required"`
+	// SigningKeys is the ARN of the Secrets Manager secret holding the keys
+	// that sign every token the site hands out (see links and signing); it
+	// is read at first use, never at init.
+	SigningKeys string `env:"SIGNING_KEYS_SECRET,required"`
 	// RetentionDays is how long stories and clips are kept.
-	RetentionDays int `env:"RETENTION_DAYS" default:"730"`
+	RetentionDays int `env:"RETENTION_DAYS" default:"730" check:"positive"`
 	// S3PathStyle addresses the bucket by path (the local S3 needs it).
 	S3PathStyle bool `env:"S3_PATH_STYLE"`
 }
@@ -137,7 +149,44 @@ func (c Clips) ClipLimits() story.ClipLimits {
 // Mail is the settings of the functions that send email.
 type Mail struct {
 	// CommsAddress is the communications team's addresses.
-	CommsAddress []string `env:"COMMS_ADDRESSES,required"`
+	CommsAddress []string `env:"COMMS_ADDRESSES,required" check:"address"`
 	// Sender is the From address of every email (a verified SES identity).
-	Sender string `env:"SENDER_ADDRESS,required"`
+	Sender string `env:"SENDER_ADDRESS,required" check:"address"`
+	// ConfigurationSet is the SES configuration set every email is sent
+	// through (bounce and complaint events; empty sends without one).
+	ConfigurationSet string `env:"SES_CONFIGURATION_SET"`
+}
+
+var plainAddress = regexp.MustCompile(`^[^@\s,<>"()]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`)
+
+func check(f reflect.Value, rule string) error {
+	switch rule {
+	case "":
+		return nil
+	case "address":
+		var list []string
+		if f.Kind() == reflect.String {
+			list = []string{f.String()}
+		} else {
+			list = f.Interface().([]string)
+		}
+		for _, a := range list {
+			if !plainAddress.MatchString(a) {
+				return fmt.Errorf("%q is not a plain email address such as stories@example.org (no display name, no angle brackets)", a)
+			}
+		}
+	case "origin":
+		u, err := url.Parse(strings.TrimRight(f.String(), "/"))
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return errors.New("not an origin such as https://stories.example.org (scheme and host only, no path)")
+		}
+		f.SetString(u.Scheme + "://" + strings.ToLower(u.Host))
+	case "positive":
+		if f.Int() <= 0 {
+			return errors.New("must be more than zero")
+		}
+	default:
+		return fmt.Errorf("unknown check %q", rule)
+	}
+	return nil
 }

@@ -48,18 +48,52 @@ type withShared struct {
 
 func TestEmbeddedSettingsHaveOneName(t *testing.T) {
 	var c withShared
-	err := Load(env(map[string]string{"TABLE_NAME": "T", "CLIPS_BUCKET": "b", "SIGNING_SECRET": "s", "MAX_CLIP_DURATION": "90s"}), &c)
+	err := Load(env(map[string]string{"TABLE_NAME": "T", "CLIPS_BUCKET": "b", "SIGNING_KEYS_SECRET": "s", "MAX_CLIP_DURATION": "90s"}), &c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.TableName != "T" || c.Bucket != "b" || c.SigningSecret != "s" || c.Retention() != 730*24*time.Hour || c.Own != "x" ||
+	if c.TableName != "T" || c.Bucket != "b" || c.SigningKeys != "s" || c.Retention() != 730*24*time.Hour || c.Own != "x" ||
 		c.ClipLimits().MaxDuration != 90*time.Second || c.ClipLimits().Check() != nil {
 		t.Fatalf("%+v", c)
 	}
 	err = Load(env(nil), &c)
-	for _, want := range []string{"TABLE_NAME is required", "CLIPS_BUCKET is required", "SIGNING_SECRET is required"} {
+	for _, want := range []string{"TABLE_NAME is required", "CLIPS_BUCKET is required", "SIGNING_KEYS_SECRET is required"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+}
+
+type checked struct {
+	Sender string        `env:"SENDER" check:"address"`
+	Comms  []string      `env:"COMMS" check:"address"`
+	Site   string        `env:"SITE" check:"origin"`
+	Fill   time.Duration `env:"FILL" check:"positive"`
+}
+
+// The template's parameters are checked again at start-up, with a message
+// that says what to write instead.
+func TestChecks(t *testing.T) {
+	var c checked
+	if err := Load(env(map[string]string{"SENDER": "stories@example.org", "COMMS": "a@example.org,b@example.org",
+		"SITE": "https://Stories.Example.org/", "FILL": "3s"}), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Site != "https://stories.example.org" {
+		t.Fatalf("origin not normalised: %q", c.Site)
+	}
+	for name, tc := range map[string]struct{ k, v, want string }{
+		"display name":         {"SENDER", "Frontline Voices <stories@example.org>", "not a plain email address"},
+		"one bad comms":        {"COMMS", "a@example.org,team", "not a plain email address"},
+		"a path":               {"SITE", "https://example.org/form", "not an origin"},
+		"no scheme":            {"SITE", "example.org", "not an origin"},
+		"bare number duration": {"FILL", "3", "write 3s, not 3"},
+		"zero":                 {"FILL", "0s", "more than zero"},
+	} {
+		var c checked
+		err := Load(env(map[string]string{tc.k: tc.v}), &c)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
 		}
 	}
 }

@@ -44,14 +44,14 @@ import (
 	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/mail"
+	"frontlinevoices/shared/signing"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
-	"frontlinevoices/shared/token"
 )
 
 // Config is the digest function's configuration.
 type Config struct {
-	// Bucket holds the clips, and the exports under exports/; SigningSecret
+	// Bucket holds the clips, and the exports under exports/; SigningKeys
 	// makes the links, /download?t=<signed token>.
 	config.Shared
 	config.Mail
@@ -64,7 +64,7 @@ type Config struct {
 	// deleted after 7 days whatever it says.
 	LinkTTL time.Duration `env:"LINK_TTL" default:"168h"`
 	// SiteURL is where the links lead.
-	SiteURL string `env:"SITE_URL,required"`
+	SiteURL string `env:"SITE_URL,required" check:"origin"`
 	// ClaimLease must be longer than the function's timeout, so a live
 	// digest's claim is never taken over.
 	ClaimLease time.Duration `env:"CLAIM_LEASE" default:"15m"`
@@ -219,13 +219,13 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	signer, err := token.NewSigner(cfg.SigningSecret)
+	signer, err := signing.New(cfg.SigningKeys, awsCfg)
 	if err != nil {
 		return nil, err
 	}
 	st := store.FromConfig(awsCfg, cfg.TableName)
 	files := NewS3Files(bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle), cfg.SiteURL, signer, cfg.LinkTTL)
-	h := New(cfg, st, files, mail.FromConfig(awsCfg, cfg.Sender))
+	h := New(cfg, st, files, mail.FromConfig(awsCfg, cfg.Sender).WithConfigurationSet(cfg.ConfigurationSet))
 	if cfg.Bucket != "" {
 		h.Clips = StoreClips{Store: st, Bucket: cfg.Bucket}
 	}

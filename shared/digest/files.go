@@ -36,6 +36,6 @@ func (f *S3Files) Put(ctx context.Context, key, contentType string, body []byte)
 
 // Link is a download link to key, offered as filename. Every object lives
 // in the one bucket the download function reads, so bucket is not needed.
-func (f *S3Files) Link(_ context.Context, _, key, filename string) (string, error) {
-	return links.Download(f.signer, f.siteURL, key, safeFilename(filename), f.now().Add(f.ttl)), nil
+func (f *S3Files) Link(ctx context.Context, _, key, filename string) (string, error) {
+	return links.Download(ctx, f.signer, f.siteURL, key, safeFilename(filename), f.now().Add(f.ttl))
 }

@@ -19,6 +19,7 @@ import (
 	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/links"
+	"frontlinevoices/shared/signing"
 	"frontlinevoices/shared/token"
 	"frontlinevoices/shared/web"
 )
@@ -45,11 +46,7 @@ type Handler struct {
 }
 
 // New returns a download handler.
-func New(cfg Config, files Files) (*Handler, error) {
-	signer, err := token.NewSigner(cfg.SigningSecret)
-	if err != nil {
-		return nil, err
-	}
+func New(cfg Config, files Files, signer token.Signer) (*Handler, error) {
 	return &Handler{cfg: cfg, files: files, signer: signer}, nil
 }
 
@@ -59,7 +56,11 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	h, err := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle))
+	signer, err := signing.New(cfg.SigningKeys, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	h, err := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle), signer)
 	if err != nil {
 		return nil, err
 	}
@@ -70,9 +71,12 @@ var csp = apigw.ContentSecurityPolicy()
 
 // Handle answers one link.
 func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response, error) {
-	key, filename, err := links.ParseDownload(h.signer, apigw.Query(req).Get("t"), time.Now())
+	key, filename, err := links.ParseDownload(ctx, h.signer, apigw.Query(req).Get("t"), time.Now())
 	if errors.Is(err, token.ErrExpired) {
 		return web.Message(ctx, http.StatusGone, "This link has expired", "Download links in the digest last 7 days. A newer digest has fresh links.", "", csp), nil
+	}
+	if err != nil && !errors.Is(err, token.ErrInvalid) {
+		return apigw.Response{}, err // the keys could not be read: a fault of ours, not the link's
 	}
 	if err != nil || !bucket.Downloadable(key) {
 		return web.Message(ctx, http.StatusBadRequest, "This link is not valid", "Check that you used the whole link from the email.", "", csp), nil

@@ -19,7 +19,6 @@ import (
 	"frontlinevoices/shared/download"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/links"
-	"frontlinevoices/shared/token"
 )
 
 func TestDownloadLinks(t *testing.T) {
@@ -28,13 +27,17 @@ func TestDownloadLinks(t *testing.T) {
 	if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("files"), Key: aws.String("exports/2026-11-24.csv"), Body: strings.NewReader("a,b\r\n")}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := download.New(download.Config{Shared: config.Shared{Bucket: "files", SigningSecret: testenv.Secret}, URLExpiry: time.Minute}, bucket.New(client, s3.NewPresignClient(client), "files"))
+	h, err := download.New(download.Config{Shared: config.Shared{Bucket: "files"}, URLExpiry: time.Minute}, bucket.New(client, s3.NewPresignClient(client), "files"), testenv.Signer(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, _ := token.NewSigner(testenv.Secret)
+	signer := testenv.Signer(t)
 	link := func(key string, expires time.Time) string {
-		return links.Download(signer, "https://site.example", key, "export.csv", expires)
+		l, err := links.Download(ctx, signer, "https://site.example", key, "export.csv", expires)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
 	}
 	week := time.Now().Add(7 * 24 * time.Hour)
 	good := link("exports/2026-11-24.csv", week)

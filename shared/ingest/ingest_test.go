@@ -49,7 +49,7 @@ func newEnv(t *testing.T, settings map[string]string) *env {
 		t.Fatal(err)
 	}
 	// The function's own settings, with its defaults.
-	env := map[string]string{"TABLE_NAME": "StoriesTable", "CLIPS_BUCKET": e.bucket, "SIGNING_SECRET": testenv.Secret}
+	env := map[string]string{"TABLE_NAME": "StoriesTable", "CLIPS_BUCKET": e.bucket, "SIGNING_KEYS_SECRET": "SigningKeys"}
 	maps.Copy(env, settings)
 	var cfg ingest.Config
 	if err := config.Load(func(k string) string { return env[k] }, &cfg); err != nil {

@@ -6,6 +6,7 @@
 package links
 
 import (
+	"context"
 	"encoding/base64"
 	"net/url"
 	"strconv"
@@ -50,17 +51,22 @@ const (
 // never appears in a URL.
 const UploadCookie = "fv_upload"
 
-// Download is the URL that downloads key as filename until expires.
-func Download(s token.Signer, siteURL, key, filename string, expires time.Time) string {
+// Download is the URL that downloads key as filename until expires. It
+// fails only when the signing keys cannot be read.
+func Download(ctx context.Context, s token.Signer, siteURL, key, filename string, expires time.Time) (string, error) {
 	subject := base64.RawURLEncoding.EncodeToString([]byte(key + "\x00" + filename))
-	return strings.TrimRight(siteURL, "/") + "/download?t=" + url.QueryEscape(s.Sign(DownloadPurpose, subject, expires))
+	tok, err := s.Sign(ctx, DownloadPurpose, subject, expires)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(siteURL, "/") + "/download?t=" + url.QueryEscape(tok), nil
 }
 
 // ParseDownload checks a download token and returns the key and file name
 // it names (whether the key may be downloaded is the bucket's to say). An
 // expired token returns token.ErrExpired.
-func ParseDownload(s token.Signer, tok string, now time.Time) (key, filename string, err error) {
-	subject, err := s.Verify(DownloadPurpose, tok, now)
+func ParseDownload(ctx context.Context, s token.Signer, tok string, now time.Time) (key, filename string, err error) {
+	subject, err := s.Verify(ctx, DownloadPurpose, tok, now)
 	if err != nil {
 		return "", "", err
 	}
@@ -78,15 +84,17 @@ func ParseDownload(s token.Signer, tok string, now time.Time) (key, filename str
 // Start is the start token of a form shown at shown for story storyID. It
 // binds the form to that one story: the story saved with it spends it (the
 // story id can be saved once), so one token cannot send a second story.
-func Start(s token.Signer, storyID string, shown time.Time) string {
-	return s.Sign(FormPurpose, storyID+"-"+strconv.FormatInt(shown.UnixMilli(), 36), shown.Add(FormLife))
+// It fails only when the signing keys cannot be read.
+func Start(ctx context.Context, s token.Signer, storyID string, shown time.Time) (string, error) {
+	return s.Sign(ctx, FormPurpose, storyID+"-"+strconv.FormatInt(shown.UnixMilli(), 36), shown.Add(FormLife))
 }
 
 // ParseStart checks a start token and returns the story id and the time
 // the form was shown. An expired token returns them with token.ErrExpired;
-// anything not made by Start is token.ErrInvalid.
-func ParseStart(s token.Signer, tok string, now time.Time) (storyID string, shown time.Time, err error) {
-	subject, err := s.Verify(FormPurpose, tok, now)
+// anything not made by Start is token.ErrInvalid; any other error means
+// the signing keys could not be read.
+func ParseStart(ctx context.Context, s token.Signer, tok string, now time.Time) (storyID string, shown time.Time, err error) {
+	subject, err := s.Verify(ctx, FormPurpose, tok, now)
 	if subject == "" {
 		return "", time.Time{}, cmpErr(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"log/slog"
 	"net/mail"
 	"strings"
 	"sync"
@@ -41,6 +42,15 @@ type Message struct {
 type Mailer struct {
 	ses  SES
 	from string
+	set  string
+}
+
+// WithConfigurationSet sends every message through SES configuration set
+// name (its bounce and complaint events and reputation metrics); "" sends
+// without one.
+func (m *Mailer) WithConfigurationSet(name string) *Mailer {
+	m.set = name
+	return m
 }
 
 // NewMailer returns a mailer sending as from.
@@ -79,9 +89,10 @@ func (m *Mailer) Send(ctx context.Context, msg Message) (string, error) {
 		}
 	}
 	out, err := m.ses.SendEmail(ctx, &sesv2.SendEmailInput{
-		FromEmailAddress: aws.String(m.from),
-		Destination:      &types.Destination{ToAddresses: msg.To},
-		ReplyToAddresses: msg.ReplyTo,
+		FromEmailAddress:     aws.String(m.from),
+		ConfigurationSetName: optional(m.set),
+		Destination:          &types.Destination{ToAddresses: msg.To},
+		ReplyToAddresses:     msg.ReplyTo,
 		Content: &types.EmailContent{Simple: &types.Message{
 			Subject: &types.Content{Data: aws.String(subject(msg.Subject)), Charset: aws.String("UTF-8")},
 			Body: &types.Body{
@@ -185,4 +196,58 @@ func Excerpt(n int, s string) string {
 		cut = cut[:i]
 	}
 	return strings.TrimSpace(cut) + "…"
+}
+
+// Marks says whether SES reported an address undeliverable (a permanent
+// bounce or a complaint); store.Store keeps them.
+type Marks interface {
+	Undeliverable(ctx context.Context, address string) (bool, error)
+}
+
+// Sender is anything that sends a message, such as a Mailer.
+type Sender interface {
+	Send(ctx context.Context, msg Message) (string, error)
+}
+
+var _ Sender = (*Mailer)(nil)
+
+// SkipUndeliverable sends through next only to the recipients not marked
+// undeliverable, so no further email is tried to an address that bounced
+// for good or complained. A message left with no recipient is not sent: it
+// returns the message id "" and no error (the email is done with).
+func SkipUndeliverable(next Sender, marks Marks) Sender {
+	return skipping{next: next, marks: marks}
+}
+
+type skipping struct {
+	next  Sender
+	marks Marks
+}
+
+func (s skipping) Send(ctx context.Context, msg Message) (string, error) {
+	var to []string
+	for _, a := range msg.To {
+		bad, err := s.marks.Undeliverable(ctx, a)
+		if err != nil {
+			return "", err
+		}
+		if !bad {
+			to = append(to, a)
+		}
+	}
+	if len(to) < len(msg.To) {
+		slog.InfoContext(ctx, "email not sent to addresses marked undeliverable", "skipped", len(msg.To)-len(to), "kept", len(to))
+	}
+	if len(to) == 0 {
+		return "", nil
+	}
+	msg.To = to
+	return s.next.Send(ctx, msg)
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

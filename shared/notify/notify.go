@@ -20,6 +20,7 @@ import (
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/mail"
+	"frontlinevoices/shared/signing"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
@@ -27,12 +28,12 @@ import (
 
 // Config is the notify function's configuration.
 type Config struct {
-	// SigningSecret signs the personal links in the confirmation;
+	// SigningKeys (in Shared) signs the personal links in the confirmation;
 	// RetentionDays is how long stories are kept, and so how long the
 	// withdrawal link lasts.
 	config.Shared
 	config.Mail
-	SiteURL    string        `env:"SITE_URL,required"`
+	SiteURL    string        `env:"SITE_URL,required" check:"origin"`
 	ClaimLease time.Duration `env:"CLAIM_LEASE" default:"2m"`
 }
 
@@ -67,13 +68,15 @@ type Handler struct {
 	stories Stories
 	mail    Sender
 	// Links returns the volunteer's personal links for the confirmation.
-	Links func(story.Story) mail.Links
+	Links func(context.Context, story.Story) (mail.Links, error)
 }
 
 // New returns a notify handler.
 func New(cfg Config, stories Stories, sender Sender) *Handler {
 	return &Handler{cfg: cfg, stories: stories, mail: sender,
-		Links: func(story.Story) mail.Links { return mail.Links{PrivacyURL: mail.PrivacyURL(cfg.SiteURL)} },
+		Links: func(context.Context, story.Story) (mail.Links, error) {
+			return mail.Links{PrivacyURL: mail.PrivacyURL(cfg.SiteURL)}, nil
+		},
 	}
 }
 
@@ -83,15 +86,13 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	h := New(cfg, store.FromConfig(awsCfg, cfg.TableName),
-		mail.FromConfig(awsCfg, cfg.Sender))
-	if cfg.SigningSecret != "" {
-		signer, err := token.NewSigner(cfg.SigningSecret)
-		if err != nil {
-			return nil, err
-		}
-		h.Links = PersonalLinks(signer, cfg.SiteURL, cfg.Retention(), time.Now)
+	st := store.FromConfig(awsCfg, cfg.TableName)
+	h := New(cfg, st, mail.SkipUndeliverable(mail.FromConfig(awsCfg, cfg.Sender).WithConfigurationSet(cfg.ConfigurationSet), st))
+	signer, err := signing.New(cfg.SigningKeys, awsCfg)
+	if err != nil {
+		return nil, err
 	}
+	h.Links = PersonalLinks(signer, cfg.SiteURL, cfg.Retention(), time.Now)
 	return h.Handle, nil
 }
 
@@ -99,12 +100,18 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 // clips" (the thank-you page with an upload token that lasts
 // links.UploadLinkLife) and "manage or withdraw your story" (a token that
 // lasts as long as the story is kept). Tokens carry only the story id.
-func PersonalLinks(signer token.Signer, siteURL string, retention time.Duration, now func() time.Time) func(story.Story) mail.Links {
+func PersonalLinks(signer token.Signer, siteURL string, retention time.Duration, now func() time.Time) func(context.Context, story.Story) (mail.Links, error) {
 	site := strings.TrimRight(siteURL, "/")
-	return func(st story.Story) mail.Links {
-		up := signer.Sign(links.UploadPurpose, st.ID, now().Add(links.UploadLinkLife))
-		wd := signer.Sign(links.WithdrawPurpose, st.ID, st.SubmittedAt.Add(retention))
-		return mail.Links{UploadURL: site + "/thanks?t=" + up, WithdrawURL: site + "/withdraw?t=" + wd, PrivacyURL: mail.PrivacyURL(site)}
+	return func(ctx context.Context, st story.Story) (mail.Links, error) {
+		up, err := signer.Sign(ctx, links.UploadPurpose, st.ID, now().Add(links.UploadLinkLife))
+		if err != nil {
+			return mail.Links{}, err
+		}
+		wd, err := signer.Sign(ctx, links.WithdrawPurpose, st.ID, st.SubmittedAt.Add(retention))
+		if err != nil {
+			return mail.Links{}, err
+		}
+		return mail.Links{UploadURL: site + "/thanks?t=" + up, WithdrawURL: site + "/withdraw?t=" + wd, PrivacyURL: mail.PrivacyURL(site)}, nil
 	}
 }
 
@@ -166,7 +173,7 @@ func (h *Handler) sendOnce(ctx context.Context, st story.Story, kind string) (bo
 	if err != nil || !claimed {
 		return false, err
 	}
-	msg, err := h.message(st, kind)
+	msg, err := h.message(ctx, st, kind)
 	var id string
 	if err == nil {
 		id, err = h.mail.Send(ctx, msg)
@@ -194,9 +201,13 @@ func (h *Handler) sendOnce(ctx context.Context, st story.Story, kind string) (bo
 	return true, nil
 }
 
-func (h *Handler) message(st story.Story, kind string) (mail.Message, error) {
+func (h *Handler) message(ctx context.Context, st story.Story, kind string) (mail.Message, error) {
 	if kind == KindAlert {
 		return mail.Alert(st, h.cfg.CommsAddress, mail.PrivacyURL(h.cfg.SiteURL))
 	}
-	return mail.Confirmation(st, h.Links(st))
+	links, err := h.Links(ctx, st)
+	if err != nil {
+		return mail.Message{}, err
+	}
+	return mail.Confirmation(st, links)
 }

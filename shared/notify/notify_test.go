@@ -177,9 +177,9 @@ func TestPermanentRefusalIsMarkedNotRetried(t *testing.T) {
 	t.Cleanup(func() { slog.SetDefault(old) })
 	// The alert goes first and through; the confirmation is refused for good.
 	ev := sample(t)
-	f.h.Links = func(story.Story) mail.Links {
+	f.h.Links = func(context.Context, story.Story) (mail.Links, error) {
 		f.faults.Inject("ses", "SendEmail", 1, stack.SESRejected)
-		return mail.Links{}
+		return mail.Links{}, nil
 	}
 	for range 2 {
 		resp, err := f.h.Handle(context.Background(), ev)

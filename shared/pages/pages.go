@@ -18,6 +18,7 @@ import (
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/links"
+	"frontlinevoices/shared/signing"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
@@ -73,12 +74,8 @@ type Pages struct {
 }
 
 // New returns the page handler;
-// lists gives it the list of MPs and candidates.
-func New(cfg Config, lists web.Lists) (*Pages, error) {
-	signer, err := token.NewSigner(cfg.SigningSecret)
-	if err != nil {
-		return nil, err
-	}
+// lists gives it the list of MPs and candidates, signer the tokens.
+func New(cfg Config, lists web.Lists, signer token.Signer) (*Pages, error) {
 	clips := cfg.ClipLimits()
 	if err := clips.Check(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -97,7 +94,11 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	p, err := New(cfg, store.FromConfig(awsCfg, cfg.TableName))
+	signer, err := signing.New(cfg.SigningKeys, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	p, err := New(cfg, store.FromConfig(awsCfg, cfg.TableName), signer)
 	if err != nil {
 		return nil, err
 	}
@@ -110,12 +111,16 @@ func (p *Pages) Handle(ctx context.Context, req apigw.Request) (apigw.Response, 
 	switch {
 	case path == "/" || path == "":
 		id := story.NewID()
-		return web.FormPage(ctx, http.StatusOK, web.Form{Values: story.Submission{ID: id}, Started: links.Start(p.signer, id, p.now()),
+		started, err := links.Start(ctx, p.signer, id, p.now())
+		if err != nil {
+			return apigw.Response{}, err
+		}
+		return web.FormPage(ctx, http.StatusOK, web.Form{Values: story.Submission{ID: id}, Started: started,
 			Turnstile: p.turnstile, List: web.ReadList(ctx, p.lists)}, p.csp), nil
 	case path == "/candidates":
 		return p.people(ctx, req), nil
 	case path == "/thanks":
-		return p.thanks(ctx, req), nil
+		return p.thanks(ctx, req)
 	case path == "/privacy":
 		return web.Page(ctx, http.StatusOK, "privacy.html", p.privacy, p.csp), nil
 	case path == "/favicon.ico":
@@ -149,27 +154,33 @@ type uploaderView struct {
 // upload token the visitor holds in the cookie the submit response set.
 // The link in the confirmation email (?t=) is exchanged for that cookie and
 // redirected to the bare page, so the token leaves the address bar and the
-// history at once and is never in the page.
-func (p *Pages) thanks(ctx context.Context, req apigw.Request) apigw.Response {
+// history at once and is never in the page. An error means the signing
+// keys could not be read.
+func (p *Pages) thanks(ctx context.Context, req apigw.Request) (apigw.Response, error) {
 	v := thanksView{}
 	if tok := apigw.Query(req).Get("t"); tok != "" {
-		id, err := p.signer.Verify(links.UploadPurpose, tok, p.now())
+		id, err := p.signer.Verify(ctx, links.UploadPurpose, tok, p.now())
 		switch {
+		case err != nil && !errors.Is(err, token.ErrExpired) && !errors.Is(err, token.ErrInvalid):
+			return apigw.Response{}, err
 		case err == nil && story.ValidID(id):
 			resp := apigw.Redirect(http.StatusSeeOther, "/thanks")
 			exp, _ := token.ExpiresAt(tok)
 			resp.Cookies = []string{web.UploadCookie(req, tok, exp.Sub(p.now()))}
-			return resp
+			return resp, nil
 		case errors.Is(err, token.ErrExpired):
 			v.Notice = "The link to add video clips has expired: links last 7 days. Reply to your confirmation email if you would still like to send a clip."
-			return web.Page(ctx, http.StatusGone, "thanks.html", v, p.csp)
+			return web.Page(ctx, http.StatusGone, "thanks.html", v, p.csp), nil
 		default:
 			v.Notice = "This link to add video clips is not valid. Use the link in your confirmation email exactly as it is."
-			return web.Page(ctx, http.StatusBadRequest, "thanks.html", v, p.csp)
+			return web.Page(ctx, http.StatusBadRequest, "thanks.html", v, p.csp), nil
 		}
 	}
 	if tok := apigw.Cookie(req, links.UploadCookie); tok != "" {
-		id, err := p.signer.Verify(links.UploadPurpose, tok, p.now())
+		id, err := p.signer.Verify(ctx, links.UploadPurpose, tok, p.now())
+		if err != nil && !errors.Is(err, token.ErrExpired) && !errors.Is(err, token.ErrInvalid) {
+			return apigw.Response{}, err
+		}
 		if err == nil && story.ValidID(id) {
 			v.Uploader = &uploaderView{
 				Story:    id,
@@ -180,7 +191,7 @@ func (p *Pages) thanks(ctx context.Context, req apigw.Request) apigw.Response {
 			}
 		}
 	}
-	return web.Page(ctx, http.StatusOK, "thanks.html", v, p.csp)
+	return web.Page(ctx, http.StatusOK, "thanks.html", v, p.csp), nil
 }
 
 // people serves GET /candidates?borough=…: the MP and candidate question

@@ -25,13 +25,16 @@ func handler(t *testing.T) apigw.Handler {
 
 func handlerAndStore(t *testing.T) (apigw.Handler, *store.Store) {
 	t.Helper()
-	env := map[string]string{"SIGNING_SECRET": testenv.Secret, "TABLE_NAME": "StoriesTable", "CLIPS_BUCKET": "clips"}
 	var cfg pages.Config
+	if err := config.Load(func(string) string { return "" }, &cfg); err == nil {
+		t.Fatal("the form function started without its signing keys")
+	}
+	env := map[string]string{"SIGNING_KEYS_SECRET": "SigningKeys", "TABLE_NAME": "StoriesTable", "CLIPS_BUCKET": "clips"}
 	if err := config.Load(func(k string) string { return env[k] }, &cfg); err != nil {
 		t.Fatal(err)
 	}
 	s := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
-	p, err := pages.New(cfg, s)
+	p, err := pages.New(cfg, s, testenv.Signer(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,16 +63,20 @@ func decode(t *testing.T, resp apigw.Response) problem {
 // A missing, forged, other story's or expired start token gets 422 and a
 // fresh token that works; nothing is kept until it is sent again.
 func TestBadStartTokensGet422WithAFreshToken(t *testing.T) {
-	signer, _ := token.NewSigner(testenv.Secret)
-	other, _ := token.NewSigner(strings.Repeat("x", 40))
+	signer := testenv.Signer(t)
+	other, _ := token.StaticSigner(strings.Repeat("x", 40))
 	at := testenv.SampleTime
+	otherKind, err := signer.Sign(context.Background(), "upload", "abcdefghijklmnopqrstuvwxyz", at.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, tok := range map[string]string{
 		"missing":     "",
 		"garbage":     "1.2.3",
-		"other key":   links.Start(other, "abcdefghijklmnopqrstuvwxyz", at),
-		"other story": links.Start(signer, "zzzzzzzzzzzzzzzzzzzzzzzzzz", at),
-		"other kind":  signer.Sign("upload", "abcdefghijklmnopqrstuvwxyz", at.Add(time.Hour)),
-		"expired":     links.Start(signer, "abcdefghijklmnopqrstuvwxyz", at.Add(-8*24*time.Hour)),
+		"other key":   start(t, other, "abcdefghijklmnopqrstuvwxyz", at),
+		"other story": start(t, signer, "zzzzzzzzzzzzzzzzzzzzzzzzzz", at),
+		"other kind":  otherKind,
+		"expired":     start(t, signer, "abcdefghijklmnopqrstuvwxyz", at.Add(-8*24*time.Hour)),
 	} {
 		t.Run(name, func(t *testing.T) {
 			h, stories := newHandler(t)
@@ -128,20 +132,20 @@ func TestOneStartTokenSendsOneStory(t *testing.T) {
 // Rate limits answer 429 with Retry-After, the form with every answer kept.
 func TestRateLimitsAnswer429(t *testing.T) {
 	stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
-	h, err := submit.New(submit.Config{Shared: config.Shared{TableName: "StoriesTable", SigningSecret: testenv.Secret}, MinFillTime: 3 * time.Second,
-		MaxBodyBytes: 64 << 10, PerIPPerHour: 3, PerAddressPerDay: 2}, stories)
+	h, err := submit.New(submit.Config{Shared: config.Shared{TableName: "StoriesTable"}, MinFillTime: 3 * time.Second,
+		MaxBodyBytes: 64 << 10, PerIPPerHour: 3, PerAddressPerDay: 2}, stories, testenv.Signer(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := testenv.SampleTime.Add(time.Minute)
 	h.SetClock(func() time.Time { return now })
-	signer, _ := token.NewSigner(testenv.Secret)
+	signer := testenv.Signer(t)
 	req, body := sample(t)
 	req.RequestContext.HTTP.SourceIP = "203.0.113.9"
 	post := func(email string) apigw.Response {
 		id := story.NewID()
 		body["id"] = id
-		body["started"] = links.Start(signer, id, testenv.SampleTime)
+		body["started"] = start(t, signer, id, testenv.SampleTime)
 		body["email"] = email
 		now = now.Add(time.Millisecond)
 		return send(t, h, req, body)
@@ -190,9 +194,9 @@ func TestTurnstile(t *testing.T) {
 		{"0x-not-a-test-secret", stack.TurnstileDummyAnswer, http.StatusServiceUnavailable},
 	} {
 		stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
-		h, err := submit.New(submit.Config{Shared: config.Shared{TableName: "StoriesTable", SigningSecret: testenv.Secret}, MinFillTime: 3 * time.Second,
+		h, err := submit.New(submit.Config{Shared: config.Shared{TableName: "StoriesTable"}, MinFillTime: 3 * time.Second,
 			MaxBodyBytes: 64 << 10, PerIPPerHour: 20, PerAddressPerDay: 3,
-			TurnstileSiteKey: stack.TurnstilePassSiteKey, TurnstileSecret: tc.secret, TurnstileVerifyURL: srv.URL}, stories)
+			TurnstileSiteKey: stack.TurnstilePassSiteKey, TurnstileSecret: tc.secret, TurnstileVerifyURL: srv.URL}, stories, testenv.Signer(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,4 +213,14 @@ func TestTurnstile(t *testing.T) {
 			}
 		}
 	}
+}
+
+// start is the start token of a form for story id shown at.
+func start(t testing.TB, s token.Signer, id string, at time.Time) string {
+	t.Helper()
+	tok, err := links.Start(context.Background(), s, id, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }

@@ -12,9 +12,7 @@ import (
 
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/internal/testenv"
-	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/story"
-	"frontlinevoices/shared/token"
 )
 
 var update = flag.Bool("update", false, "rewrite the submit sample events' start tokens and consent version")
@@ -25,10 +23,7 @@ var update = flag.Bool("update", false, "rewrite the submit sample events' start
 // -update makes them so again (after a change to the token format or the
 // consent wording) instead of editing them by hand.
 func TestSampleEvents(t *testing.T) {
-	signer, err := token.NewSigner(testenv.Secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer := testenv.Signer(t)
 	for _, name := range []string{"submit-json.json", "submit-form.json", "submit-invalid.json"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(testenv.Root(t), "events", name)
@@ -58,7 +53,7 @@ func TestSampleEvents(t *testing.T) {
 				}
 				id, started, version = f.ID, f.Started, f.ConsentVersion
 			}
-			wantStarted, wantVersion := links.Start(signer, id, testenv.SampleTime), story.ConsentVersion()
+			wantStarted, wantVersion := start(t, signer, id, testenv.SampleTime), story.ConsentVersion()
 			if started == wantStarted && version == wantVersion {
 				return
 			}

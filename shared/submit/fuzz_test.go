@@ -42,8 +42,8 @@ func FuzzHandle(f *testing.F) {
 	f.Add("name=%ff", "application/x-www-form-urlencoded")
 	f.Add(`{"started":"a.b.c"}`, "application/json; charset=utf-8")
 	stories := newStore(f)
-	h, err := submit.New(submit.Config{Shared: config.Shared{TableName: "StoriesTable", SigningSecret: testenv.Secret}, MinFillTime: 0,
-		MaxBodyBytes: 64 << 10, PerIPPerHour: 1 << 30, PerAddressPerDay: 1 << 30}, stories)
+	h, err := submit.New(submit.Config{Shared: config.Shared{TableName: "StoriesTable"}, MinFillTime: 0,
+		MaxBodyBytes: 64 << 10, PerIPPerHour: 1 << 30, PerAddressPerDay: 1 << 30}, stories, testenv.Signer(f))
 	if err != nil {
 		f.Fatal(err)
 	}

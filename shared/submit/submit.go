@@ -25,6 +25,7 @@ import (
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/safeguard"
+	"frontlinevoices/shared/signing"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
@@ -35,7 +36,7 @@ import (
 // Config is the submit function's configuration.
 type Config struct {
 	config.Shared
-	MinFillTime  time.Duration `env:"MIN_FILL_TIME" default:"3s"`
+	MinFillTime  time.Duration `env:"MIN_FILL_TIME" default:"3s" check:"positive"`
 	MaxBodyBytes int           `env:"MAX_BODY_BYTES" default:"65536"`
 	ConnectSrc   []string      `env:"CONNECT_SRC"`
 	// PerIPPerHour is how many stories one source IP can send in a clock
@@ -79,11 +80,7 @@ type Handler struct {
 }
 
 // New returns a submit handler.
-func New(cfg Config, stories Stories) (*Handler, error) {
-	signer, err := token.NewSigner(cfg.SigningSecret)
-	if err != nil {
-		return nil, err
-	}
+func New(cfg Config, stories Stories, signer token.Signer) (*Handler, error) {
 	if cfg.PerIPPerHour < 1 || cfg.PerAddressPerDay < 1 {
 		return nil, errors.New("config: SUBMISSIONS_PER_IP_PER_HOUR and CONFIRMATIONS_PER_ADDRESS_PER_DAY must be at least 1")
 	}
@@ -105,7 +102,11 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 		return nil, err
 	}
 	stories := store.FromConfig(awsCfg, cfg.TableName).WithRetention(cfg.Retention())
-	h, err := New(cfg, stories)
+	signer, err := signing.New(cfg.SigningKeys, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	h, err := New(cfg, stories, signer)
 	if err != nil {
 		return nil, err
 	}
@@ -191,10 +192,16 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 			// a reload; the form keeps its start token if it has a good one.
 			sub = sub.Normalize()
 			started := posted.Started
-			if id, _, err := links.ParseStart(h.signer, started, h.now()); err != nil || (sub.ID != "" && sub.ID != id) {
+			id, _, err := links.ParseStart(ctx, h.signer, started, h.now())
+			switch {
+			case keysFault(err):
+				return h.unavailable(ctx, req, jsonClient, sub, started, err), nil
+			case err != nil || (sub.ID != "" && sub.ID != id):
 				sub.ID = story.NewID()
-				started = links.Start(h.signer, sub.ID, h.now())
-			} else {
+				if started, err = links.Start(ctx, h.signer, sub.ID, h.now()); err != nil {
+					return h.unavailable(ctx, req, jsonClient, sub, posted.Started, err), nil
+				}
+			default:
 				sub.ID = id
 			}
 			return h.form(ctx, http.StatusOK, sub, nil, "", started), nil
@@ -212,19 +219,27 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	// The start token binds the form to one story id: a missing, forged or
 	// another story's token, or an expired one, gets a fresh token (for a
 	// new story id, unless the expired token named this one).
-	tokID, shown, tokErr := links.ParseStart(h.signer, posted.Started, now)
+	tokID, shown, tokErr := links.ParseStart(ctx, h.signer, posted.Started, now)
+	again := func(msg string) apigw.Response {
+		fresh, err := links.Start(ctx, h.signer, sub.ID, now)
+		if err != nil {
+			return h.unavailable(ctx, req, jsonClient, sub, posted.Started, err)
+		}
+		return h.invalid(ctx, jsonClient, sub, story.FieldErrors{{Field: "send", Message: msg}}, fresh)
+	}
 	switch {
+	case keysFault(tokErr):
+		return h.unavailable(ctx, req, jsonClient, sub, posted.Started, tokErr), nil
 	case errors.Is(tokErr, token.ErrExpired) && (sub.ID == "" || sub.ID == tokID):
 		sub.ID = tokID
-		return h.invalid(ctx, jsonClient, sub, story.FieldErrors{{Field: "send",
-			Message: "This form was opened more than 7 days ago. Your answers are kept: check them and send again"}}, links.Start(h.signer, sub.ID, now)), nil
+		return again("This form was opened more than 7 days ago. Your answers are kept: check them and send again"), nil
 	case tokErr != nil || (sub.ID != "" && sub.ID != tokID):
 		sub.ID = story.NewID()
 		msg := "This form could not be checked: it may be from another page or incomplete. Your answers are kept: check them and send again"
 		if posted.Started == "" {
 			msg = "This form is missing its check code. Your answers are kept: check them and send again"
 		}
-		return h.invalid(ctx, jsonClient, sub, story.FieldErrors{{Field: "send", Message: msg}}, links.Start(h.signer, sub.ID, now)), nil
+		return again(msg), nil
 	}
 	sub.ID = tokID
 	if now.Sub(shown) < h.cfg.MinFillTime {
@@ -274,7 +289,13 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	}
 	received := Received{ID: saved.ID, Status: "received", SubmittedAt: saved.SubmittedAt, Next: "/thanks"}
 	expires := now.Add(links.UploadTokenLife).Truncate(time.Second)
-	received.UploadToken = h.signer.Sign(links.UploadPurpose, saved.ID, expires)
+	tok, err := h.signer.Sign(ctx, links.UploadPurpose, saved.ID, expires)
+	if err != nil {
+		// The story is kept; the confirmation email carries an upload link.
+		slog.ErrorContext(ctx, "signing the upload token failed", "requestId", req.RequestContext.RequestID, "error", err.Error())
+		return h.accepted(jsonClient, received), nil
+	}
+	received.UploadToken = tok
 	received.UploadTokenExpires = &expires
 	resp := h.accepted(jsonClient, received)
 	resp.Cookies = append(resp.Cookies, web.UploadCookie(req, received.UploadToken, links.UploadTokenLife))
@@ -285,15 +306,23 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 // IP per hour, and stories (so confirmation emails) per address per day.
 // Counters are named by keyed digests, so the table holds neither.
 func (h *Handler) limit(ctx context.Context, req apigw.Request, jsonClient bool, sub story.Submission, started string, now time.Time) (apigw.Response, bool) {
+	var digests [2]string
+	for i, v := range [][2]string{{"ip", req.RequestContext.HTTP.SourceIP}, {"email", strings.ToLower(sub.Email)}} {
+		d, err := h.signer.Digest(ctx, v[0], v[1])
+		if err != nil {
+			return h.unavailable(ctx, req, jsonClient, sub, started, fmt.Errorf("naming a counter: %w", err)), true
+		}
+		digests[i] = d
+	}
 	checks := []struct {
 		counter string
 		window  time.Duration
 		limit   int
 		detail  string
 	}{
-		{"ip#" + h.signer.Digest("ip", req.RequestContext.HTTP.SourceIP), time.Hour, h.cfg.PerIPPerHour,
+		{"ip#" + digests[0], time.Hour, h.cfg.PerIPPerHour,
 			fmt.Sprintf("At most %d stories can be sent from one internet connection in an hour.", h.cfg.PerIPPerHour)},
-		{"email#" + h.signer.Digest("email", strings.ToLower(sub.Email)), 24 * time.Hour, h.cfg.PerAddressPerDay,
+		{"email#" + digests[1], 24 * time.Hour, h.cfg.PerAddressPerDay,
 			fmt.Sprintf("At most %d stories can be sent for one email address in a day.", h.cfg.PerAddressPerDay)},
 	}
 	for _, c := range checks {
@@ -327,8 +356,8 @@ var london = func() *time.Location {
 	return time.UTC
 }()
 
-// unavailable answers a story that could not be saved for a fault of ours:
-// nothing is lost, the volunteer sends it again.
+// unavailable answers a fault of ours (the table, the signing keys) with a
+// 503 that keeps every answer, so nothing the volunteer typed is lost.
 func (h *Handler) unavailable(ctx context.Context, req apigw.Request, jsonClient bool, sub story.Submission, started string, err error) apigw.Response {
 	slog.ErrorContext(ctx, "saving story failed", "apiRequestId", req.RequestContext.RequestID, "error", err.Error())
 	if jsonClient {
@@ -337,6 +366,12 @@ func (h *Handler) unavailable(ctx context.Context, req apigw.Request, jsonClient
 	}
 	return h.form(ctx, http.StatusServiceUnavailable, sub, nil,
 		"We could not save your story just now. Your answers are below: please press Send my story again in a moment.", started)
+}
+
+// keysFault reports whether a token check failed for a fault of ours (the
+// signing keys could not be read) rather than for the token.
+func keysFault(err error) bool {
+	return err != nil && !errors.Is(err, token.ErrInvalid) && !errors.Is(err, token.ErrExpired)
 }
 
 // form shows the no-JS form again with the volunteer's answers, and the

@@ -32,9 +32,9 @@ func newHandler(t *testing.T) (*submit.Handler, *store.Store) {
 	t.Helper()
 	stories := newStore(t)
 	h, err := submit.New(submit.Config{
-		Shared: config.Shared{TableName: "StoriesTable", SigningSecret: testenv.Secret}, MinFillTime: 3 * time.Second, MaxBodyBytes: 64 << 10,
+		Shared: config.Shared{TableName: "StoriesTable"}, MinFillTime: 3 * time.Second, MaxBodyBytes: 64 << 10,
 		PerIPPerHour: 20, PerAddressPerDay: 3,
-	}, stories)
+	}, stories, testenv.Signer(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,9 +169,9 @@ func BenchmarkSubmit5000(b *testing.B) {
 	}
 	db := testenv.Table(b, "StoriesTable")
 	h, err := submit.New(submit.Config{
-		Shared: config.Shared{TableName: "StoriesTable", SigningSecret: testenv.Secret}, MinFillTime: 3 * time.Second, MaxBodyBytes: 64 << 10,
+		Shared: config.Shared{TableName: "StoriesTable"}, MinFillTime: 3 * time.Second, MaxBodyBytes: 64 << 10,
 		PerIPPerHour: 1 << 30, PerAddressPerDay: 1 << 30,
-	}, store.New(db, "StoriesTable"))
+	}, store.New(db, "StoriesTable"), testenv.Signer(b))
 	if err != nil {
 		b.Fatal(err)
 	}

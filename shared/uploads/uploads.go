@@ -41,6 +41,7 @@ import (
 	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/links"
+	"frontlinevoices/shared/signing"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
@@ -97,11 +98,7 @@ type Handler struct {
 }
 
 // New returns an uploads handler.
-func New(cfg Config, objects Objects, clips Clips) (*Handler, error) {
-	signer, err := token.NewSigner(cfg.SigningSecret)
-	if err != nil {
-		return nil, err
-	}
+func New(cfg Config, objects Objects, clips Clips, signer token.Signer) (*Handler, error) {
 	limits := cfg.ClipLimits()
 	if err := limits.Check(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -123,7 +120,11 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 		return nil, err
 	}
 	stories := store.FromConfig(awsCfg, cfg.TableName).WithRetention(cfg.Retention())
-	h, err := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle), stories)
+	signer, err := signing.New(cfg.SigningKeys, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	h, err := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle), stories, signer)
 	if err != nil {
 		return nil, err
 	}
@@ -167,14 +168,17 @@ func problem(status int, title, detail string) refusal {
 // comes from the X-Upload-Token header, else the cookie; a token anywhere
 // else (a URL's query) is not looked at. metaStory, when the client sent
 // one, must be that story.
-func (h *Handler) authorise(req apigw.Request, metaStory string) (string, refusal) {
+func (h *Handler) authorise(ctx context.Context, req apigw.Request, metaStory string) (string, refusal) {
 	tok := cmp.Or(apigw.Header(req, TokenHeader), apigw.Cookie(req, links.UploadCookie))
 	if tok == "" {
 		return "", problem(http.StatusUnauthorized, "No upload permission",
 			"Open the thank-you page after sending your story, or the link in your confirmation email, to add clips.")
 	}
-	id, err := h.signer.Verify(links.UploadPurpose, tok, h.now())
+	id, err := h.signer.Verify(ctx, links.UploadPurpose, tok, h.now())
 	switch {
+	case err != nil && !errors.Is(err, token.ErrExpired) && !errors.Is(err, token.ErrInvalid):
+		slog.ErrorContext(ctx, "checking an upload token failed", "error", err.Error())
+		return "", problem(http.StatusServiceUnavailable, "Uploads are unavailable just now", "Nothing is lost: try again in a moment.")
 	case errors.Is(err, token.ErrExpired):
 		return "", problem(http.StatusUnauthorized, "Your upload link has expired",
 			"Open the link in your confirmation email to add clips.")
@@ -199,7 +203,7 @@ func (h *Handler) params(ctx context.Context, req apigw.Request) apigw.Response 
 	if err != nil {
 		return apigw.Problem(http.StatusBadRequest, "Malformed request", sentence(err.Error()))
 	}
-	id, fail := h.authorise(req, q.Get("metadata[story]"))
+	id, fail := h.authorise(ctx, req, q.Get("metadata[story]"))
 	if fail != nil {
 		return *fail
 	}
@@ -287,7 +291,7 @@ func (h *Handler) create(ctx context.Context, req apigw.Request) apigw.Response 
 	if err != nil {
 		return apigw.Problem(http.StatusBadRequest, "Malformed request", sentence(err.Error()))
 	}
-	id, fail := h.authorise(req, metaStory)
+	id, fail := h.authorise(ctx, req, metaStory)
 	if fail != nil {
 		return *fail
 	}
@@ -376,7 +380,7 @@ func unavailable() apigw.Response {
 // upload checks a call that names an upload: the token's story issued it,
 // and it is still in progress.
 func (h *Handler) upload(ctx context.Context, req apigw.Request) (store.ClipRecord, refusal) {
-	id, fail := h.authorise(req, "")
+	id, fail := h.authorise(ctx, req, "")
 	if fail != nil {
 		return store.ClipRecord{}, fail
 	}
@@ -614,7 +618,7 @@ type clipList struct {
 // list answers the story's clips: pending (being checked), verified or
 // rejected with the reason.
 func (h *Handler) list(ctx context.Context, req apigw.Request) apigw.Response {
-	id, fail := h.authorise(req, "")
+	id, fail := h.authorise(ctx, req, "")
 	if fail != nil {
 		return *fail
 	}

@@ -3,17 +3,17 @@ package uploads
 import (
 	"context"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/config"
+	"frontlinevoices/shared/token"
 )
 
 func testConfig() Config {
 	return Config{
-		Shared:    config.Shared{TableName: "t", Bucket: "b", SigningSecret: strings.Repeat("s", 32)},
+		Shared:    config.Shared{TableName: "t", Bucket: "b"},
 		Clips:     config.Clips{MaxClipBytes: 500 << 20, MaxClips: 5, ClipPartSize: 8 << 20, ClipTypes: []string{"video/mp4", "video/webm"}},
 		URLExpiry: 15 * time.Minute,
 	}
@@ -24,15 +24,14 @@ func TestConfigIsChecked(t *testing.T) {
 		"URLs that last over 15 minutes": func(c *Config) { c.URLExpiry = 16 * time.Minute },
 		"parts under 5 MiB":              func(c *Config) { c.ClipPartSize = 1 << 20 },
 		"an unknown type":                func(c *Config) { c.ClipTypes = []string{"video/avi"} },
-		"a short secret":                 func(c *Config) { c.SigningSecret = "short" },
 	} {
 		cfg := testConfig()
 		change(&cfg)
-		if _, err := New(cfg, nil, nil); err == nil {
+		if _, err := New(cfg, nil, nil, token.Signer{}); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	h, err := New(testConfig(), nil, nil)
+	h, err := New(testConfig(), nil, nil, token.Signer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +41,7 @@ func TestConfigIsChecked(t *testing.T) {
 }
 
 func TestUnknownRoute(t *testing.T) {
-	h, _ := New(testConfig(), nil, nil)
+	h, _ := New(testConfig(), nil, nil, token.Signer{})
 	resp, err := h.Handle(context.Background(), apigw.Request{RouteKey: "GET /api/s3/nope"})
 	if err != nil || resp.StatusCode != http.StatusNotFound || resp.Headers["content-type"] != "application/problem+json" {
 		t.Fatalf("unknown route = %d %v", resp.StatusCode, err)

@@ -20,6 +20,7 @@ import (
 	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/privacy"
+	"frontlinevoices/shared/signing"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
@@ -30,8 +31,10 @@ import (
 type Config struct {
 	config.Shared
 	config.Mail
-	// SiteURL makes the emails' link to the privacy notice.
-	SiteURL string `env:"SITE_URL"`
+	// SiteURL makes the emails' link to the privacy notice. Unset (the
+	// template cannot give this function its own API's address: that is a
+	// circular dependency), it is the address the request came to.
+	SiteURL string `env:"SITE_URL" check:"origin"`
 }
 
 // Sender sends one email.
@@ -48,11 +51,7 @@ type Handler struct {
 }
 
 // New returns a withdrawal handler.
-func New(cfg Config, p *privacy.Service, sender Sender) (*Handler, error) {
-	signer, err := token.NewSigner(cfg.SigningSecret)
-	if err != nil {
-		return nil, err
-	}
+func New(cfg Config, p *privacy.Service, sender Sender, signer token.Signer) (*Handler, error) {
 	return &Handler{cfg: cfg, privacy: p, mail: sender, signer: signer}, nil
 }
 
@@ -62,8 +61,14 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err := config.Load(getenv, &cfg); err != nil {
 		return nil, err
 	}
-	p := &privacy.Service{Stories: store.FromConfig(awsCfg, cfg.TableName), Clips: bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle)}
-	h, err := New(cfg, p, mail.FromConfig(awsCfg, cfg.Sender))
+	st := store.FromConfig(awsCfg, cfg.TableName)
+	p := &privacy.Service{Stories: st, Clips: bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle)}
+	signer, err := signing.New(cfg.SigningKeys, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	sender := mail.SkipUndeliverable(mail.FromConfig(awsCfg, cfg.Sender).WithConfigurationSet(cfg.ConfigurationSet), st)
+	h, err := New(cfg, p, sender, signer)
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +135,11 @@ var csp = apigw.ContentSecurityPolicy()
 
 // Handle serves GET and POST /withdraw.
 func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response, error) {
+	if h.cfg.SiteURL == "" && req.RequestContext.DomainName != "" {
+		r := *h
+		r.cfg.SiteURL = "https://" + strings.ToLower(req.RequestContext.DomainName)
+		h = &r
+	}
 	form := apigw.Query(req)
 	if req.RequestContext.HTTP.Method == http.MethodPost {
 		body, err := apigw.Body(req)
@@ -141,8 +151,10 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 		}
 	}
 	tok := form.Get("t")
-	id, err := h.signer.Verify(links.WithdrawPurpose, tok, time.Now())
+	id, err := h.signer.Verify(ctx, links.WithdrawPurpose, tok, time.Now())
 	switch {
+	case err != nil && !errors.Is(err, token.ErrExpired) && !errors.Is(err, token.ErrInvalid):
+		return apigw.Response{}, err // the keys could not be read: a fault of ours, not the link's
 	case errors.Is(err, token.ErrExpired):
 		return page(ctx, http.StatusGone, view{Problem: &problem{"This link has expired",
 			"Links to manage a story last as long as we keep the story. We no longer hold yours."}}), nil

@@ -40,14 +40,13 @@ func setup(t *testing.T) fixture {
 	s3c := testenv.S3(t, "clips")
 	ses, outbox, faults := testenv.SES(t)
 	stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
-	h, err := withdraw.New(withdraw.Config{Shared: config.Shared{TableName: "StoriesTable", Bucket: "clips", SigningSecret: testenv.Secret},
+	h, err := withdraw.New(withdraw.Config{Shared: config.Shared{TableName: "StoriesTable", Bucket: "clips"},
 		Mail: config.Mail{Sender: "stories@example.org", CommsAddress: []string{"comms@example.org"}}},
-		&privacy.Service{Stories: stories, Clips: bucket.New(s3c, nil, "clips")}, mail.NewMailer(ses, "stories@example.org"))
+		&privacy.Service{Stories: stories, Clips: bucket.New(s3c, nil, "clips")}, mail.NewMailer(ses, "stories@example.org"), testenv.Signer(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, _ := token.NewSigner(testenv.Secret)
-	return fixture{h: h, store: stories, s3: s3c, outbox: outbox, faults: faults, signer: signer}
+	return fixture{h: h, store: stories, s3: s3c, outbox: outbox, faults: faults, signer: testenv.Signer(t)}
 }
 
 func (f fixture) story(t *testing.T, name string) story.Story {
@@ -103,7 +102,7 @@ func TestTokens(t *testing.T) {
 	f := setup(t)
 	a := f.story(t, "Amara Okafor")
 	b := f.story(t, "Tomasz Nowak")
-	good := f.signer.Sign(links.WithdrawPurpose, a.ID, time.Now().Add(time.Hour))
+	good := sign(t, f.signer, links.WithdrawPurpose, a.ID, time.Now().Add(time.Hour))
 	cases := []struct {
 		name, tok string
 		status    int
@@ -111,11 +110,11 @@ func TestTokens(t *testing.T) {
 	}{
 		{"good", good, 200, "Amara Okafor"},
 		{"forged", good[:len(good)-3] + "abc", 400, "This link is not valid"},
-		{"another purpose", f.signer.Sign(links.UploadPurpose, a.ID, time.Now().Add(time.Hour)), 400, "This link is not valid"},
-		{"other secret", mustSigner(t, strings.Repeat("x", 40)).Sign(links.WithdrawPurpose, a.ID, time.Now().Add(time.Hour)), 400, "This link is not valid"},
-		{"expired", f.signer.Sign(links.WithdrawPurpose, a.ID, time.Now().Add(-time.Minute)), 410, "This link has expired"},
+		{"another purpose", sign(t, f.signer, links.UploadPurpose, a.ID, time.Now().Add(time.Hour)), 400, "This link is not valid"},
+		{"other secret", sign(t, mustSigner(t, strings.Repeat("x", 40)), links.WithdrawPurpose, a.ID, time.Now().Add(time.Hour)), 400, "This link is not valid"},
+		{"expired", sign(t, f.signer, links.WithdrawPurpose, a.ID, time.Now().Add(-time.Minute)), 410, "This link has expired"},
 		{"missing", "", 400, "This link is not valid"},
-		{"another story's token shows only that story", f.signer.Sign(links.WithdrawPurpose, b.ID, time.Now().Add(time.Hour)), 200, "Tomasz Nowak"},
+		{"another story's token shows only that story", sign(t, f.signer, links.WithdrawPurpose, b.ID, time.Now().Add(time.Hour)), 200, "Tomasz Nowak"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -136,7 +135,7 @@ func TestTokens(t *testing.T) {
 func TestWithdrawOneConsentThenEraseEverything(t *testing.T) {
 	f := setup(t)
 	st := f.story(t, "Amara Okafor")
-	tok := f.signer.Sign(links.WithdrawPurpose, st.ID, time.Now().Add(time.Hour))
+	tok := sign(t, f.signer, links.WithdrawPurpose, st.ID, time.Now().Add(time.Hour))
 	if resp := f.get(t, tok); !strings.Contains(resp.Body, `id="clip-count">2<`) {
 		t.Fatalf("page does not show 2 clips:\n%s", resp.Body)
 	}
@@ -190,8 +189,17 @@ func TestWithdrawOneConsentThenEraseEverything(t *testing.T) {
 	}
 }
 
+func sign(t *testing.T, s token.Signer, purpose, id string, expires time.Time) string {
+	t.Helper()
+	tok, err := s.Sign(context.Background(), purpose, id, expires)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
 func mustSigner(t *testing.T, secret string) token.Signer {
-	s, err := token.NewSigner(secret)
+	s, err := token.StaticSigner(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +211,7 @@ func mustSigner(t *testing.T, secret string) token.Signer {
 func TestTeamNotToldIsSaidAndCanBeRetried(t *testing.T) {
 	f := setup(t)
 	st := f.story(t, "Amara Okafor")
-	tok := f.signer.Sign(links.WithdrawPurpose, st.ID, time.Now().Add(time.Hour))
+	tok := sign(t, f.signer, links.WithdrawPurpose, st.ID, time.Now().Add(time.Hour))
 	f.faults.Inject("ses", "SendEmail", 1, stack.SESUnavailable)
 	resp := f.post(t, url.Values{"t": {tok}, "action": {"withdraw"}, "statement": {"public"}})
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(resp.Body, "could not tell the communications team") || !strings.Contains(resp.Body, `id="retry"`) {
@@ -237,7 +245,7 @@ func TestTeamNotToldIsSaidAndCanBeRetried(t *testing.T) {
 func TestEveryFieldShownAndConsentGivenAgain(t *testing.T) {
 	f := setup(t)
 	st := f.story(t, "Amara Okafor")
-	tok := f.signer.Sign(links.WithdrawPurpose, st.ID, time.Now().Add(time.Hour))
+	tok := sign(t, f.signer, links.WithdrawPurpose, st.ID, time.Now().Add(time.Hour))
 	body := f.get(t, tok).Body
 	for _, want := range []string{"Amara Okafor", "Salaried GP", "Hillside Surgery, Croydon", "amara.okafor@example.org",
 		"Access and appointments", "A morning in the life", "Willing to do", "Nothing chosen", "Patients would speak", "Contact me by", "Email",

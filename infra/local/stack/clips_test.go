@@ -26,6 +26,7 @@ import (
 	"frontlinevoices/infra/local/stacktest"
 	clipsbucket "frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/links"
+	"frontlinevoices/shared/signing"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
@@ -61,16 +62,15 @@ func paddedMP4(t testing.TB, size int) []byte {
 // --- a stack with small clip limits ------------------------------------------
 
 const (
-	clipSecret   = "clips-test-signing-secret-0123456789abcdef"
 	clipMaxBytes = 16 << 20
 	clipMaxClips = 3
 )
 
-var processEnv = []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SESV2", "AWS_REGION",
+var processEnv = []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SESV2", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_REGION",
 	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_EC2_METADATA_DISABLED", "AWS_PROFILE"}
 
 // startClipStack starts a second stack with small clip limits (template
-// Parameters) and a known signing secret. Stack settings are process-wide:
+// Parameters). Stack settings are process-wide:
 // the first stack's are put back when this one closes.
 func startClipStack(t *testing.T, opts ...func(*stack.Options)) *stack.Stack {
 	t.Helper()
@@ -88,7 +88,6 @@ func startClipStack(t *testing.T, opts ...func(*stack.Options)) *stack.Stack {
 			"MinFillTime":      fillTime.String(),
 			"MaxClipBytes":     fmt.Sprint(clipMaxBytes),
 			"MaxClipsPerStory": fmt.Sprint(clipMaxClips),
-			"SigningSecret":    clipSecret,
 		},
 		Log:      slog.New(slog.NewTextHandler(testLog(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 		OnInvoke: traffic.Add,
@@ -685,12 +684,23 @@ func TestClips(t *testing.T) {
 		if status != http.StatusOK {
 			t.Fatalf("create = %d", status)
 		}
-		signer, _ := token.NewSigner(clipSecret)
-		other, _ := token.NewSigner("another-secret-another-secret-0123456789")
+		// The stack's own keys, read from its Secrets Manager as a function reads them.
+		signer, err := signing.New(cs.SecretARNs["SigningKeys"], cs.AWS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, _ := token.StaticSigner("another-secret-another-secret-0123456789")
 		now := time.Now()
-		expired := signer.Sign(links.UploadPurpose, a.id, now.Add(-time.Minute))
-		forged := other.Sign(links.UploadPurpose, a.id, now.Add(time.Hour))
-		wrongPurpose := signer.Sign("withdraw", a.id, now.Add(time.Hour))
+		sign := func(s token.Signer, purpose string, exp time.Time) string {
+			tok, err := s.Sign(ctx, purpose, a.id, exp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok
+		}
+		expired := sign(signer, links.UploadPurpose, now.Add(-time.Minute))
+		forged := sign(other, links.UploadPurpose, now.Add(time.Hour))
+		wrongPurpose := sign(signer, links.WithdrawPurpose, now.Add(time.Hour))
 		tampered := strings.Replace(a.token, a.id, b.id, 1)
 		recs := len(a.records(t))
 		objs, ups := objects(t, a)
@@ -972,4 +982,15 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 	b.ReportMetric(float64(multipartTime)/float64(putTime), "multipart/put")
 	b.ReportMetric(float64(fnBytes)/n, "function-bytes/op")
 	b.ReportMetric(float64(fnMarked), "video-payloads")
+}
+
+// stackSigner signs with the stack's own keys, read from its Secrets
+// Manager as a function reads them.
+func stackSigner(t *testing.T, s *stack.Stack) token.Signer {
+	t.Helper()
+	signer, err := signing.New(s.SecretARNs["SigningKeys"], s.AWS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer
 }

@@ -29,7 +29,8 @@ func Connect(ctx context.Context, base string) (Endpoints, error) {
 	}
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB": ep.DynamoDB, "AWS_ENDPOINT_URL_S3": ep.S3, "AWS_ENDPOINT_URL_SESV2": ep.SES,
-		"AWS_REGION": ep.Region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": ep.Secrets,
+		"AWS_REGION":                       ep.Region, "AWS_ACCESS_KEY_ID": AdminKey, "AWS_SECRET_ACCESS_KEY": localSecretKey,
 	} {
 		os.Setenv(k, v)
 	}

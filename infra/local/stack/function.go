@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"frontlinevoices/shared/bounce"
 	"frontlinevoices/shared/digest"
 	"frontlinevoices/shared/download"
 	"frontlinevoices/shared/ingest"
@@ -40,6 +41,7 @@ var Functions = map[string]Constructor{
 	"DownloadFunction": func(g func(string) string, c aws.Config) (any, error) { return download.FromEnv(g, c) },
 	"WithdrawFunction": func(g func(string) string, c aws.Config) (any, error) { return withdraw.FromEnv(g, c) },
 	"DigestFunction":   func(g func(string) string, c aws.Config) (any, error) { return digest.FromEnv(g, c) },
+	"BounceFunction":   func(g func(string) string, c aws.Config) (any, error) { return bounce.FromEnv(g, c) },
 }
 
 // function is one deployed function, run as Lambda runs it: a pool of

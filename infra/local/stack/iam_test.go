@@ -21,7 +21,6 @@ import (
 
 	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/links"
-	"frontlinevoices/shared/token"
 )
 
 // withoutAction writes a copy of template.yaml in which function fn's
@@ -167,8 +166,10 @@ var iamCases = []iamCase{
 		if _, err := s3client(s).PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader("a,b\n")}); err != nil {
 			t.Fatal(err)
 		}
-		signer, _ := token.NewSigner(clipSecret)
-		link := links.Download(signer, s.URL, key, "iam-check.csv", time.Now().Add(time.Hour))
+		link, err := links.Download(context.Background(), stackSigner(t, s), s.URL, key, "iam-check.csv", time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
 		resp, err := client.Get(link)
 		if err != nil {
 			t.Fatal(err)
@@ -182,8 +183,10 @@ var iamCases = []iamCase{
 	{"WithdrawFunction", "s3:DeleteObject", func(t *testing.T, s *stack.Stack) string {
 		v := submitStory(t, s)
 		v.uploadSmall(t, "clip.mp4", "video/mp4", fixture(t, "faststart.mp4"))
-		signer, _ := token.NewSigner(clipSecret)
-		tok := signer.Sign(links.WithdrawPurpose, v.id, time.Now().Add(time.Hour))
+		tok, err := stackSigner(t, s).Sign(context.Background(), links.WithdrawPurpose, v.id, time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
 		resp, err := client.PostForm(s.URL+"/withdraw", url.Values{"t": {tok}, "action": {"erase"}, "confirm": {"yes"}})
 		if err != nil {
 			t.Fatal(err)

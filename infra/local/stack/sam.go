@@ -16,6 +16,7 @@ import (
 // against local values by Resolve.
 type Template struct {
 	Parameters map[string]map[string]any
+	Conditions map[string]any
 	Globals    map[string]any
 	Resources  map[string]Resource
 }
@@ -41,7 +42,7 @@ func LoadTemplate(path string) (*Template, error) {
 	if !ok {
 		return nil, fmt.Errorf("template: not a mapping")
 	}
-	t := &Template{Parameters: map[string]map[string]any{}, Resources: map[string]Resource{}}
+	t := &Template{Parameters: map[string]map[string]any{}, Conditions: asMap(doc["Conditions"]), Resources: map[string]Resource{}}
 	for k, v := range asMap(doc["Parameters"]) {
 		t.Parameters[k] = asMap(v)
 	}
@@ -219,6 +220,38 @@ func (r Resolver) resolveWith(t *Template, v any, vars map[string]string) (strin
 			})
 			return out, err
 		}
+		if sel, ok := x["Fn::Select"]; ok {
+			args := asSlice(sel)
+			if len(args) != 2 {
+				return "", fmt.Errorf("bad Select %v", sel)
+			}
+			var i int
+			if _, err := fmt.Sscan(asString(args[0]), &i); err != nil {
+				return "", fmt.Errorf("bad Select index %v", args[0])
+			}
+			list, err := r.list(t, args[1], vars)
+			if err != nil {
+				return "", err
+			}
+			if i < 0 || i >= len(list) {
+				return "", fmt.Errorf("index %d of Select is out of %d", i, len(list))
+			}
+			return list[i], nil
+		}
+		if cond, ok := x["Fn::If"]; ok {
+			args := asSlice(cond)
+			if len(args) != 3 {
+				return "", fmt.Errorf("bad If %v", cond)
+			}
+			yes, err := r.Condition(t, asString(args[0]))
+			if err != nil {
+				return "", err
+			}
+			if yes {
+				return r.resolveWith(t, args[1], vars)
+			}
+			return r.resolveWith(t, args[2], vars)
+		}
 	}
 	return "", fmt.Errorf("cannot resolve %v locally", v)
 }
@@ -249,6 +282,82 @@ func (r Resolver) getAtt(t *Template, logicalID, attr string) (string, error) {
 		return "arn:aws:lambda:" + region + ":" + account + ":function:" + name, nil
 	}
 	return "arn:aws:local:::" + name + "/" + attr, nil
+}
+
+// list resolves a value that is a list: !Split, or a YAML list.
+func (r Resolver) list(t *Template, v any, vars map[string]string) ([]string, error) {
+	if sp, ok := asMap(v)["Fn::Split"]; ok {
+		args := asSlice(sp)
+		if len(args) != 2 {
+			return nil, fmt.Errorf("bad Split %v", sp)
+		}
+		s, err := r.resolveWith(t, args[1], vars)
+		if err != nil {
+			return nil, err
+		}
+		return strings.Split(s, asString(args[0])), nil
+	}
+	var out []string
+	for _, e := range asSlice(v) {
+		s, err := r.resolveWith(t, e, vars)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Condition evaluates the template's condition name with local values.
+func (r Resolver) Condition(t *Template, name string) (bool, error) {
+	c, ok := t.Conditions[name]
+	if !ok {
+		return false, fmt.Errorf("unknown condition %s", name)
+	}
+	return r.evalCondition(t, c)
+}
+
+func (r Resolver) evalCondition(t *Template, c any) (bool, error) {
+	m := asMap(c)
+	switch {
+	case m["Condition"] != nil:
+		return r.Condition(t, asString(m["Condition"]))
+	case m["Fn::Not"] != nil:
+		args := asSlice(m["Fn::Not"])
+		if len(args) != 1 {
+			return false, fmt.Errorf("bad Not %v", c)
+		}
+		b, err := r.evalCondition(t, args[0])
+		return !b, err
+	case m["Fn::Equals"] != nil:
+		args := asSlice(m["Fn::Equals"])
+		if len(args) != 2 {
+			return false, fmt.Errorf("bad Equals %v", c)
+		}
+		a, err := r.Resolve(t, args[0])
+		if err != nil {
+			return false, err
+		}
+		b, err := r.Resolve(t, args[1])
+		return a == b, err
+	case m["Fn::And"] != nil, m["Fn::Or"] != nil:
+		and := m["Fn::And"] != nil
+		args := asSlice(m["Fn::And"])
+		if !and {
+			args = asSlice(m["Fn::Or"])
+		}
+		for _, a := range args {
+			b, err := r.evalCondition(t, a)
+			if err != nil {
+				return false, err
+			}
+			if b != and {
+				return b, nil
+			}
+		}
+		return and, nil
+	}
+	return false, fmt.Errorf("cannot evaluate condition %v locally", c)
 }
 
 func (r Resolver) ref(t *Template, name string) (string, error) {

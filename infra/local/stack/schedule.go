@@ -41,7 +41,7 @@ type schedule struct {
 // schedule while the stack runs, and POST /_local/<name> (a "Run <name>
 // now" button on the outbox page) runs it at once, as if it fired now.
 func (s *Stack) wireSchedule(ctx context.Context, fn *function, ev Event) error {
-	res := Resolver{Params: s.opts.Params, Resources: s.Buckets, Pseudo: pseudoParams}
+	res := s.res
 	str := func(key, def string) (string, error) {
 		v, ok := ev.Properties[key]
 		if !ok || v == nil {

@@ -24,6 +24,8 @@ type Email struct {
 	Subject string    `json:"subject"`
 	Text    string    `json:"text"`
 	HTML    string    `json:"html"`
+	// ConfigurationSet is the SES configuration set it was sent through.
+	ConfigurationSet string `json:"configurationSet,omitempty"`
 }
 
 // Outbox is the local SES v2: POST /v2/email/outbound-emails keeps the
@@ -35,6 +37,9 @@ type Outbox struct {
 	mu     sync.Mutex
 	emails []Email
 	seq    int
+	// onSent, when set, sees every message kept (the stack raises the
+	// configuration set's events from it).
+	onSent func(Email)
 }
 
 // NewOutbox returns a local SES v2 endpoint keeping messages in dir.
@@ -76,10 +81,11 @@ func (o *Outbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in struct {
-		FromEmailAddress string
-		ReplyToAddresses []string
-		Destination      struct{ ToAddresses, CcAddresses, BccAddresses []string }
-		Content          struct {
+		FromEmailAddress     string
+		ConfigurationSetName string
+		ReplyToAddresses     []string
+		Destination          struct{ ToAddresses, CcAddresses, BccAddresses []string }
+		Content              struct {
 			Simple *struct {
 				Subject struct{ Data string }
 				Body    struct{ Text, Html *struct{ Data string } }
@@ -98,8 +104,15 @@ func (o *Outbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if a, err := mail.ParseAddress(from); err == nil {
 		from = a.Address
 	}
-	if err := o.iam.check(accessKeyOf(r), authz{action: "ses:SendEmail", resource: "arn:aws:ses:" + Region + ":000000000000:identity/" + from,
-		context: map[string][]string{"ses:fromaddress": {from}}}); err != nil {
+	// SendEmail is authorised on the identity and, when the message names
+	// one, on the configuration set too, as SES does.
+	steps := []authz{{action: "ses:SendEmail", resource: "arn:aws:ses:" + Region + ":000000000000:identity/" + from,
+		context: map[string][]string{"ses:fromaddress": {from}}}}
+	if in.ConfigurationSetName != "" {
+		steps = append(steps, authz{action: "ses:SendEmail", resource: "arn:aws:ses:" + Region + ":000000000000:configuration-set/" + in.ConfigurationSetName,
+			context: map[string][]string{"ses:fromaddress": {from}}})
+	}
+	if err := o.iam.check(accessKeyOf(r), steps...); err != nil {
 		code := "AccessDeniedException"
 		if err.unknownKey {
 			code = "UnrecognizedClientException"
@@ -130,6 +143,8 @@ func (o *Outbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		To:      in.Destination.ToAddresses,
 		ReplyTo: in.ReplyToAddresses,
 		Subject: in.Content.Simple.Subject.Data,
+
+		ConfigurationSet: in.ConfigurationSetName,
 	}
 	if b := in.Content.Simple.Body.Text; b != nil {
 		e.Text = b.Data
@@ -149,6 +164,9 @@ func (o *Outbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"MessageId": e.ID})
+	if o.onSent != nil {
+		o.onSent(e)
+	}
 }
 
 func sesError(w http.ResponseWriter, status int, code, msg string) {

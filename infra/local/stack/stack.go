@@ -7,8 +7,6 @@ package stack
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,9 +69,28 @@ type Endpoints struct {
 	DynamoDB string            `json:"dynamodb"`
 	S3       string            `json:"s3"`
 	SES      string            `json:"ses"`
+	Secrets  string            `json:"secretsmanager"`
 	Region   string            `json:"region"`
 	Tables   map[string]string `json:"tables"`
 	Buckets  map[string]string `json:"buckets"`
+	// SecretARNs maps each secret's logical id to its ARN.
+	SecretARNs map[string]string `json:"secrets"`
+}
+
+// Pseudo are the local values of CloudFormation's pseudo parameters. The
+// stack id is fixed, so names made from it (the clips bucket) stay the same
+// between runs.
+var Pseudo = map[string]string{
+	"AWS::Region": Region, "AWS::AccountId": "000000000000", "AWS::Partition": "aws",
+	"AWS::URLSuffix": "localhost", "AWS::StackName": "frontline-voices-local",
+	"AWS::StackId": "arn:aws:cloudformation:" + Region + ":000000000000:stack/frontline-voices-local/10ca1000-0000-4000-8000-000000000000",
+}
+
+// localParams are the parameters without a default, given local values.
+var localParams = map[string]string{
+	"CommsAddresses": "comms-team@frontline-voices.localhost",
+	"SenderAddress":  "stories@frontline-voices.localhost",
+	"AlarmEmail":     "alarms@frontline-voices.localhost",
 }
 
 // Stack is a running local system.
@@ -92,6 +109,10 @@ type Stack struct {
 	// Clock is the emulators' clock (object times, lifecycle, TTL): tests
 	// move it forward, then call Sweep.
 	Clock *Clock
+	// Secrets is the local Secrets Manager; SecretARNs maps each secret's
+	// logical id to its ARN.
+	Secrets    *Secrets
+	SecretARNs map[string]string
 
 	opts      Options
 	log       *slog.Logger
@@ -103,6 +124,8 @@ type Stack struct {
 	inflight  atomic.Int64
 	streams   map[string][]*streamMapping // table name → mappings
 	s3events  []s3Mapping
+	sesDests  []sesDestination
+	snsSubs   []snsSubscription
 	actions   []localAction
 	local     *http.ServeMux
 	tmpDir    string
@@ -135,7 +158,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	s := &Stack{
 		opts: opts, log: opts.Log, Template: tmpl, Faults: &Faults{},
-		Tables: map[string]string{}, Buckets: map[string]string{},
+		Tables: map[string]string{}, Buckets: map[string]string{}, SecretARNs: map[string]string{},
 		streams: map[string][]*streamMapping{}, local: http.NewServeMux(),
 		IAM: NewIAM(opts.Log), Clock: &Clock{}, functions: map[string]*function{}, envs: map[string]map[string]string{},
 	}
@@ -191,6 +214,10 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 	if s.S3URL, err = s.listen(runCtx, "127.0.0.1:0", s.s3); err != nil {
 		return err
 	}
+	smURL, err := s.listen(runCtx, "127.0.0.1:0", s.Secrets)
+	if err != nil {
+		return err
+	}
 	if s.Outbox, err = NewOutbox(filepath.Join(dataDir, "outbox"), s.Faults); err != nil {
 		return err
 	}
@@ -206,10 +233,12 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 		"AWS_ENDPOINT_URL_DYNAMODB": ddbURL,
 		"AWS_ENDPOINT_URL_S3":       s.S3URL,
 		"AWS_ENDPOINT_URL_SESV2":    sesURL,
-		"AWS_REGION":                Region,
-		"AWS_ACCESS_KEY_ID":         AdminKey,
-		"AWS_SECRET_ACCESS_KEY":     localSecretKey,
-		"AWS_EC2_METADATA_DISABLED": "true",
+		// The SDK's environment name for Secrets Manager's endpoint.
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": smURL,
+		"AWS_REGION":                       Region,
+		"AWS_ACCESS_KEY_ID":                AdminKey,
+		"AWS_SECRET_ACCESS_KEY":            localSecretKey,
+		"AWS_EC2_METADATA_DISABLED":        "true",
 	} {
 		if old, ok := os.LookupEnv(k); ok {
 			s.restoreEnv = append(s.restoreEnv, func() { os.Setenv(k, old) })
@@ -239,13 +268,16 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 		return err
 	}
 	router, err := s.buildFunctions(runCtx)
+	if err == nil {
+		err = s.wireSESEvents()
+	}
 	if err != nil {
 		siteListener.Close()
 		return err
 	}
 	s.local.HandleFunc("/_local/endpoints", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(Endpoints{DynamoDB: ddbURL, S3: s.S3URL, SES: sesURL, Region: Region, Tables: s.Tables, Buckets: s.Buckets})
+		_ = json.NewEncoder(w).Encode(Endpoints{DynamoDB: ddbURL, S3: s.S3URL, SES: sesURL, Secrets: smURL, Region: Region, Tables: s.Tables, Buckets: s.Buckets, SecretARNs: s.SecretARNs})
 	})
 	s.local.Handle("/_local/turnstile/siteverify", Siteverify())
 	s.local.HandleFunc("/_local/outbox", s.outboxPage)
@@ -408,22 +440,17 @@ func keySchema(v any) []types.KeySchemaElement {
 // names (a bucket keeps its BucketName, so policies naming it match), and
 // each function's policies, which IAM will enforce.
 func (s *Stack) resolve(dataDir string) error {
-	secret, err := localSecret(dataDir)
-	if err != nil {
-		return err
+	params := map[string]string{}
+	for _, m := range []map[string]string{localParams, s.opts.Params} {
+		for k, v := range m {
+			params[k] = v
+		}
 	}
-	params := map[string]string{
-		"CommsAddresses": "comms-team@frontline-voices.localhost",
-		"SenderAddress":  "stories@frontline-voices.localhost",
-		"SigningSecret":  secret,
-	}
-	for k, v := range s.opts.Params {
-		params[k] = v
-	}
-	s.res = Resolver{Params: params, Resources: map[string]string{}, Pseudo: pseudoParams}
+	s.res = Resolver{Params: params, Resources: map[string]string{}, Pseudo: Pseudo}
 	for name := range s.Template.Resources {
 		s.res.Resources[name] = name
 	}
+	var err error
 	for name, r := range s.Template.Resources {
 		if r.Type != "AWS::S3::Bucket" {
 			continue
@@ -436,6 +463,26 @@ func (s *Stack) resolve(dataDir string) error {
 		}
 		s.res.Resources[name] = bucket
 		s.Buckets[name] = bucket
+	}
+	// Secrets are made (as CloudFormation makes them) before the functions'
+	// policies are resolved: a Ref of a secret is its ARN.
+	secretsFile := ""
+	if s.opts.DataDir != "" {
+		secretsFile = filepath.Join(dataDir, "secrets.json")
+	}
+	if s.Secrets, err = NewSecrets(secretsFile, s.Faults, s.IAM); err != nil {
+		return err
+	}
+	for name, r := range s.Template.Resources {
+		if r.Type != "AWS::SecretsManager::Secret" {
+			continue
+		}
+		arn, err := s.Secrets.ensure(name, r.Properties)
+		if err != nil {
+			return err
+		}
+		s.SecretARNs[name] = arn
+		s.res.Resources[name] = arn
 	}
 	for _, f := range s.Template.Functions() {
 		stmts, err := functionPolicies(s.Template, s.res, f.Name, f.Properties)
@@ -572,6 +619,12 @@ func (s *Stack) wire(ctx context.Context, router *api, res Resolver, fn *functio
 		return s.wireS3(res, fn, ev)
 	case "ScheduleV2":
 		return s.wireSchedule(ctx, fn, ev)
+	case "SNS":
+		topic := asString(asMap(ev.Properties["Topic"])["Ref"])
+		if topic == "" {
+			return errors.New("the Topic property must be !Ref <Topic>")
+		}
+		s.snsSubs = append(s.snsSubs, snsSubscription{topic: topic, fn: fn})
 	default:
 		return fmt.Errorf("event type %s is not supported by the local stack", ev.Type)
 	}
@@ -620,19 +673,6 @@ func (s *Stack) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// localSecret is the signing secret of a local stack, kept in its data
-// folder so links in the outbox keep working after a restart.
-func localSecret(dir string) (string, error) {
-	p := filepath.Join(dir, "signing-secret")
-	if b, err := os.ReadFile(p); err == nil && len(b) >= 32 {
-		return string(b), nil
-	}
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	secret := hex.EncodeToString(b[:])
-	return secret, os.WriteFile(p, []byte(secret), 0o600)
-}
-
 func findTemplate() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -649,10 +689,4 @@ func findTemplate() (string, error) {
 		}
 		dir = parent
 	}
-}
-
-// pseudoParams are the local values of AWS::Region and friends.
-var pseudoParams = map[string]string{
-	"AWS::Region": Region, "AWS::AccountId": "000000000000", "AWS::Partition": "aws",
-	"AWS::URLSuffix": "localhost", "AWS::StackName": "frontline-voices-local",
 }

@@ -19,10 +19,20 @@ import (
 	minidyn "github.com/truora/minidyn/aws-v2/client"
 
 	"frontlinevoices/infra/local/stack"
+	"frontlinevoices/shared/token"
 )
 
 // Secret is the signing secret the sample events were made with.
 const Secret = "frontline-voices-sample-events-secret-0000"
+
+// Signer signs with Secret under key id k1, as the sample events were.
+func Signer(t testing.TB) token.Signer {
+	s, err := token.StaticSigner(Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 // SampleTime is when the sample events' forms were shown.
 var SampleTime = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
