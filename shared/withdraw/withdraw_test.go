@@ -305,3 +305,28 @@ func TestEveryFieldShownAndConsentGivenAgain(t *testing.T) {
 		}
 	}
 }
+
+// Without SITE_URL (the template cannot name the API to the function it
+// routes to), the emails link the privacy notice at the address the
+// request came to.
+func TestPrivacyLinkFromTheRequestsAddress(t *testing.T) {
+	f := setup(t)
+	st := f.story(t, "Amara Okafor")
+	tok := sign(t, f.signer, links.WithdrawPurpose, st.ID, time.Now().Add(time.Hour))
+	rc := apigwContext(http.MethodPost)
+	rc.DomainName = "abc123.execute-api.eu-west-2.amazonaws.com"
+	resp, err := f.h.Handle(context.Background(), apigw.Request{Body: url.Values{"t": {tok}, "action": {"withdraw"}, "statement": {"clips"}}.Encode(),
+		Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}, RequestContext: rc})
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("withdraw: %v %d", err, resp.StatusCode)
+	}
+	emails := f.outbox.Emails()
+	if len(emails) != 2 {
+		t.Fatalf("%d emails", len(emails))
+	}
+	for _, e := range emails {
+		if !strings.Contains(e.Text, "https://abc123.execute-api.eu-west-2.amazonaws.com/privacy") {
+			t.Errorf("%s: no privacy link at the request's address:\n%s", e.Subject, e.Text)
+		}
+	}
+}

@@ -215,19 +215,24 @@ func postForm(t *testing.T, p bucket.Post, data []byte) (int, string) {
 // the rules leave out is refused.
 func TestS3CORSFromTheRules(t *testing.T) {
 	each(t, s3s, func(t *testing.T, tg *target) {
-		b := local.Buckets["ClipsBucket"]
+		// The template allows the site's own origin only (the local site's
+		// here), never '*'.
+		b, site := local.Buckets["ClipsBucket"], local.URL
 		if !tg.local {
 			b = newBucket(t, tg)
 			if _, err := tg.s3.PutBucketCors(context.Background(), &s3.PutBucketCorsInput{Bucket: aws.String(b), CORSConfiguration: &types.CORSConfiguration{
-				CORSRules: []types.CORSRule{{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"POST", "PUT"}, AllowedHeaders: []string{"*"},
+				CORSRules: []types.CORSRule{{AllowedOrigins: []string{site}, AllowedMethods: []string{"POST", "PUT"}, AllowedHeaders: []string{"*"},
 					ExposeHeaders: []string{"ETag", "Location"}, MaxAgeSeconds: aws.Int32(3600)}},
 			}}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		preflight := func(method string) *http.Response {
+		preflight := func(method string, origin ...string) *http.Response {
 			req, _ := http.NewRequest(http.MethodOptions, tg.s3URL+"/"+b+"/clips/x/y.mp4", nil)
-			req.Header.Set("Origin", "https://site.example")
+			req.Header.Set("Origin", site)
+			if len(origin) > 0 {
+				req.Header.Set("Origin", origin[0])
+			}
 			req.Header.Set("Access-Control-Request-Method", method)
 			req.Header.Set("Access-Control-Request-Headers", "content-type")
 			resp, err := http.DefaultClient.Do(req)
@@ -247,6 +252,9 @@ func TestS3CORSFromTheRules(t *testing.T) {
 		}
 		if no := preflight(http.MethodDelete); no.StatusCode != http.StatusForbidden {
 			t.Errorf("preflight DELETE = %d, want 403", no.StatusCode)
+		}
+		if no := preflight(http.MethodPut, "https://elsewhere.example"); no.StatusCode != http.StatusForbidden || no.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("preflight PUT from another origin = %d %v, want 403", no.StatusCode, no.Header)
 		}
 	})
 }

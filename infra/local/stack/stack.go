@@ -263,6 +263,11 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 	}
 	s.URL = "http://" + displayAddr(siteListener.Addr().String())
 
+	// The bucket's CORS rule allows the site's own origin unless SiteOrigin
+	// says otherwise: on AWS the API's address, here the local site's.
+	if _, ok := s.opts.Params["SiteOrigin"]; !ok {
+		s.res.Params["SiteOrigin"] = s.URL
+	}
 	if err := s.createResources(ctx, dataDir); err != nil {
 		siteListener.Close()
 		return err
