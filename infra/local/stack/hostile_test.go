@@ -39,9 +39,21 @@ type hostile struct {
 // Nothing any case sent is kept.
 func TestHostileInputs(t *testing.T) {
 	t.Parallel()
-	signer, err := token.NewSigner(clipSecret)
-	if err != nil {
-		t.Fatal(err)
+	ctx := context.Background()
+	signer := stackSigner(t, st)
+	sign := func(s token.Signer, purpose, id string, exp time.Time) string {
+		tok, err := s.Sign(ctx, purpose, id, exp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	start := func(s token.Signer, id string, at time.Time) string {
+		tok, err := links.Start(ctx, s, id, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
 	}
 	now := time.Now()
 	v := submitStory(t, st) // a story that was accepted, with its upload token
@@ -51,11 +63,11 @@ func TestHostileInputs(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("create = %d", status)
 	}
-	withdrawTok := signer.Sign(links.WithdrawPurpose, v.id, now.Add(time.Hour))
-	expiredWithdraw := signer.Sign(links.WithdrawPurpose, v.id, now.Add(-time.Hour))
-	expiredUpload := signer.Sign(links.UploadPurpose, v.id, now.Add(-time.Hour))
-	forged := "abcdefghijklmnopqrstuvwxyz.mwugrs00.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-	otherSigner, _ := token.NewSigner("another-secret-another-secret-0123456789")
+	withdrawTok := sign(signer, links.WithdrawPurpose, v.id, now.Add(time.Hour))
+	expiredWithdraw := sign(signer, links.WithdrawPurpose, v.id, now.Add(-time.Hour))
+	expiredUpload := sign(signer, links.UploadPurpose, v.id, now.Add(-time.Hour))
+	forged := "k1.abcdefghijklmnopqrstuvwxyz.mwugrs00.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	otherSigner, _ := token.StaticSigner("another-secret-another-secret-0123456789")
 
 	// Forms for the story cases: none of them may be kept.
 	hidden := openForm(t)
@@ -135,15 +147,15 @@ func TestHostileInputs(t *testing.T) {
 		"no start token":        func(m map[string]any) { delete(m, "started") },
 		"empty start token":     func(m map[string]any) { m["started"] = "" },
 		"forged start token":    func(m map[string]any) { m["started"] = forged },
-		"token of another key":  func(m map[string]any) { m["started"] = links.Start(otherSigner, id, now.Add(-time.Minute)) },
-		"expired start token":   func(m map[string]any) { m["started"] = links.Start(signer, id, now.Add(-8*24*time.Hour)) },
+		"token of another key":  func(m map[string]any) { m["started"] = start(otherSigner, id, now.Add(-time.Minute)) },
+		"expired start token":   func(m map[string]any) { m["started"] = start(signer, id, now.Add(-8*24*time.Hour)) },
 		"another story's token": func(m map[string]any) { m["started"] = spare["started"] },
 		"upload token as start": func(m map[string]any) { m["started"] = v.token },
 		"started from the future": func(m map[string]any) {
-			m["started"] = links.Start(signer, id, now.Add(time.Hour))
+			m["started"] = start(signer, id, now.Add(time.Hour))
 		},
 		"token of an accepted story, other answers": func(m map[string]any) {
-			m["id"], m["started"] = v.id, links.Start(signer, v.id, now.Add(-time.Minute))
+			m["id"], m["started"] = v.id, start(signer, v.id, now.Add(-time.Minute))
 		},
 		"invalid email":       func(m map[string]any) { m["email"] = "not an address" },
 		"IDN local part":      func(m map[string]any) { m["email"] = "jöhn@example.org" },
@@ -164,7 +176,7 @@ func TestHostileInputs(t *testing.T) {
 	}
 	cases = append(cases, hostile{name: "stories JSON: sent too fast", method: http.MethodPost, path: "/api/stories", header: jsonH,
 		lazy: func() []byte {
-			return story(func(m map[string]any) { m["started"] = links.Start(signer, id, time.Now()) })
+			return story(func(m map[string]any) { m["started"] = start(signer, id, time.Now()) })
 		}})
 	add("stories JSON: no content type", http.MethodPost, "/api/stories", withH(jsonH, "Content-Type", ""), valid)
 	add("stories JSON: text/plain", http.MethodPost, "/api/stories", withH(jsonH, "Content-Type", "text/plain"), valid)
@@ -184,7 +196,7 @@ func TestHostileInputs(t *testing.T) {
 	for name, change := range map[string]func(url.Values){
 		"no start token":        func(f url.Values) { f.Del("started") },
 		"forged start token":    func(f url.Values) { f.Set("started", forged) },
-		"expired start token":   func(f url.Values) { f.Set("started", links.Start(signer, id, now.Add(-8*24*time.Hour))) },
+		"expired start token":   func(f url.Values) { f.Set("started", start(signer, id, now.Add(-8*24*time.Hour))) },
 		"another story's token": func(f url.Values) { f.Set("started", spare["started"]) },
 		"withdraw token":        func(f url.Values) { f.Set("started", withdrawTok) },
 		"two start tokens":      func(f url.Values) { f["started"] = []string{forged, hidden["started"]} },
@@ -301,7 +313,7 @@ func TestHostileInputs(t *testing.T) {
 	add("withdraw: forged token", http.MethodGet, wq(forged), nil, nil)
 	add("withdraw: expired token", http.MethodGet, wq(expiredWithdraw), nil, nil)
 	add("withdraw: upload token", http.MethodGet, wq(v.token), nil, nil)
-	add("withdraw: another key's token", http.MethodGet, wq(otherSigner.Sign(links.WithdrawPurpose, v.id, now.Add(time.Hour))), nil, nil)
+	add("withdraw: another key's token", http.MethodGet, wq(sign(otherSigner, links.WithdrawPurpose, v.id, now.Add(time.Hour))), nil, nil)
 	add("withdraw: path in the token", http.MethodGet, "/withdraw?t=../../etc/passwd", nil, nil)
 	add("withdraw: invalid UTF-8", http.MethodGet, "/withdraw?t=%ff%fe", nil, nil)
 	add("withdraw: two tokens", http.MethodGet, wq(forged)+"&t="+url.QueryEscape(withdrawTok), nil, nil)
@@ -323,7 +335,11 @@ func TestHostileInputs(t *testing.T) {
 	// /download.
 	dq := func(tok string) string { return "/download?t=" + url.QueryEscape(tok) }
 	dl := func(key string, expires time.Time) string {
-		u, _ := url.Parse(links.Download(signer, st.URL, key, "x.csv", expires))
+		link, err := links.Download(ctx, signer, st.URL, key, "x.csv", expires)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(link)
 		return u.RequestURI()
 	}
 	add("download: no token", http.MethodGet, "/download", nil, nil)
@@ -404,7 +420,6 @@ func TestHostileInputs(t *testing.T) {
 
 	// Nothing any case sent was kept: the forms' stories, the withdrawn or
 	// erased story, the upload in progress.
-	ctx := context.Background()
 	for _, fid := range []string{id, spare["id"]} {
 		if _, err := stories().GetStory(ctx, fid); err != store.ErrNotFound {
 			t.Errorf("story %s of a hostile request was kept (%v)", fid, err)

@@ -34,9 +34,7 @@ func TestMain(m *testing.M) {
 		// addresses: the rate limits (tested in shared/submit) are raised
 		// out of the way. Every story still counts against them.
 		Params: map[string]string{"MinFillTime": fillTime.String(),
-			"SubmissionsPerIPPerHour": "100000", "ConfirmationsPerAddressPerDay": "100000",
-			// Known, so tests can make expired and other purposes' tokens.
-			"SigningSecret": clipSecret},
+			"SubmissionsPerIPPerHour": "100000", "ConfirmationsPerAddressPerDay": "100000"},
 		Log:      slog.New(slog.NewTextHandler(testLog(), nil)),
 		OnInvoke: traffic.Add, // see clips_test.go
 	})
