@@ -111,6 +111,13 @@ func (f *function) release(in *instance) {
 	f.mu.Unlock()
 }
 
+// recycle forgets the idle instances: the next request starts a new one.
+func (f *function) recycle() {
+	f.mu.Lock()
+	f.idle = nil
+	f.mu.Unlock()
+}
+
 // Instances reports how many execution environments the function has
 // started so far.
 func (f *function) instances() int {

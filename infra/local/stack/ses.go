@@ -162,11 +162,13 @@ func (o *Outbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sesError(w, http.StatusInternalServerError, "InternalFailure", "could not keep the message")
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]string{"MessageId": e.ID})
+	// The message's events are raised before the sender hears back, so a
+	// stack that waits for its work to finish (WaitIdle) waits for them too.
 	if o.onSent != nil {
 		o.onSent(e)
 	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"MessageId": e.ID})
 }
 
 func sesError(w http.ResponseWriter, status int, code, msg string) {

@@ -509,6 +509,16 @@ func (s *Stack) Instances() map[string]int {
 	return out
 }
 
+// Recycle retires every function's idle execution environments, as Lambda
+// does after a while: the next request to each is a cold start, with its
+// caches (the signing keys') empty. An instance busy at the time
+// goes back to the pool when its request is done.
+func (s *Stack) Recycle() {
+	for _, fn := range s.functions {
+		fn.recycle()
+	}
+}
+
 // Denials returns the calls IAM has refused so far.
 func (s *Stack) Denials() []Denial { return s.IAM.Denials() }
 
