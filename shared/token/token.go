@@ -97,11 +97,13 @@ func (k Keys) IDs() []string {
 type Source func(ctx context.Context) (Keys, error)
 
 // How long loaded keys are used before they are read again, and how soon a
-// token naming an unknown key may cause a fresh read (a key added by a
-// rotation reaches every function within these).
+// token naming an unknown key may cause a fresh read: a token signed with
+// a new key by one function is verified by another within UnknownKeyWait
+// of the rotation, and each function reads the keys at most once a second
+// however many tokens name keys it does not know.
 const (
 	KeysTTL        = 5 * time.Minute
-	UnknownKeyWait = 10 * time.Second
+	UnknownKeyWait = time.Second
 )
 
 // Signer signs and verifies tokens with keys loaded from its source at first
