@@ -18,8 +18,8 @@
 //     the retry can claim the period again.
 //   - Only after SES accepted the email does the watermark move to end.
 //
-// Stories come from the table's byDay index, one Query a day from the
-// watermark's day to today, never a Scan, so a digest reads the new stories
+// Stories come from the table's byMonth index, one Query a month from the
+// watermark's month to this one, never a Scan, so a digest reads the new stories
 // and not the table. Stories that become visible in the index late (a slow
 // write, index lag) are not lost: each digest looks back a grace period
 // before its watermark and skips the stories the last digest already sent.

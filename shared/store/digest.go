@@ -47,6 +47,8 @@ const (
 	// secondLayout is a time to the second with no zone: every `at` value
 	// in that second or later sorts after it (see ReadPeriod).
 	secondLayout = "2006-01-02T15:04:05"
+	// monthLayout is the byMonth index's partition: a UTC month.
+	monthLayout = "2006-01"
 	// noRecent stands for an empty list: minidyn mangles empty lists and
 	// ignores REMOVE of a #name, so the attribute is never absent or empty.
 	noRecent = "-"
@@ -308,7 +310,7 @@ func orNone(s string) string {
 	return s
 }
 
-// PeriodStory is a story as the digest reads it from the byDay index.
+// PeriodStory is a story as the digest reads it from the byMonth index.
 type PeriodStory struct {
 	story.Story
 	// ClipSlots is how many clips the story holds or is receiving (see
@@ -316,7 +318,7 @@ type PeriodStory struct {
 	ClipSlots int `dynamodbav:"clipSlots"`
 }
 
-// Period is what the byDay index holds for a period.
+// Period is what the byMonth index holds for a period.
 type Period struct {
 	Stories   []PeriodStory // submitted in the period, oldest first
 	Withdrawn []Tombstone   // stories erased in the period, oldest first
@@ -324,8 +326,12 @@ type Period struct {
 
 // ReadPeriod returns the stories submitted, and the tombstones of the
 // stories erased, after `after` and up to and including `until`. It reads
-// the byDay index one day at a time, from after's day to until's, so what
-// it reads grows with the period's stories and not with the table.
+// the byMonth index one Query (and its pages) a month, from after's month
+// to until's: a digest's period, or the first digest's look-back, takes one
+// to three Queries, and what it reads grows with the period's stories, not
+// with the table. (A month's stories share one index partition; at this
+// service's rate, a few hundred stories a month, that is far below a
+// partition's limits.)
 //
 // The index's sort key is RFC3339Nano#id, whose text order is time order
 // only between different seconds (RFC3339Nano drops trailing zeros, so
@@ -342,17 +348,17 @@ func (s *Store) ReadPeriod(ctx context.Context, after, until time.Time) (Period,
 	in := func(t time.Time) bool { return t.After(after) && !t.After(until) }
 	lo := after.Truncate(time.Second).Format(secondLayout)
 	hi := until.Truncate(time.Second).Add(time.Second).Format(secondLayout)
-	first := time.Date(after.Year(), after.Month(), after.Day(), 0, 0, 0, 0, time.UTC)
-	for day := first; !day.After(until); day = day.AddDate(0, 0, 1) {
+	first := time.Date(after.Year(), after.Month(), 1, 0, 0, 0, 0, time.UTC)
+	for month := first; !month.After(until); month = month.AddDate(0, 1, 0) {
 		q := &dynamodb.QueryInput{
 			TableName:                aws.String(s.table),
-			IndexName:                aws.String(IndexByDay),
-			KeyConditionExpression:   aws.String("#day = :day AND #at BETWEEN :lo AND :hi"),
-			ExpressionAttributeNames: map[string]string{"#day": AttrDay, "#at": AttrAt},
+			IndexName:                aws.String(IndexByMonth),
+			KeyConditionExpression:   aws.String("#month = :month AND #at BETWEEN :lo AND :hi"),
+			ExpressionAttributeNames: map[string]string{"#month": AttrMonth, "#at": AttrAt},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":day": str(day.Format(time.DateOnly)),
-				":lo":  str(lo),
-				":hi":  str(hi),
+				":month": str(month.Format(monthLayout)),
+				":lo":    str(lo),
+				":hi":    str(hi),
 			},
 		}
 		err := s.queryAll(ctx, q, func(items []map[string]types.AttributeValue) error {
@@ -388,7 +394,7 @@ func (s *Store) ReadPeriod(ctx context.Context, after, until time.Time) (Period,
 			return nil
 		})
 		if err != nil {
-			return Period{}, stats, fmt.Errorf("store: read the stories of %s: %w", day.Format(time.DateOnly), err)
+			return Period{}, stats, fmt.Errorf("store: read the stories of %s: %w", month.Format(monthLayout), err)
 		}
 	}
 	slices.SortStableFunc(p.Stories, func(a, b PeriodStory) int {

@@ -64,7 +64,7 @@ func TestReadPeriod(t *testing.T) {
 	putAt(t, s, 7, until.Add(time.Nanosecond))       // after the end: excluded
 	putAt(t, s, 8, until.Add(500*time.Millisecond))  // same second as the end, later: excluded
 	putAt(t, s, 9, until.Add(-500*time.Millisecond)) // same second before the end, as text sorts after "Z"
-	putAt(t, s, 10, until.Add(48*time.Hour))         // later days: not read at all
+	putAt(t, s, 10, until.Add(48*time.Hour))         // a later day, in the next month: not read at all
 	putAt(t, s, 11, time.Date(2026, 11, 29, 12, 0, 0, 0, time.FixedZone("BST", 3600)))
 
 	p, stats, err := s.ReadPeriod(ctx, after, until)
@@ -79,9 +79,9 @@ func TestReadPeriod(t *testing.T) {
 	if fmt.Sprint(ids(got)) != fmt.Sprint(want) {
 		t.Errorf("stories = %v, want %v (oldest first)", ids(got), want)
 	}
-	// Four days, one query each; only the edge seconds are read and dropped.
-	if db.queries != 4 || stats.Queries != 4 {
-		t.Errorf("queries = %d (stats %d), want 4", db.queries, stats.Queries)
+	// One month, one query; only the edge seconds are read and dropped.
+	if db.queries != 1 || stats.Queries != 1 {
+		t.Errorf("queries = %d (stats %d), want 1", db.queries, stats.Queries)
 	}
 	if stats.Items != len(want)+3 { // + story 2 (start second) and 7, 8 (end second)
 		t.Errorf("items read = %d, want %d", stats.Items, len(want)+3)
@@ -194,5 +194,32 @@ func TestReadPeriodTombstonesAndClipSlots(t *testing.T) {
 	p, _, err = s.ReadPeriod(ctx, now.Add(-3*time.Hour), now.Add(-time.Minute))
 	if err != nil || len(p.Withdrawn) != 0 || len(p.Stories) != 1 {
 		t.Errorf("earlier period = %+v, %v", p, err)
+	}
+}
+
+// A period across a month boundary reads each month's partition once and
+// finds the stories on both sides of it.
+func TestReadPeriodAcrossMonths(t *testing.T) {
+	s, db := digestStore(t)
+	after := time.Date(2026, 10, 29, 8, 0, 0, 0, time.UTC)
+	until := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	putAt(t, s, 1, time.Date(2026, 10, 31, 23, 59, 59, 0, time.UTC))
+	putAt(t, s, 2, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	putAt(t, s, 3, time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))
+	putAt(t, s, 4, time.Date(2026, 12, 1, 7, 0, 0, 0, time.UTC))
+	putAt(t, s, 5, time.Date(2026, 10, 28, 7, 0, 0, 0, time.UTC)) // before: in October's partition, not read
+	p, stats, err := s.ReadPeriod(context.Background(), after, until)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]story.Story, len(p.Stories))
+	for i, st := range p.Stories {
+		got[i] = st.Story
+	}
+	if want := []string{"001", "002", "003", "004"}; fmt.Sprint(ids(got)) != fmt.Sprint(want) {
+		t.Errorf("stories = %v, want %v", ids(got), want)
+	}
+	if db.queries != 3 || stats.Queries != 3 || stats.Items != 4 {
+		t.Errorf("queries = %d (stats %d), items %d; want 3 (October, November, December) and 4", db.queries, stats.Queries, stats.Items)
 	}
 }

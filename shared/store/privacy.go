@@ -103,7 +103,7 @@ func (s *Store) EraseStory(ctx context.Context, id string) (Tombstone, error) {
 	for k, v := range tombstoneKey(id) {
 		item[k] = v
 	}
-	item[AttrDay] = &types.AttributeValueMemberS{Value: now.Format(time.DateOnly)}
+	item[AttrMonth] = &types.AttributeValueMemberS{Value: now.Format(monthLayout)}
 	item[AttrAt] = &types.AttributeValueMemberS{Value: now.Format(time.RFC3339Nano) + "#" + id}
 	item[AttrExpires] = number(now.Add(TombstoneRetention).Unix())
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{

@@ -95,7 +95,7 @@ func TestConsentLedgerAndErasure(t *testing.T) {
 	}
 	for k := range items[0] {
 		switch k {
-		case "pk", "sk", "id", "kind", "withdrawnAt", "day", "at", "expiresAt":
+		case "pk", "sk", "id", "kind", "withdrawnAt", "month", "at", "expiresAt":
 		default:
 			t.Errorf("the tombstone holds %q", k)
 		}

@@ -3,7 +3,7 @@
 //
 //	pk = STORY#<id>, sk = STORY      a story (attributes: story.Story's fields)
 //	pk = STORY#<id>, sk = WITHDRAWN  the tombstone of an erased story: no personal data
-//	day, at                          the byDay index: stories (and tombstones) by UTC day, then time
+//	month, at                        the byMonth index: stories (and tombstones) by UTC month, then time
 //	emailKey                         the byEmail index (lower-cased email), for requests by email
 //	expiresAt                        DynamoDB TTL: when the item is deleted (retention)
 //	sent_<email>, claim_<email>      which notification emails went out
@@ -49,11 +49,11 @@ var (
 const (
 	AttrPK       = "pk"
 	AttrSK       = "sk"
-	AttrDay      = "day"
+	AttrMonth    = "month"
 	AttrAt       = "at"
 	AttrEmailKey = "emailKey"
 	AttrExpires  = "expiresAt"
-	IndexByDay   = "byDay"
+	IndexByMonth = "byMonth"
 	IndexByEmail = "byEmail"
 	storySK      = "STORY"
 	tombstoneSK  = "WITHDRAWN"
@@ -158,7 +158,7 @@ func (s *Store) PutStory(ctx context.Context, st story.Story) (saved story.Story
 		item[k] = v
 	}
 	at := st.SubmittedAt.UTC()
-	item[AttrDay] = &types.AttributeValueMemberS{Value: at.Format(time.DateOnly)}
+	item[AttrMonth] = &types.AttributeValueMemberS{Value: at.Format(monthLayout)}
 	item[AttrAt] = &types.AttributeValueMemberS{Value: at.Format(time.RFC3339Nano) + "#" + st.ID}
 	item[AttrEmailKey] = &types.AttributeValueMemberS{Value: strings.ToLower(st.Email)}
 	item[AttrExpires] = number(s.ExpiresAt(at).Unix())

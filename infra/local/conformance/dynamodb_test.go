@@ -223,11 +223,11 @@ func TestDynamoDBEmptyIndexKeyIsRefused(t *testing.T) {
 		ctx := context.Background()
 		table := newTable(t, tg)
 		key := item{"pk": s("STORY#3"), "sk": s("STORY")}
-		_, err := tg.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item{"pk": key["pk"], "sk": key["sk"], "day": s(""), "at": s("x")}})
+		_, err := tg.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item{"pk": key["pk"], "sk": key["sk"], "month": s(""), "at": s("x")}})
 		if errorCode(err) != "ValidationException" {
 			t.Fatalf("PutItem with day = \"\": %v, want ValidationException", err)
 		}
-		if _, err := tg.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item{"pk": key["pk"], "sk": key["sk"], "day": s("2026-11-28"), "at": s("x")}}); err != nil {
+		if _, err := tg.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item{"pk": key["pk"], "sk": key["sk"], "month": s("2026-11"), "at": s("x")}}); err != nil {
 			t.Fatal(err)
 		}
 		_, err = tg.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(table), Key: key, UpdateExpression: aws.String("SET emailKey = :e"),
@@ -313,14 +313,14 @@ func TestDynamoDBQueryPagingEnds(t *testing.T) {
 		table := newTable(t, tg)
 		for i := range 3 {
 			if _, err := tg.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item{"pk": s("STORY#7"), "sk": s(fmt.Sprintf("CLIP#%d", i)),
-				"day": s("2026-11-28"), "at": s(fmt.Sprintf("2026-11-28T10:00:0%dZ", i))}}); err != nil {
+				"month": s("2026-11"), "at": s(fmt.Sprintf("2026-11-28T10:00:0%dZ", i))}}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		for _, q := range []*dynamodb.QueryInput{
 			{TableName: aws.String(table), KeyConditionExpression: aws.String("pk = :v"), ExpressionAttributeValues: item{":v": s("STORY#7")}},
-			{TableName: aws.String(table), IndexName: aws.String("byDay"), KeyConditionExpression: aws.String("#d = :v"),
-				ExpressionAttributeNames: map[string]string{"#d": "day"}, ExpressionAttributeValues: item{":v": s("2026-11-28")}},
+			{TableName: aws.String(table), IndexName: aws.String("byMonth"), KeyConditionExpression: aws.String("#d = :v"),
+				ExpressionAttributeNames: map[string]string{"#d": "month"}, ExpressionAttributeValues: item{":v": s("2026-11")}},
 		} {
 			for _, limit := range []int32{1, 3} {
 				q.Limit = aws.Int32(limit)
@@ -360,7 +360,7 @@ func TestDynamoDBQueryStartsAfterADeletedKey(t *testing.T) {
 		ctx := context.Background()
 		table := newTable(t, tg)
 		row := func(sk string) item {
-			return item{"pk": s("DAY"), "sk": s(sk), "day": s("2026-11-28"), "at": s("2026-11-28T10:00:00Z#" + sk)}
+			return item{"pk": s("DAY"), "sk": s(sk), "month": s("2026-11"), "at": s("2026-11-28T10:00:00Z#" + sk)}
 		}
 		for _, sk := range []string{"A", "B", "C"} {
 			if _, err := tg.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: row(sk)}); err != nil {
@@ -376,8 +376,8 @@ func TestDynamoDBQueryStartsAfterADeletedKey(t *testing.T) {
 			for _, q := range []*dynamodb.QueryInput{
 				{TableName: aws.String(table), KeyConditionExpression: aws.String("pk = :v"), ExpressionAttributeValues: item{":v": s("DAY")},
 					ExclusiveStartKey: item{"pk": gone["pk"], "sk": gone["sk"]}},
-				{TableName: aws.String(table), IndexName: aws.String("byDay"), KeyConditionExpression: aws.String("#d = :v"),
-					ExpressionAttributeNames: map[string]string{"#d": "day"}, ExpressionAttributeValues: item{":v": s("2026-11-28")}, ExclusiveStartKey: gone},
+				{TableName: aws.String(table), IndexName: aws.String("byMonth"), KeyConditionExpression: aws.String("#d = :v"),
+					ExpressionAttributeNames: map[string]string{"#d": "month"}, ExpressionAttributeValues: item{":v": s("2026-11")}, ExclusiveStartKey: gone},
 			} {
 				q.ScanIndexForward = aws.Bool(forward)
 				out, err := tg.db.Query(ctx, q)
