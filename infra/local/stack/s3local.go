@@ -197,6 +197,9 @@ func (s *localS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// itself signed).
 	if q.Has("X-Amz-Signature") {
 		if status, code, msg := checkPresigned(r, s.iam, s.clock.Now()); status != 0 {
+			// Read the body first, so a browser sees the error rather
+			// than a connection closed while it was still sending.
+			_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 64<<20))
 			writeS3Error(w, r, status, code, msg)
 			return
 		}
