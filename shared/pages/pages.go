@@ -115,8 +115,8 @@ func (p *Pages) Handle(ctx context.Context, req apigw.Request) (apigw.Response, 
 		if err != nil {
 			return apigw.Response{}, err
 		}
-		return web.FormPage(ctx, http.StatusOK, web.Form{Values: story.Submission{ID: id}, Started: started,
-			Turnstile: p.turnstile, List: web.ReadList(ctx, p.lists)}, p.csp), nil
+		return web.FormPage(ctx, http.StatusOK, web.Form{Step: web.StepAbout, Values: story.Submission{ID: id}, Started: started,
+			Turnstile: p.turnstile}, p.csp), nil
 	case path == "/candidates":
 		return p.people(ctx, req), nil
 	case path == "/thanks":

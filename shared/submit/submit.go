@@ -188,8 +188,9 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 			return h.fail(ctx, jsonClient, http.StatusBadRequest, "Unreadable form", "The form could not be read. Go back and send it again."), nil
 		}
 		if web.ShowPeople(string(body)) {
-			// Without JavaScript, the list for the chosen borough comes with
-			// a reload; the form keeps its start token if it has a good one.
+			// A form from before the steps asking for its borough's list:
+			// the story step shows it; the form keeps its start token if it
+			// has a good one.
 			sub = sub.Normalize()
 			started := posted.Started
 			id, _, err := links.ParseStart(ctx, h.signer, started, h.now())
@@ -204,11 +205,22 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 			default:
 				sub.ID = id
 			}
-			return h.form(ctx, http.StatusOK, sub, nil, "", started), nil
+			return h.form(ctx, http.StatusOK, web.StepStory, sub, nil, "", started), nil
 		}
 	}
 	sub = sub.Normalize()
 	now := h.now()
+	if mt != "application/json" {
+		// The form's first steps only check their answers and show the
+		// next step; nothing is kept until the last step sends.
+		step, jump := web.FormStep(string(body))
+		if jump != "" {
+			return h.form(ctx, http.StatusOK, jump, sub, nil, "", posted.Started), nil
+		}
+		if step == web.StepAbout || step == web.StepStory {
+			return h.step(ctx, step, sub, posted.Started, now), nil
+		}
+	}
 
 	// A filled honeypot is a bot: an ordinary answer, and nothing kept.
 	if posted.Website != "" {
@@ -256,14 +268,17 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 		sub = sub.MatchContacts(list)
 	}
 	st, errs := sub.Validate(now)
+	if !jsonClient && sub.Naming == "" {
+		// The form asks the naming question; API clients may send the consents.
+		errs = append(errs, story.FieldError{Field: "naming", Message: story.NamingMissing})
+	}
 	if errs != nil {
 		return h.invalid(ctx, jsonClient, sub, errs, posted.Started), nil
 	}
 	found := safeguard.Labels(st.Text, st.PatientsNote)
 	if len(found) > 0 && !sub.SafeguardingConfirmed {
 		// The form's script warns before sending; without it, warn here.
-		return h.invalid(ctx, jsonClient, sub, story.FieldErrors{{Field: "safeguardingConfirmed", Message: "Your story seems to contain " +
-			strings.Join(found, ", ") + ". Please remove anything that could identify a patient, or tick the box to send it as it is"}}, posted.Started), nil
+		return h.invalid(ctx, jsonClient, sub, story.FieldErrors{{Field: "safeguardingConfirmed", Message: safeguardMessage(found)}}, posted.Started), nil
 	}
 	if h.bots != nil {
 		err := h.bots.Verify(ctx, posted.Turnstile, req.RequestContext.HTTP.SourceIP)
@@ -341,7 +356,7 @@ func (h *Handler) limit(ctx context.Context, req apigw.Request, jsonClient bool,
 			resp = apigw.ProblemWith(apigw.ProblemDetails{Type: "/problems/too-many-stories", Title: "Too many stories just now",
 				Status: http.StatusTooManyRequests, Detail: detail})
 		} else {
-			resp = h.form(ctx, http.StatusTooManyRequests, sub, nil, "Too many stories just now. "+detail, started)
+			resp = h.form(ctx, http.StatusTooManyRequests, web.StepCheck, sub, nil, "Too many stories just now. "+detail, started)
 		}
 		resp.Headers["retry-after"] = strconv.Itoa(int(wait.Round(time.Second) / time.Second))
 		return resp, true
@@ -364,7 +379,7 @@ func (h *Handler) unavailable(ctx context.Context, req apigw.Request, jsonClient
 		return apigw.Problem(http.StatusServiceUnavailable, "We could not save your story just now",
 			"Nothing is lost: please send it again in a moment.")
 	}
-	return h.form(ctx, http.StatusServiceUnavailable, sub, nil,
+	return h.form(ctx, http.StatusServiceUnavailable, web.StepCheck, sub, nil,
 		"We could not save your story just now. Your answers are below: please press Send my story again in a moment.", started)
 }
 
@@ -374,11 +389,14 @@ func keysFault(err error) bool {
 	return err != nil && !errors.Is(err, token.ErrInvalid) && !errors.Is(err, token.ErrExpired)
 }
 
-// form shows the no-JS form again with the volunteer's answers, and the
-// MP and candidate list for their borough.
-func (h *Handler) form(ctx context.Context, status int, sub story.Submission, errs story.FieldErrors, notice, started string) apigw.Response {
-	return web.FormPage(ctx, status, web.Form{Values: sub, Errors: errs, Notice: notice, Started: started,
-		Turnstile: h.cfg.TurnstileSiteKey, List: web.ReadList(ctx, h.stories)}, h.csp)
+// form shows a step of the no-JS form again with the volunteer's answers
+// (the story step with the MP and candidate list for their borough).
+func (h *Handler) form(ctx context.Context, status int, step string, sub story.Submission, errs story.FieldErrors, notice, started string) apigw.Response {
+	f := web.Form{Step: step, Values: sub, Errors: errs, Notice: notice, Started: started, Turnstile: h.cfg.TurnstileSiteKey}
+	if step == web.StepStory {
+		f.List = web.ReadList(ctx, h.stories)
+	}
+	return web.FormPage(ctx, status, f, h.csp)
 }
 
 func (h *Handler) accepted(jsonClient bool, r Received) apigw.Response {
@@ -411,7 +429,39 @@ func (h *Handler) invalid(ctx context.Context, jsonClient bool, sub story.Submis
 			ConsentVersion: story.ConsentVersion(),
 		})
 	}
-	return h.form(ctx, http.StatusUnprocessableEntity, sub, errs, "", started)
+	return h.form(ctx, http.StatusUnprocessableEntity, web.FirstStepWithError(errs), sub, errs, "", started)
+}
+
+// step checks the answers of one of the form's first steps (and those
+// before it): the next step when they are fine, else the first step with
+// a problem, with every answer kept.
+func (h *Handler) step(ctx context.Context, step string, sub story.Submission, started string, now time.Time) apigw.Response {
+	if slices.ContainsFunc(sub.Contacts, story.Contact.Listed) {
+		// People ticked on the list are checked against it, and named by it
+		// on the check step.
+		list, err := h.stories.Candidates(ctx, false)
+		if err != nil {
+			slog.ErrorContext(ctx, "reading the list of MPs and candidates failed", "error", err.Error())
+			return h.form(ctx, http.StatusServiceUnavailable, step, sub, nil,
+				"We could not check your answers just now. Nothing is lost: please press Continue again in a moment.", started)
+		}
+		sub = sub.MatchContacts(list)
+	}
+	_, errs := sub.Validate(now)
+	errs = web.ErrorsUpTo(errs, step)
+	if step == web.StepStory && len(errs) == 0 && !sub.SafeguardingConfirmed {
+		if found := safeguard.Labels(sub.Story, sub.PatientsNote); len(found) > 0 {
+			errs = story.FieldErrors{{Field: "safeguardingConfirmed", Message: safeguardMessage(found)}}
+		}
+	}
+	if len(errs) > 0 {
+		return h.form(ctx, http.StatusUnprocessableEntity, web.FirstStepWithError(errs), sub, errs, "", started)
+	}
+	return h.form(ctx, http.StatusOK, web.NextStep(step), sub, nil, "", started)
+}
+
+func safeguardMessage(found []string) string {
+	return "Your story seems to contain " + strings.Join(found, ", ") + ". Please remove anything that could identify a patient, or tick the box to send it as it is"
 }
 
 func (h *Handler) fail(ctx context.Context, jsonClient bool, status int, title, detail string) apigw.Response {

@@ -6,9 +6,9 @@ package web
 var assetVersions = map[string]string{
 	"clips.js":     "7e35318b1f",
 	"favicon.ico":  "d6c545c75f",
-	"form.js":      "ed21d1ccad",
+	"form.js":      "b784312c32",
 	"safeguard.js": "69d0fcccb2",
-	"site.css":     "665c272e5f",
+	"site.css":     "a812611fe3",
 	"uploader.css": "27874edb56",
 	"uploader.js":  "58b03f659a",
 }

@@ -42,6 +42,7 @@ var funcs = template.FuncMap{
 	"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
 	"join":  strings.Join,
 	"add":   func(a, b int) int { return a + b },
+	"typed": typedContacts,
 }
 
 // pages are parsed on first use, not at init: a cold start that answers

@@ -58,19 +58,27 @@ func TestAxeEveryPageAndState(t *testing.T) {
 		name := map[bool]string{true: "with-js", false: "without-js"}[js]
 		t.Run("form-"+name, func(t *testing.T) {
 			ctx := tab(t, js)
-			if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+"/"), chromedp.WaitVisible(byID("name"))); err != nil {
-				t.Fatal(err)
+			send := func(button string) chromedp.Action[chromedp.Void] {
+				return chromedp.Steps(chromedp.Click(byID(button)), chromedp.WaitVisible(chromedp.CSS("#error-summary li")))
 			}
-			checkAxe(t, ctx, "")
-			// The error state: sent with nothing filled in.
-			if err := chromedp.Do(ctx,
-				chromedp.Sleep(fillTime),
-				chromedp.Click(chromedp.CSS(`#story-form button[type=submit]:not([formaction])`)),
-				chromedp.WaitVisible(chromedp.CSS("#error-summary li")),
-			); err != nil {
-				t.Fatal(err)
+			for _, s := range []struct {
+				name string
+				do   chromedp.Action[chromedp.Void]
+			}{
+				{"about you", chromedp.Steps(chromedp.Navigate(st.URL+"/"), chromedp.WaitVisible(byID("name")))},
+				{"about you, errors", send("continue")},
+				{"your story", aboutYou(stacktest.Unique("axe.form@example.org"), "islington", nil)},
+				{"your story, errors", send("continue")},
+				{"your story, every question shown", chromedp.Steps(yourStory(nil), chromedp.Click(byID("topics-other")), chromedp.Click(byID("patientsWouldSpeak-maybe")))},
+				{"check and send", chromedp.Steps(chromedp.SendKeys(byID("topicOther"), "Estates"), chromedp.Click(byID("continue")), chromedp.WaitVisible(byID("send")))},
+				{"check and send, errors", chromedp.Steps(chromedp.Sleep(fillTime), send("send"))},
+			} {
+				if err := chromedp.Do(ctx, s.do); err != nil {
+					t.Fatalf("%s: %v", s.name, err)
+				}
+				t.Logf("axe: form, %s", s.name)
+				checkAxe(t, ctx, "")
 			}
-			checkAxe(t, ctx, "")
 		})
 	}
 	t.Run("privacy-and-thanks-without-uploader", func(t *testing.T) {

@@ -9,8 +9,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// fillStory fills the form as a volunteer would, leaving out what skip names.
-func fillStory(email string, skip map[string]bool) chromedp.Action[chromedp.Void] {
+// aboutYou fills the form's first step (about you) as a volunteer would,
+// leaving out what skip names, and continues.
+func aboutYou(email, borough string, skip map[string]bool) chromedp.Action[chromedp.Void] {
 	steps := []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS("#name"))}
 	text := func(id, v string) {
 		if !skip[id] {
@@ -22,30 +23,67 @@ func fillStory(email string, skip map[string]bool) chromedp.Action[chromedp.Void
 			steps = append(steps, chromedp.SetValue(byID(id), v))
 		}
 	}
-	click := func(css string) { steps = append(steps, chromedp.Click(chromedp.CSS(css))) }
 	text("name", "Priya Shah")
 	sel("role", "gp_partner")
 	text("practice", "Canonbury Health Centre")
-	sel("borough", "islington")
+	sel("borough", borough)
 	text("email", email)
 	text("phone", "020 7946 0123")
-	click(`input[name=preferredContact][value=email]`)
-	click(`input[name=topics][value=funding]`)
-	click(`input[name=topics][value=premises]`)
+	steps = append(steps, chromedp.Click(byID("preferredContact-email")), chromedp.Click(byID("continue")))
+	return chromedp.Steps(steps...)
+}
+
+// yourStory fills the second step (the story, an MP contact typed in,
+// patients), leaving out what skip names; it does not continue.
+func yourStory(skip map[string]bool) chromedp.Action[chromedp.Void] {
+	steps := []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(byID("story"))}
+	click := func(id string) { steps = append(steps, chromedp.Click(byID(id))) }
+	text := func(id, v string) {
+		if !skip[id] {
+			steps = append(steps, chromedp.SendKeys(byID(id), v))
+		}
+	}
+	if !skip["topics"] {
+		click("topics-funding")
+		click("topics-premises")
+	}
 	text("story", "Our building was designed for 4,000 patients and we now look after 11,000. "+
 		"We run clinics from a corridor and a converted cupboard.")
-	click(`input[name=activities][value=mp_meeting]`)
-	text("mpContacts.0.name", "Sam Candidate")
-	text("mpContacts.0.constituency", "Islington North")
-	text("mpContacts.0.what", "Spoke at a hustings about premises")
-	click(`input[name=patientsWouldSpeak][value=yes]`)
-	if !skip["consent"] {
-		click(`#consent\.contact`)
-		click(`#consent\.store`)
-		click(`#consent\.public`)
+	click("activities-mp_meeting")
+	if !skip["mpContacts"] {
+		click("hadContact-yes")
+		steps = append(steps, chromedp.Click(chromedp.CSS(`details.contact summary`)))
+		text("mpContacts.0.name", "Sam Candidate")
+		text("mpContacts.0.constituency", "Islington North")
+		text("mpContacts.0.what", "Spoke at a hustings about premises")
+	} else {
+		click("hadContact-no")
 	}
-	steps = append(steps, chromedp.Sleep(fillTime))
+	click("patientsWouldSpeak-yes")
 	return chromedp.Steps(steps...)
+}
+
+// agree answers the check step's naming question and ticks the consents
+// (unless skip names "consent"); it does not send.
+func agree(skip map[string]bool) chromedp.Action[chromedp.Void] {
+	steps := []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(byID("send")), chromedp.Click(byID("naming-role"))}
+	if !skip["consent"] {
+		for _, id := range []string{"consent.contact", "consent.store", "consent.public"} {
+			steps = append(steps, chromedp.Click(byID(id)))
+		}
+	}
+	return chromedp.Steps(append(steps, chromedp.Sleep(fillTime))...)
+}
+
+// fillStory fills the form's three steps as a volunteer would, leaving
+// out what skip names, and stops on the check step before sending.
+func fillStory(email string, skip map[string]bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		aboutYou(email, "islington", skip),
+		yourStory(skip),
+		chromedp.Click(byID("continue")),
+		agree(skip),
+	)
 }
 
 func countEmails(email string) (alerts, confirmations int) {
@@ -107,53 +145,59 @@ func TestMissingAnswersShowErrorsAndKeepEverything(t *testing.T) {
 			t.Parallel()
 			ctx := tab(t, js)
 			email := stacktest.Unique("missing." + name + "@example.org")
+			summaryHas := func(want ...string) {
+				t.Helper()
+				summary, err := chromedp.Run(ctx, chromedp.Text(byID("error-summary")))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, w := range want {
+					if !strings.Contains(summary, w) {
+						t.Errorf("error summary lacks %q:\n%s", w, summary)
+					}
+				}
+				title, _ := chromedp.Run(ctx, chromedp.Title())
+				if !strings.HasPrefix(title, "Error: ") {
+					t.Errorf("title %q", title)
+				}
+			}
 			if err := chromedp.Do(ctx,
 				chromedp.Navigate(st.URL+"/"),
-				fillStory(email, map[string]bool{"practice": true, "borough": true, "consent": true}),
-				chromedp.Click(byID("send")),
+				aboutYou(email, "islington", map[string]bool{"practice": true, "borough": true}),
 				chromedp.WaitVisible(chromedp.CSS("#error-summary li")),
 			); err != nil {
 				t.Fatal(err)
 			}
 			screenshot(t, ctx, "errors-"+name)
-			summary, err := chromedp.Run(ctx, chromedp.Text(byID("error-summary")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, want := range []string{"Enter the name of your practice", "Choose the borough your practice is in", "Agree"} {
-				if !strings.Contains(summary, want) {
-					t.Errorf("error summary lacks %q:\n%s", want, summary)
-				}
-			}
+			summaryHas("Enter the name of your practice", "Choose the borough your practice is in")
 			// Every typed answer is still there.
-			for id, want := range map[string]string{
-				"name": "Priya Shah", "email": email, "phone": "020 7946 0123", "role": "gp_partner",
-				"mpContacts.0.name": "Sam Candidate", "mpContacts.0.what": "Spoke at a hustings about premises",
-			} {
+			for id, want := range map[string]string{"name": "Priya Shah", "email": email, "phone": "020 7946 0123", "role": "gp_partner"} {
 				got, err := chromedp.Run(ctx, chromedp.Value(byID(id)))
 				if err != nil || got != want {
 					t.Errorf("%s = %q (%v), want %q", id, got, err, want)
 				}
 			}
-			story, _ := chromedp.Run(ctx, chromedp.Value(byID("story")))
-			if !strings.HasPrefix(story, "Our building was designed") {
-				t.Errorf("story = %q", story)
-			}
-			checked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('input[name=topics][value=funding]').checked && document.querySelector('input[name=activities][value=mp_meeting]').checked`))
-			if js && (err != nil || !checked) {
-				t.Errorf("ticked boxes lost: %v %v", checked, err)
-			}
-			if !js {
-				// Without script, read the ticks from the re-rendered HTML.
-				html, _ := chromedp.Run(ctx, chromedp.OuterHTML(byID("topics")))
-				if !strings.Contains(html, `value="funding" checked`) {
-					t.Errorf("ticked topic lost in the re-rendered form")
-				}
-			}
-			// Now complete it: the same form goes through.
+			// Complete it; the story step, then the check step without the consents.
 			if err := chromedp.Do(ctx,
 				chromedp.SendKeys(byID("practice"), "Canonbury Health Centre"),
 				chromedp.SetValue(byID("borough"), "islington"),
+				chromedp.Click(byID("continue")),
+				yourStory(nil),
+				chromedp.Click(byID("continue")),
+				agree(map[string]bool{"consent": true}),
+				chromedp.Click(byID("send")),
+				chromedp.WaitVisible(chromedp.CSS("#error-summary li")),
+			); err != nil {
+				t.Fatal(err)
+			}
+			summaryHas("Agree")
+			page, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+			for _, want := range []string{"Priya Shah", "Our building was designed", "Sam Candidate: Spoke at a hustings about premises"} {
+				if !strings.Contains(page, want) {
+					t.Errorf("the check step lost %q", want)
+				}
+			}
+			if err := chromedp.Do(ctx,
 				chromedp.Click(chromedp.CSS(`#consent\.contact`)),
 				chromedp.Click(chromedp.CSS(`#consent\.store`)),
 				chromedp.Sleep(50*time.Millisecond),

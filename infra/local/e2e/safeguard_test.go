@@ -22,13 +22,14 @@ func TestSafeguardingWarnsThenLetsTheVolunteerConfirm(t *testing.T) {
 			wait := chromedp.WaitVisible(byID("safeguard-warning"))
 			if !js {
 				wait = chromedp.WaitVisible(byID("safeguardingConfirmed"))
-				confirm = chromedp.Steps(chromedp.Click(byID("safeguardingConfirmed")), chromedp.Click(byID("send")))
+				confirm = chromedp.Steps(chromedp.Click(byID("safeguardingConfirmed")), chromedp.Click(byID("continue")))
 			}
 			if err := chromedp.Do(ctx,
 				chromedp.Navigate(st.URL+"/"),
-				fillStory(email, nil),
+				aboutYou(email, "islington", nil),
+				yourStory(nil),
 				chromedp.SendKeys(byID("story"), " The patient, NHS number 943 476 5919, waited three weeks."),
-				chromedp.Click(byID("send")),
+				chromedp.Click(byID("continue")),
 				wait,
 			); err != nil {
 				t.Fatal(err)
@@ -38,7 +39,7 @@ func TestSafeguardingWarnsThenLetsTheVolunteerConfirm(t *testing.T) {
 			if !strings.Contains(warning, "an NHS number") {
 				t.Fatalf("no warning naming the NHS number:\n%s", warning)
 			}
-			if err := chromedp.Do(ctx, confirm, chromedp.WaitVisible(chromedp.CSS(".panel h1"))); err != nil {
+			if err := chromedp.Do(ctx, confirm, agree(nil), chromedp.Click(byID("send")), chromedp.WaitVisible(chromedp.CSS(".panel h1"))); err != nil {
 				t.Fatal(err)
 			}
 			waitIdle(t)
