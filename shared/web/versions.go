@@ -4,11 +4,11 @@ package web
 
 // assetVersions maps each static asset to a short hash of its content.
 var assetVersions = map[string]string{
-	"clips.js":     "7e35318b1f",
+	"clips.js":     "fdd61499f5",
 	"favicon.ico":  "d6c545c75f",
 	"form.js":      "b784312c32",
 	"safeguard.js": "69d0fcccb2",
 	"site.css":     "a812611fe3",
-	"uploader.css": "27874edb56",
-	"uploader.js":  "58b03f659a",
+	"uploader.css": "9239b413d3",
+	"uploader.js":  "48c7c8635d",
 }

@@ -121,6 +121,15 @@ func TestAxeEveryPageAndState(t *testing.T) {
 			t.Fatal(err)
 		}
 		screenshot(t, ctx, "axe-accepted")
+		// The verdict is in the file's own row in the uploader, and the
+		// focus went to the status when the upload ended.
+		if err := chromedp.Do(ctx, until(`!!document.querySelector('#uploader .uppy-Dashboard-Item .clip-verdict-ok')`)); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.querySelector('#uploader .clip-verdict-ok').textContent, document.activeElement.id, document.querySelector('#uploader .uppy-StatusBar').textContent, document.getElementById('uploader-status').textContent]`))
+		if len(got) != 4 || got[0] != "Received (0:02)" || got[1] != "uploader-status" || strings.Contains(got[2], "Upload complete") || !strings.Contains(got[3], "faststart.mp4: received (0:02).") {
+			t.Errorf("after an accepted clip: row %q", got)
+		}
 		checkAxe(t, ctx, "")
 		// A text file named .mp4: the browser lets it through, the check on
 		// arrival does not.
@@ -133,7 +142,14 @@ func TestAxeEveryPageAndState(t *testing.T) {
 		); err != nil {
 			t.Fatal(err)
 		}
+		if err := chromedp.Do(ctx, until(`!!document.querySelector('#uploader .uppy-Dashboard-Item.is-error .clip-verdict-no')`)); err != nil {
+			t.Fatal(err)
+		}
 		screenshot(t, ctx, "axe-rejected")
+		got, _ = chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.querySelector('#uploader .clip-verdict-no').textContent, document.getElementById('uploader-status').textContent, String(document.querySelectorAll('#uploader .uppy-Dashboard-Item.is-complete:not(.is-error)').length)]`))
+		if len(got) != 3 || !strings.HasPrefix(got[0], "Not accepted: ") || !strings.Contains(got[1], "not-a-video.mp4: not accepted. ") || got[2] != "1" {
+			t.Errorf("after a rejected clip: %q", got)
+		}
 		checkAxe(t, ctx, "")
 	})
 	t.Run("uploader-script-fails", func(t *testing.T) {

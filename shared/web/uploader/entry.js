@@ -123,9 +123,31 @@ function wrapCompanionFetch(prefix) {
   window.fetch = wrapped
 }
 
-function setStatus(text) {
+function setStatus(text, focus) {
   const status = document.getElementById('uploader-status')
-  if (status) status.textContent = text
+  if (!status) return
+  status.textContent = text
+  if (focus) {
+    // When an upload ends the focus goes to what happened, not the page.
+    status.tabIndex = -1
+    status.focus()
+  }
+}
+
+// The Dashboard's words for this device: phones and tablets (a coarse
+// pointer) have nothing to drop files on; an upload that ends is sent, not
+// yet accepted (the check on arrival gives each file its verdict).
+function uploaderStrings() {
+  const touch = window.matchMedia && window.matchMedia('(pointer: coarse)').matches
+  return {
+    dropPasteFiles: touch ? '%{browseFiles}' : 'Drop videos here or %{browseFiles}',
+    dropPasteImportFiles: touch ? '%{browseFiles} or record one now:' : 'Drop videos here, %{browseFiles} or record one now:',
+    dropHint: 'Drop your videos here',
+    browseFiles: touch ? 'Choose videos from your phone' : 'choose videos',
+    myDevice: touch ? 'My phone' : 'My device',
+    uploadComplete: 'Sent',
+    complete: 'Sent for checking',
+  }
 }
 
 function errorText(error) {
@@ -189,6 +211,10 @@ function init() {
     note: buildNote(maxBytes, maxFiles, exts, types),
     showRemoveButtonAfterComplete: false,
     theme: 'light',
+    // A rejected clip cannot be sent again as it is: no per-file Retry
+    // (the status bar's Retry stays for uploads that failed on the way).
+    hideRetryButton: true,
+    locale: { strings: uploaderStrings() },
   })
 
   uppy.use(Webcam, {
@@ -252,11 +278,12 @@ function init() {
     const ok = (result && result.successful ? result.successful : []).length
     const failed = (result && result.failed ? result.failed : []).length
     document.body.dataset.uploadsComplete = String(ok)
+    const sent = `${ok} video${ok === 1 ? '' : 's'} sent`
     if (failed) {
       const why = lastError ? ` (${lastError})` : ''
-      setStatus(`${ok} video${ok === 1 ? '' : 's'} uploaded, ${failed} failed${why}. Press Retry to try again.`)
+      setStatus(`${sent}, ${failed} failed${why}. Press Retry to try again.`, true)
     } else {
-      setStatus(`${ok} video${ok === 1 ? '' : 's'} uploaded. Thank you!`)
+      setStatus(`${sent}. We are checking ${ok === 1 ? 'it' : 'them'}: the result shows beside each video.`, true)
     }
     document.dispatchEvent(new CustomEvent('uploader:complete', { detail: result }))
   })
