@@ -9,6 +9,6 @@ var assetVersions = map[string]string{
 	"form.js":      "b784312c32",
 	"safeguard.js": "69d0fcccb2",
 	"site.css":     "a812611fe3",
-	"uploader.css": "9239b413d3",
+	"uploader.css": "c8122da809",
 	"uploader.js":  "48c7c8635d",
 }
