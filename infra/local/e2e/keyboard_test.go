@@ -298,3 +298,40 @@ const tabStopsJS = `(function (until) {
   }
   return -1;
 })`
+
+// With JavaScript, nothing typed is lost to a reload, and the story's
+// character count is shown as one types but announced (its live region)
+// only once typing pauses, not on every key.
+func TestDraftSurvivesAReloadAndTheCountWaits(t *testing.T) {
+	t.Parallel()
+	ctx := tab(t, true)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(st.URL+"/"),
+		chromedp.WaitVisible(byID("name")),
+		chromedp.SendKeys(byID("name"), "Priya Shah"),
+		chromedp.SendKeys(byID("email"), "priya@example.org"),
+		chromedp.Click(byID("preferredContact-phone")),
+		chromedp.Reload(),
+		chromedp.WaitVisible(byID("name")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.getElementById('name').value, document.getElementById('email').value, String(document.getElementById('preferredContact-phone').checked)]`))
+	if err != nil || strings.Join(got, "|") != "Priya Shah|priya@example.org|true" {
+		t.Fatalf("after a reload the first step holds %q (%v)", got, err)
+	}
+	// The story step: the visible count is not a live region; the live
+	// one says the same once typing has paused.
+	if err := chromedp.Do(ctx,
+		aboutYou(stacktest.Unique("draft@example.org"), "islington", map[string]bool{"name": true, "email": true, "phone": true}),
+		chromedp.WaitVisible(byID("story")),
+		chromedp.SendKeys(byID("story"), "Our waiting room is full by eight."),
+		until(`document.getElementById('story-count-live').textContent !== ''`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	counts, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.getElementById('story-count').textContent, document.getElementById('story-count-live').textContent, String(document.getElementById('story-count').hasAttribute('aria-live'))]`))
+	if len(counts) != 3 || counts[0] != counts[1] || counts[2] != "false" || !strings.Contains(counts[0], "characters remaining") {
+		t.Errorf("count %q", counts)
+	}
+}
