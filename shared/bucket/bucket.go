@@ -39,6 +39,7 @@ type API interface {
 	ListParts(ctx context.Context, in *s3.ListPartsInput, opts ...func(*s3.Options)) (*s3.ListPartsOutput, error)
 	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
 	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+	ListMultipartUploads(ctx context.Context, in *s3.ListMultipartUploadsInput, opts ...func(*s3.Options)) (*s3.ListMultipartUploadsOutput, error)
 }
 
 // Presigner is every URL this package signs for a browser.
@@ -102,6 +103,7 @@ func FromConfig(awsCfg aws.Config, name string, pathStyle bool) *Bucket {
 		listParts:               client.ListParts,
 		completeMultipartUpload: client.CompleteMultipartUpload,
 		abortMultipartUpload:    client.AbortMultipartUpload,
+		listMultipartUploads:    client.ListMultipartUploads,
 	}, presigner{
 		presignPostObject: p.PresignPostObject,
 		presignUploadPart: p.PresignUploadPart,
@@ -127,6 +129,7 @@ type sdk struct {
 	listParts               func(context.Context, *s3.ListPartsInput, ...func(*s3.Options)) (*s3.ListPartsOutput, error)
 	completeMultipartUpload func(context.Context, *s3.CompleteMultipartUploadInput, ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
 	abortMultipartUpload    func(context.Context, *s3.AbortMultipartUploadInput, ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+	listMultipartUploads    func(context.Context, *s3.ListMultipartUploadsInput, ...func(*s3.Options)) (*s3.ListMultipartUploadsOutput, error)
 }
 
 type presigner struct {
@@ -178,6 +181,10 @@ func (s sdk) ListParts(ctx context.Context, in *s3.ListPartsInput, opts ...func(
 
 func (s sdk) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
 	return s.completeMultipartUpload(ctx, in, opts...)
+}
+
+func (s sdk) ListMultipartUploads(ctx context.Context, in *s3.ListMultipartUploadsInput, opts ...func(*s3.Options)) (*s3.ListMultipartUploadsOutput, error) {
+	return s.listMultipartUploads(ctx, in, opts...)
 }
 
 func (s sdk) AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error) {

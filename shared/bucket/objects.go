@@ -43,6 +43,18 @@ func (b *Bucket) Put(ctx context.Context, key, contentType string, body []byte) 
 	return b.classify("put", key, err)
 }
 
+// Get reads the whole of key (at most max bytes): for small objects such
+// as exports, never clips.
+func (b *Bucket) Get(ctx context.Context, key string, max int64) ([]byte, error) {
+	out, err := b.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.name), Key: aws.String(key)})
+	if err != nil {
+		return nil, b.classify("get", key, err)
+	}
+	defer out.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(out.Body, max))
+	return body, b.classify("get", key, err)
+}
+
 // Delete deletes key. Deleting a key that is gone already succeeds, so a
 // repeated step is safe.
 func (b *Bucket) Delete(ctx context.Context, key string) error {

@@ -142,6 +142,34 @@ func (b *Bucket) AbortUpload(ctx context.Context, key, uploadID string) error {
 	return err
 }
 
+// Upload is a multipart upload in progress.
+type Upload struct {
+	Key, UploadID string
+}
+
+// Uploads lists every multipart upload in progress under prefix, page by
+// page: what an erasure must abort, and what an audit looks for.
+func (b *Bucket) Uploads(ctx context.Context, prefix string) ([]Upload, error) {
+	var out []Upload
+	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(b.name)}
+	if prefix != "" {
+		in.Prefix = aws.String(prefix)
+	}
+	for {
+		page, err := b.api.ListMultipartUploads(ctx, in)
+		if err != nil {
+			return nil, b.classify("list uploads", prefix, err)
+		}
+		for _, u := range page.Uploads {
+			out = append(out, Upload{Key: aws.ToString(u.Key), UploadID: aws.ToString(u.UploadId)})
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			return out, nil
+		}
+		in.KeyMarker, in.UploadIdMarker = page.NextKeyMarker, page.NextUploadIdMarker
+	}
+}
+
 // QuoteETag normalises an ETag a browser read (quoted or not) to the quoted
 // form S3 gives.
 func QuoteETag(etag string) string {

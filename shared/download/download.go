@@ -20,6 +20,8 @@ import (
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/signing"
+	"frontlinevoices/shared/store"
+	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
 	"frontlinevoices/shared/web"
 )
@@ -36,18 +38,27 @@ type Files interface {
 	PresignGet(ctx context.Context, key, filename string, expiry time.Duration) (string, error)
 }
 
-var _ Files = (*bucket.Bucket)(nil)
+// Stories tells whether a story is still held.
+type Stories interface {
+	GetStory(ctx context.Context, id string) (story.Story, error)
+}
+
+var (
+	_ Files   = (*bucket.Bucket)(nil)
+	_ Stories = (*store.Store)(nil)
+)
 
 // Handler serves download links.
 type Handler struct {
-	cfg    Config
-	files  Files
-	signer token.Signer
+	cfg     Config
+	files   Files
+	stories Stories
+	signer  token.Signer
 }
 
 // New returns a download handler.
-func New(cfg Config, files Files, signer token.Signer) (*Handler, error) {
-	return &Handler{cfg: cfg, files: files, signer: signer}, nil
+func New(cfg Config, files Files, stories Stories, signer token.Signer) (*Handler, error) {
+	return &Handler{cfg: cfg, files: files, stories: stories, signer: signer}, nil
 }
 
 // FromEnv builds the handler from the function's environment and AWS config.
@@ -60,7 +71,7 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	if err != nil {
 		return nil, err
 	}
-	h, err := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle), signer)
+	h, err := New(cfg, bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle), store.FromConfig(awsCfg, cfg.TableName), signer)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +91,14 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	}
 	if err != nil || !bucket.Downloadable(key) {
 		return web.Message(ctx, http.StatusBadRequest, "This link is not valid", "Check that you used the whole link from the email.", "", csp), nil
+	}
+	if id, ok := bucket.ParseClipKey(key); ok {
+		if _, err := h.stories.GetStory(ctx, id); errors.Is(err, store.ErrNotFound) {
+			return web.Message(ctx, http.StatusGone, "This clip is no longer available",
+				"The volunteer withdrew it, or it was deleted at the end of its retention period.", "", csp), nil
+		} else if err != nil {
+			return apigw.Response{}, err
+		}
 	}
 	_, err = h.files.Head(ctx, key)
 	if errors.Is(err, bucket.ErrNotFound) {

@@ -19,6 +19,8 @@ import (
 	"frontlinevoices/shared/download"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/links"
+	"frontlinevoices/shared/store"
+	"frontlinevoices/shared/story"
 )
 
 func TestDownloadLinks(t *testing.T) {
@@ -27,7 +29,26 @@ func TestDownloadLinks(t *testing.T) {
 	if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("files"), Key: aws.String("exports/2026-11-24.csv"), Body: strings.NewReader("a,b\r\n")}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := download.New(download.Config{Shared: config.Shared{Bucket: "files"}, URLExpiry: time.Minute}, bucket.New(client, s3.NewPresignClient(client), "files"), testenv.Signer(t))
+	// A clip of a story still held, and one of a story erased (its object
+	// left behind on purpose: the link must refuse it all the same).
+	stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
+	var clipKeys []string
+	for range 2 {
+		id := story.NewID()
+		if _, _, err := stories.PutStory(ctx, story.Story{ID: id, Name: "A", Email: "a@example.org", SubmittedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		key := bucket.NewClipKey(id, story.ClipTypes[0])
+		if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("files"), Key: aws.String(key), Body: strings.NewReader("a,b\r\n")}); err != nil {
+			t.Fatal(err)
+		}
+		clipKeys = append(clipKeys, key)
+	}
+	erasedID, _ := bucket.ParseClipKey(clipKeys[1])
+	if _, err := stories.EraseStory(ctx, erasedID); err != nil {
+		t.Fatal(err)
+	}
+	h, err := download.New(download.Config{Shared: config.Shared{Bucket: "files"}, URLExpiry: time.Minute}, bucket.New(client, s3.NewPresignClient(client), "files"), stories, testenv.Signer(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +73,8 @@ func TestDownloadLinks(t *testing.T) {
 		{"outside the allowed prefixes", link("secrets/key.pem", week), http.StatusBadRequest},
 		{"climbing out", link("clips/../secrets/key.pem", week), http.StatusBadRequest},
 		{"deleted (withdrawn) object", link("clips/abc/gone.mp4", week), http.StatusGone},
+		{"a clip of a story held", link(clipKeys[0], week), http.StatusFound},
+		{"a clip of an erased story", link(clipKeys[1], week), http.StatusGone},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -186,6 +186,10 @@ func (h *Handler) check(ctx context.Context, key, storyID string) (Outcome, int6
 			story.HumanDuration(info.Duration), story.HumanDuration(h.limits.MaxDuration)), bytesRead)
 	}
 	err = h.clips.VerifyClip(ctx, storyID, clip, h.limits.MaxClips)
+	if errors.Is(err, store.ErrNotFound) {
+		// Erased (or being erased) while the clip was checked: it goes too.
+		return out, bytesRead, h.delete(ctx, key)
+	}
 	if errors.Is(err, store.ErrTooManyClips) {
 		return h.reject(ctx, storyID, clip, fmt.Sprintf("Your story already has %d clips, the most it can have.", h.limits.MaxClips), bytesRead)
 	}
@@ -193,7 +197,9 @@ func (h *Handler) check(ctx context.Context, key, storyID string) (Outcome, int6
 		return out, bytesRead, err
 	}
 	// Attached: take the object out of the one-day expiry of pending uploads.
-	if err := h.objects.SetStatus(ctx, key, story.ClipVerified); err != nil {
+	if err := h.objects.SetStatus(ctx, key, story.ClipVerified); errors.Is(err, bucket.ErrNotFound) {
+		return out, bytesRead, nil // the erasure deleted it meanwhile
+	} else if err != nil {
 		return out, bytesRead, err
 	}
 	out.Status = story.ClipVerified
@@ -204,7 +210,10 @@ func (h *Handler) check(ctx context.Context, key, storyID string) (Outcome, int6
 func (h *Handler) reject(ctx context.Context, storyID string, clip story.Clip, reason string, bytesRead int64) (Outcome, int64, error) {
 	clip.Status, clip.Reason = story.ClipRejected, reason
 	out := Outcome{Key: clip.Key, Status: story.ClipRejected, Reason: reason}
-	if err := h.clips.RejectClip(ctx, storyID, clip); err != nil {
+	if err := h.clips.RejectClip(ctx, storyID, clip); errors.Is(err, store.ErrNotFound) {
+		// Erased meanwhile: no record, and the object goes.
+		return Outcome{Key: clip.Key}, bytesRead, h.delete(ctx, clip.Key)
+	} else if err != nil {
 		return out, bytesRead, err
 	}
 	// The tag marks the object for the lifecycle to expire, should the

@@ -10,9 +10,10 @@ package store
 // A slot is taken before an upload is signed and given back when the upload
 // is aborted, the clip is rejected, or a pending upload is abandoned past its
 // deadline. Every transition is a conditional write, so a repeated request
-// or event changes nothing the second time. (DynamoDB has no transactions in
-// the local emulator, so a slot and its record are two writes: a crash
-// between them can only leave a slot taken, never allow an extra clip.)
+// or event changes nothing the second time. A slot and its record are two
+// writes: a crash between them can only leave a slot taken, never allow an
+// extra clip. Every write that attaches a clip record to a story is one
+// transaction with a check that the story is live (not being erased).
 
 import (
 	"context"
@@ -66,15 +67,15 @@ func ClipKey(id, key string) map[string]types.AttributeValue {
 
 // AcquireClipSlot takes one of story id's max clip slots. When all are
 // taken it first gives back the slots of uploads abandoned past their
-// deadline. It returns ErrNotFound for a story that does not exist and
-// ErrTooManyClips when no slot is free.
+// deadline. It returns ErrNotFound for a story that does not exist or is
+// being erased, and ErrTooManyClips when no slot is free.
 func (s *Store) AcquireClipSlot(ctx context.Context, id string, max int) error {
 	for attempt := 0; ; attempt++ {
 		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                aws.String(s.table),
 			Key:                      StoryKey(id),
 			UpdateExpression:         aws.String("ADD #slots :one"),
-			ConditionExpression:      aws.String("attribute_exists(pk) AND (attribute_not_exists(#slots) OR #slots < :max)"),
+			ConditionExpression:      aws.String(live + " AND (attribute_not_exists(#slots) OR #slots < :max)"),
 			ExpressionAttributeNames: map[string]string{"#slots": attrSlots},
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":one": number(1),
@@ -165,7 +166,8 @@ func (s *Store) reclaimAbandoned(ctx context.Context, id string) (int, error) {
 }
 
 // PutPendingClip records a clip upload that is about to be signed. The
-// caller holds a slot for it.
+// caller holds a slot for it. It is ErrNotFound when the story is gone or
+// being erased: nothing attaches to it any more.
 func (s *Store) PutPendingClip(ctx context.Context, r ClipRecord) error {
 	r.Status = story.ClipPending
 	if r.At.IsZero() {
@@ -177,11 +179,13 @@ func (s *Store) PutPendingClip(ctx context.Context, r ClipRecord) error {
 	}
 	mergeAttrs(item, ClipKey(r.StoryID, r.Key))
 	item[AttrExpires] = number(s.ExpiresAt(r.At).Unix())
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(s.table),
-		Item:                item,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		s.liveCheck(r.StoryID),
+		{Put: &types.Put{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	}})
+	if cancelledAt(err, 0) {
+		return ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("store: put pending clip: %w", err)
 	}
@@ -236,7 +240,9 @@ func (s *Store) AbortClip(ctx context.Context, id, key string) (bool, error) {
 // keeps the slot it holds; a clip that holds none (its upload was aborted
 // or abandoned, or it was rejected under other limits) must first get one,
 // and ErrTooManyClips means there is none. Verifying a verified clip again
-// changes nothing.
+// changes nothing. Every write is conditional on the story being live, in
+// one transaction: a story gone or being erased is ErrNotFound, and no
+// clip record is left behind for it.
 func (s *Store) VerifyClip(ctx context.Context, id string, c story.Clip, max int) error {
 	c.Status = story.ClipVerified
 	names := map[string]string{"#status": attrStatus, "#mime": "mime", "#size": "size", "#duration": "duration", "#at": "clipAt", "#exp": AttrExpires}
@@ -250,7 +256,7 @@ func (s *Store) VerifyClip(ctx context.Context, id string, c story.Clip, max int
 		":at":       str(c.At.UTC().Format(time.RFC3339Nano)),
 	}
 	update := "SET #status = :verified, #mime = :mime, #size = :size, #duration = :duration, #at = :at, #exp = :exp"
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	err := s.updateLive(ctx, id, &types.Update{
 		TableName:                 aws.String(s.table),
 		Key:                       ClipKey(id, c.Key),
 		UpdateExpression:          aws.String(update),
@@ -258,10 +264,10 @@ func (s *Store) VerifyClip(ctx context.Context, id string, c story.Clip, max int
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 	})
-	if err == nil {
-		return nil
+	if err == nil || errors.Is(err, ErrNotFound) {
+		return err
 	}
-	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); !ok {
+	if !errors.Is(err, errCondition) {
 		return fmt.Errorf("store: verify clip: %w", err)
 	}
 	r, err := s.GetClip(ctx, id, c.Key)
@@ -278,7 +284,7 @@ func (s *Store) VerifyClip(ctx context.Context, id string, c story.Clip, max int
 	delete(values, ":pending")
 	values[":aborted"] = str(story.ClipAborted)
 	values[":rejected"] = str(story.ClipRejected)
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	err = s.updateLive(ctx, id, &types.Update{
 		TableName:                 aws.String(s.table),
 		Key:                       ClipKey(id, c.Key),
 		UpdateExpression:          aws.String(update + ", #story = :story, #key = :key"),
@@ -292,7 +298,10 @@ func (s *Store) VerifyClip(ctx context.Context, id string, c story.Clip, max int
 	if rerr := s.ReleaseClipSlot(ctx, id); rerr != nil {
 		return errors.Join(err, rerr)
 	}
-	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+	if errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if errors.Is(err, errCondition) {
 		return nil // another delivery verified it meanwhile
 	}
 	return fmt.Errorf("store: verify clip: %w", err)
@@ -300,18 +309,20 @@ func (s *Store) VerifyClip(ctx context.Context, id string, c story.Clip, max int
 
 // RejectClip records clip c of story id as rejected with c.Reason, and
 // gives back the slot it held. Rejecting a rejected clip again changes
-// nothing.
+// nothing. The write is conditional on the story being live: a story gone
+// or being erased is ErrNotFound, with no record left for it.
 func (s *Store) RejectClip(ctx context.Context, id string, c story.Clip) error {
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(s.table),
-		Key:                 ClipKey(id, c.Key),
-		UpdateExpression:    aws.String("SET #status = :rejected, #reason = :reason, #mime = :mime, #size = :size, #duration = :duration, #at = :at, #story = :story, #key = :key, #exp = :exp"),
-		ConditionExpression: aws.String("attribute_not_exists(pk) OR #status <> :rejected"),
-		ExpressionAttributeNames: map[string]string{
-			"#status": attrStatus, "#reason": "reason", "#mime": "mime", "#size": "size",
-			"#duration": "duration", "#at": "clipAt", "#story": "storyId", "#key": "key", "#exp": AttrExpires,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
+	for attempt := 0; ; attempt++ {
+		old, err := s.GetClip(ctx, id, c.Key)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if err == nil && old.Status == story.ClipRejected {
+			return nil // delivered again
+		}
+		// The update holds only if the record is still as read.
+		cond := "attribute_not_exists(pk)"
+		values := map[string]types.AttributeValue{
 			":rejected": str(story.ClipRejected),
 			":reason":   str(c.Reason),
 			":mime":     str(c.MIME),
@@ -321,27 +332,54 @@ func (s *Store) RejectClip(ctx context.Context, id string, c story.Clip) error {
 			":story":    str(id),
 			":key":      str(c.Key),
 			":exp":      number(s.ExpiresAt(c.At).Unix()),
-		},
-		ReturnValues: types.ReturnValueUpdatedOld,
-	})
-	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-		return nil // delivered again
+		}
+		if err == nil {
+			cond = "#status = :old"
+			values[":old"] = str(old.Status)
+		}
+		err = s.updateLive(ctx, id, &types.Update{
+			TableName:           aws.String(s.table),
+			Key:                 ClipKey(id, c.Key),
+			UpdateExpression:    aws.String("SET #status = :rejected, #reason = :reason, #mime = :mime, #size = :size, #duration = :duration, #at = :at, #story = :story, #key = :key, #exp = :exp"),
+			ConditionExpression: aws.String(cond),
+			ExpressionAttributeNames: map[string]string{
+				"#status": attrStatus, "#reason": "reason", "#mime": "mime", "#size": "size",
+				"#duration": "duration", "#at": "clipAt", "#story": "storyId", "#key": "key", "#exp": AttrExpires,
+			},
+			ExpressionAttributeValues: values,
+		})
+		if errors.Is(err, errCondition) && attempt < 3 {
+			continue // changed meanwhile: read again
+		}
+		if err != nil {
+			return fmt.Errorf("store: reject clip: %w", err)
+		}
+		if old.Status == story.ClipPending || old.Status == story.ClipVerified {
+			return s.ReleaseClipSlot(ctx, id)
+		}
+		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("store: reject clip: %w", err)
+}
+
+// errCondition is the condition of an updateLive's own item failing.
+var errCondition = errors.New("store: condition failed")
+
+// updateLive runs u in one transaction with a check that story id is live.
+// It returns ErrNotFound when the story is gone or being erased, and
+// errCondition when u's own condition failed.
+func (s *Store) updateLive(ctx context.Context, id string, u *types.Update) error {
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		s.liveCheck(id), {Update: u},
+	}})
+	switch {
+	case err == nil:
+		return nil
+	case cancelledAt(err, 0):
+		return ErrNotFound
+	case cancelledAt(err, 1):
+		return errCondition
 	}
-	var old struct {
-		Status string `dynamodbav:"status"`
-	}
-	if err := attributevalue.UnmarshalMap(out.Attributes, &old); err != nil {
-		// Whether the clip held a slot cannot be told: keep the slot (a
-		// volunteer may add one clip fewer) rather than free one twice.
-		return fmt.Errorf("store: reject clip: read its old status: %w", err)
-	}
-	if old.Status == story.ClipPending || old.Status == story.ClipVerified {
-		return s.ReleaseClipSlot(ctx, id)
-	}
-	return nil
+	return err
 }
 
 // ClipRecords lists every clip record of story id, oldest first.

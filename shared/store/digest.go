@@ -380,7 +380,7 @@ func (s *Store) ReadPeriod(ctx context.Context, after, until time.Time) (Period,
 					}
 					continue
 				}
-				if _, ok := StoryIDFromKey(pk.Value, sk.Value); !ok {
+				if _, ok := StoryIDFromKey(pk.Value, sk.Value); !ok || s.isGone(item) {
 					continue
 				}
 				var st PeriodStory

@@ -24,7 +24,15 @@ type Tombstone struct {
 	ID          string    `dynamodbav:"id"`
 	Kind        string    `dynamodbav:"kind"` // "withdrawal"
 	WithdrawnAt time.Time `dynamodbav:"withdrawnAt"`
+	// State is ErasureRunning until every trace is deleted, then
+	// ErasureDone (empty on tombstones written before: done).
+	State string `dynamodbav:"state,omitempty"`
+	// Notice is what the erasure emails need, kept until both went out.
+	Notice *Notice `dynamodbav:"notice,omitempty"`
 }
+
+// Done reports whether the erasure finished.
+func (t Tombstone) Done() bool { return t.State != ErasureRunning }
 
 // ErrErased is returned for a story that was erased at the volunteer's request.
 var ErrErased = errors.New("store: the story was erased")
@@ -39,7 +47,7 @@ func (s *Store) RecordConsent(ctx context.Context, id string, rec story.ConsentR
 		TableName:                 aws.String(s.table),
 		Key:                       StoryKey(id),
 		UpdateExpression:          aws.String("SET consents = list_append(consents, :rec)"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ConditionExpression:       aws.String(live),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":rec": &types.AttributeValueMemberL{Value: []types.AttributeValue{av}}},
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
@@ -78,47 +86,6 @@ func tombstoneKey(id string) map[string]types.AttributeValue {
 
 // IsTombstone reports whether a key or image is a tombstone's.
 func IsTombstone(sk string) bool { return sk == tombstoneSK }
-
-// EraseStory deletes every item held under story id (the story, its clip
-// records, its email markers) and leaves a tombstone without personal data,
-// which the digest reports. Erasing twice is harmless: the second time
-// there is nothing left but the tombstone.
-func (s *Store) EraseStory(ctx context.Context, id string) (Tombstone, error) {
-	now := s.now().UTC()
-	keys, err := s.itemKeys(ctx, id)
-	if err != nil {
-		return Tombstone{}, err
-	}
-	for _, k := range keys {
-		_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: k})
-		if err != nil {
-			return Tombstone{}, fmt.Errorf("store: erase: %w", err)
-		}
-	}
-	t := Tombstone{ID: id, Kind: "withdrawal", WithdrawnAt: now}
-	item, err := attributevalue.MarshalMap(t)
-	if err != nil {
-		return Tombstone{}, err
-	}
-	for k, v := range tombstoneKey(id) {
-		item[k] = v
-	}
-	item[AttrMonth] = &types.AttributeValueMemberS{Value: now.Format(monthLayout)}
-	item[AttrAt] = &types.AttributeValueMemberS{Value: now.Format(time.RFC3339Nano) + "#" + id}
-	item[AttrExpires] = number(now.Add(TombstoneRetention).Unix())
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(s.table),
-		Item:                item,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
-	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-		return s.GetTombstone(ctx, id) // erased before: keep the first date
-	}
-	if err != nil {
-		return Tombstone{}, fmt.Errorf("store: write tombstone: %w", err)
-	}
-	return t, nil
-}
 
 // itemKeys lists the keys of every item under story id but its tombstone.
 func (s *Store) itemKeys(ctx context.Context, id string) ([]map[string]types.AttributeValue, error) {

@@ -93,12 +93,41 @@ func TestConsentLedgerAndErasure(t *testing.T) {
 	if len(items) != 1 || items[0]["sk"] != "WITHDRAWN" {
 		t.Fatalf("left under the story: %v", items)
 	}
+	if n, _ := items[0]["notice"].(map[string]any); n["email"] != st.Email || tomb.Notice == nil || tomb.Notice.Email != st.Email {
+		t.Fatalf("until its emails go out the tombstone keeps their notice: %v", items[0])
+	}
+	// Once both erasure emails went out, the notice goes.
+	for _, kind := range []string{"alert", "confirmation"} {
+		if ok, err := s.ClaimErasureEmail(ctx, st.ID, kind, time.Minute); !ok || err != nil {
+			t.Fatal(kind, ok, err)
+		}
+		if err := s.ForgetNotice(ctx, st.ID, "alert", "confirmation"); err != nil {
+			t.Fatal(err)
+		}
+		if items, _ := s.StoryItems(ctx, st.ID); items[0]["notice"] == nil {
+			t.Fatalf("notice forgotten before the %s email went out", kind)
+		}
+		if err := s.MarkErasureEmailSent(ctx, st.ID, kind, "msg-"+kind); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, _ := s.ClaimErasureEmail(ctx, st.ID, "alert", time.Minute); ok {
+		t.Fatal("an erasure email claimed twice")
+	}
+	if err := s.ForgetNotice(ctx, st.ID, "alert", "confirmation"); err != nil {
+		t.Fatal(err)
+	}
+	items, _ = s.StoryItems(ctx, st.ID)
 	for k := range items[0] {
 		switch k {
-		case "pk", "sk", "id", "kind", "withdrawnAt", "month", "at", "expiresAt":
+		case "pk", "sk", "id", "kind", "withdrawnAt", "month", "at", "expiresAt", "state",
+			"claim_alert", "sent_alert", "claim_confirmation", "sent_confirmation":
 		default:
 			t.Errorf("the tombstone holds %q", k)
 		}
+	}
+	if items[0]["state"] != store.ErasureDone {
+		t.Errorf("tombstone state %v", items[0]["state"])
 	}
 	again, err := s.EraseStory(ctx, st.ID)
 	if err != nil || !again.WithdrawnAt.Equal(tomb.WithdrawnAt) {

@@ -37,6 +37,8 @@ type DynamoDB interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // Errors the store returns; handlers map them to responses in one place.
@@ -79,10 +81,10 @@ func New(db DynamoDB, table string) *Store {
 // FromConfig returns a store for table on the SDK's DynamoDB client.
 func FromConfig(awsCfg aws.Config, table string) *Store {
 	c := dynamodb.NewFromConfig(awsCfg)
-	return New(sdk{c.PutItem, c.GetItem, c.UpdateItem, c.DeleteItem, c.Query}, table)
+	return New(sdk{c.PutItem, c.GetItem, c.UpdateItem, c.DeleteItem, c.Query, c.Scan, c.TransactWriteItems}, table)
 }
 
-// sdk is the SDK's client seen through DynamoDB, as the five operations the
+// sdk is the SDK's client seen through DynamoDB, as the operations the
 // store calls. The client itself is never reachable from an interface
 // value, not even as a struct field: in a binary that executes a template
 // (text/template reaches reflect's MethodByName) the linker keeps every
@@ -94,6 +96,8 @@ type sdk struct {
 	update func(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	delete func(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	query  func(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	scan   func(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	tx     func(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 var _ DynamoDB = sdk{}
@@ -116,6 +120,14 @@ func (s sdk) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts 
 
 func (s sdk) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	return s.query(ctx, in, opts...)
+}
+
+func (s sdk) Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	return s.scan(ctx, in, opts...)
+}
+
+func (s sdk) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	return s.tx(ctx, in, opts...)
 }
 
 // WithRetention sets how long stories are kept before DynamoDB's TTL
@@ -162,19 +174,33 @@ func (s *Store) PutStory(ctx context.Context, st story.Story) (saved story.Story
 	item[AttrAt] = &types.AttributeValueMemberS{Value: at.Format(time.RFC3339Nano) + "#" + st.ID}
 	item[AttrEmailKey] = &types.AttributeValueMemberS{Value: strings.ToLower(st.Email)}
 	item[AttrExpires] = number(s.ExpiresAt(at).Unix())
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(s.table),
-		Item:                                item,
-		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	// The story is kept only if its id has no tombstone: an erased story
+	// never comes back (a replay, an old form).
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName:           aws.String(s.table),
+			Item:                item,
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}},
+		{ConditionCheck: &types.ConditionCheck{
+			TableName:           aws.String(s.table),
+			Key:                 tombstoneKey(st.ID),
+			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		}},
+	}})
 	if err == nil {
 		return st, true, nil
 	}
-	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); !ok {
+	if cancelledAt(err, 1) {
+		return story.Story{}, false, ErrErased
+	}
+	if !cancelledAt(err, 0) {
 		return story.Story{}, false, fmt.Errorf("store: put story: %w", err)
 	}
 	existing, err := s.GetStory(ctx, st.ID)
+	if errors.Is(err, ErrNotFound) {
+		return story.Story{}, false, ErrConflict // held but expired: the id is spent
+	}
 	if err != nil {
 		return story.Story{}, false, err
 	}
@@ -184,7 +210,9 @@ func (s *Store) PutStory(ctx context.Context, st story.Story) (saved story.Story
 	return existing, false, nil
 }
 
-// GetStory reads story id with a strongly consistent read.
+// GetStory reads story id with a strongly consistent read. A story being
+// erased, or past its expiresAt (which DynamoDB's TTL acts on only within
+// days), is ErrNotFound.
 func (s *Store) GetStory(ctx context.Context, id string) (story.Story, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
@@ -194,7 +222,7 @@ func (s *Store) GetStory(ctx context.Context, id string) (story.Story, error) {
 	if err != nil {
 		return story.Story{}, fmt.Errorf("store: get story: %w", err)
 	}
-	if len(out.Item) == 0 {
+	if s.isGone(out.Item) {
 		return story.Story{}, ErrNotFound
 	}
 	var st story.Story

@@ -296,6 +296,11 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	st.Flags = safeguard.Flags(found, sub.SafeguardingConfirmed)
 	saved, _, err := h.stories.PutStory(ctx, st)
 	switch {
+	case errors.Is(err, store.ErrErased):
+		// A replay of an erased story: it never comes back, and no email goes.
+		slog.InfoContext(ctx, "submission of an erased story refused", "requestId", req.RequestContext.RequestID)
+		return h.fail(ctx, jsonClient, http.StatusGone, "This story was erased",
+			"The story sent with this form was erased at the volunteer's request and cannot be sent again. Open a new form to send another story."), nil
 	case errors.Is(err, store.ErrConflict):
 		return h.fail(ctx, jsonClient, http.StatusConflict, "This form was already sent with different answers",
 			"Each form sends one story. Open a new form to send another story."), nil

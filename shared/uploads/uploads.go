@@ -318,13 +318,14 @@ func (h *Handler) create(ctx context.Context, req apigw.Request) apigw.Response 
 	rec := store.ClipRecord{StoryID: id, Clip: story.Clip{Key: key, MIME: t.MIME}, Declared: mime,
 		UploadID: uploadID, DeclaredSize: size, Until: h.now().Add(25 * time.Hour).UnixMilli()}
 	if err := h.clips.PutPendingClip(ctx, rec); err != nil {
-		slog.ErrorContext(ctx, "recording a clip upload failed", "error", err.Error())
+		// The story went (erased meanwhile) or the write failed: the
+		// upload must not outlive this answer.
 		if err := h.objects.AbortUpload(ctx, key, uploadID); err != nil {
 			// The bucket's lifecycle aborts it after a day.
 			slog.WarnContext(ctx, "aborting an unrecorded upload failed", "error", err.Error())
 		}
 		h.releaseSlot(ctx, id)
-		return unavailable()
+		return *h.slotRefusal(ctx, err)
 	}
 	return apigw.JSON(http.StatusOK, createResponse{Key: key, UploadID: uploadID, Bucket: h.objects.Name()})
 }
@@ -337,10 +338,8 @@ func (h *Handler) reserve(ctx context.Context, id string, t story.ClipType, decl
 	key := bucket.NewClipKey(id, t)
 	rec := store.ClipRecord{StoryID: id, Clip: story.Clip{Key: key, MIME: t.MIME}, Declared: declared, Until: until.UnixMilli()}
 	if err := h.clips.PutPendingClip(ctx, rec); err != nil {
-		slog.ErrorContext(ctx, "recording a clip upload failed", "error", err.Error())
 		h.releaseSlot(ctx, id)
-		r := unavailable()
-		return "", &r
+		return "", h.slotRefusal(ctx, err)
 	}
 	return key, nil
 }
@@ -366,7 +365,7 @@ func (h *Handler) slotRefusal(ctx context.Context, err error) refusal {
 		return problem(http.StatusConflict, "You have added as many clips as you can",
 			fmt.Sprintf("A story can have at most %d clips.", h.limits.MaxClips))
 	case errors.Is(err, store.ErrNotFound):
-		return problem(http.StatusNotFound, "Story not found", "This story is no longer kept, so clips cannot be added to it.")
+		return problem(http.StatusNotFound, "Story not found", "This story is no longer kept (it was erased or its time is up), so clips cannot be added to it.")
 	}
 	slog.ErrorContext(ctx, "taking a clip slot failed", "error", err.Error())
 	r := unavailable()

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,7 +51,8 @@ type Handler struct {
 	signer  token.Signer
 }
 
-// New returns a withdrawal handler.
+// New returns a withdrawal handler. The erasures it runs send no email:
+// the erase function sends them once, driven by the tombstone.
 func New(cfg Config, p *privacy.Service, sender Sender, signer token.Signer) (*Handler, error) {
 	return &Handler{cfg: cfg, privacy: p, mail: sender, signer: signer}, nil
 }
@@ -62,7 +64,7 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 		return nil, err
 	}
 	st := store.FromConfig(awsCfg, cfg.TableName)
-	p := &privacy.Service{Stories: st, Clips: bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle)}
+	p := &privacy.Service{Stories: st, Clips: bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle), ExportPrefix: bucket.ExportsPrefix}
 	signer, err := signing.New(cfg.SigningKeys, awsCfg)
 	if err != nil {
 		return nil, err
@@ -210,6 +212,10 @@ func (h *Handler) show(ctx context.Context, tok string, st story.Story, errMsg, 
 // used) or expired by retention.
 func (h *Handler) gone(ctx context.Context, id string) (apigw.Response, error) {
 	t, err := h.privacy.Stories.GetTombstone(ctx, id)
+	if err == nil && !t.Done() {
+		return page(ctx, http.StatusGone, view{Problem: &problem{"This story is being erased",
+			"We began erasing it on " + t.WithdrawnAt.Format("2 January 2006") + ". It can no longer be used, and we will email you when nothing of it is left."}}), nil
+	}
 	if err == nil {
 		return page(ctx, http.StatusGone, view{Problem: &problem{"This story has already been erased",
 			"It was erased on " + t.WithdrawnAt.Format("2 January 2006") + ". We hold nothing of it any more."}}), nil
@@ -235,6 +241,24 @@ func (h *Handler) record(ctx context.Context, st story.Story, c story.ConsentSta
 	return st, nil
 }
 
+// lastChange is the ledger position of the latest entry the withdraw page
+// made for any of statements, or -1 when it made none. It names a change's
+// emails, so a press that changes nothing sends only what failed before.
+func lastChange(st story.Story, statements ...string) int {
+	last := -1
+	for i, r := range st.Consents {
+		if r.Channel != "withdraw-page" {
+			continue
+		}
+		for _, s := range statements {
+			if r.Statement == s {
+				last = i
+			}
+		}
+	}
+	return last
+}
+
 // setConsent withdraws (agreed false) or gives again one box consent.
 func (h *Handler) setConsent(ctx context.Context, tok string, st story.Story, id string, agreed bool) (apigw.Response, error) {
 	c, ok := story.FindConsent(id)
@@ -242,6 +266,7 @@ func (h *Handler) setConsent(ctx context.Context, tok string, st story.Story, id
 		// Withdrawing a required consent is erasing the story.
 		return h.show(ctx, tok, st, "To withdraw that, erase your story below.", "", http.StatusUnprocessableEntity)
 	}
+	changed := st.Consented(id) != agreed
 	st, err := h.record(ctx, st, c, agreed)
 	if err != nil {
 		return apigw.Response{}, err
@@ -250,12 +275,14 @@ func (h *Handler) setConsent(ctx context.Context, tok string, st story.Story, id
 	change := mail.Change{What: w.what, From: "yes", To: "no", Summary: w.stop}
 	sentence := "You no longer agree to this: “" + c.Text + "”"
 	action := "withdraw"
+	already := "You had already withdrawn this"
 	if agreed {
 		change = mail.Change{What: w.what, From: "no", To: "yes", Summary: w.again}
 		sentence = "You agree to this again: “" + c.Text + "”"
 		action = "give"
+		already = "You had already agreed to this"
 	}
-	return h.told(ctx, tok, st, change, sentence, retry{Action: action, Statement: id})
+	return h.told(ctx, tok, st, changed, "consent_"+id, lastChange(st, id), change, sentence, already, retry{Action: action, Statement: id})
 }
 
 // setNaming records a new answer to "How would you like to be named?".
@@ -271,6 +298,7 @@ func (h *Handler) setNaming(ctx context.Context, tok string, st story.Story, id,
 	if before.ID == n.ID {
 		return h.show(ctx, tok, st, "That is already how you will be named: choose another answer to change it", "naming", http.StatusUnprocessableEntity)
 	}
+	changed := st.Naming().ID != n.ID
 	for _, sc := range []struct {
 		id     string
 		agreed bool
@@ -283,8 +311,8 @@ func (h *Handler) setNaming(ctx context.Context, tok string, st story.Story, id,
 	}
 	after := mail.UsageOf(st).Naming
 	change := mail.Change{What: "Name them", From: mail.UsageOf(story.Story{Consents: namingLedger(before)}).Naming, To: after, Summary: "name them: " + after}
-	return h.told(ctx, tok, st, change, "You would now like to be named: "+strings.ToLower(n.Label[:1])+n.Label[1:]+".",
-		retry{Action: "naming", Naming: n.ID, From: before.ID})
+	return h.told(ctx, tok, st, changed, "naming", lastChange(st, "named", "role"), change, "You would now like to be named: "+strings.ToLower(n.Label[:1])+n.Label[1:]+".",
+		"You had already chosen this", retry{Action: "naming", Naming: n.ID, From: before.ID})
 }
 
 // namingLedger is a ledger that amounts to naming n.
@@ -292,24 +320,76 @@ func namingLedger(n story.Naming) []story.ConsentRecord {
 	return []story.ConsentRecord{{Statement: "named", Agreed: n.Named}, {Statement: "role", Agreed: n.Role}}
 }
 
-// told tells the team and the volunteer of a recorded change. The emails
-// are sent on every request, so a volunteer can press again after a
-// failure.
-func (h *Handler) told(ctx context.Context, tok string, st story.Story, change mail.Change, sentence string, again retry) (apigw.Response, error) {
+// told tells the team and the volunteer of a recorded change. Each email
+// is sent once per change (claimed on the story under kind): pressing
+// again sends nothing more, except an email that failed before. A press
+// that changed nothing and has nothing left to send says so. at is the
+// change's ledger position (lastChange), -1 when this page made none.
+func (h *Handler) told(ctx context.Context, tok string, st story.Story, changed bool, what string, at int, change mail.Change, sentence, already string, again retry) (apigw.Response, error) {
 	privacyURL := mail.PrivacyURL(h.cfg.SiteURL)
-	told := h.tell(ctx, func() (mail.Message, error) {
+	v := view{Token: tok, Story: &st, Done: "Your choice is recorded", DoneDetail: []string{sentence}}
+	if !changed && at < 0 {
+		// Nothing changed here, ever: there is no change to tell of.
+		v.Done = already
+		return page(ctx, http.StatusOK, v), nil
+	}
+	kind := what + "_" + strconv.Itoa(at)
+	told, err := h.once(ctx, st.ID, kind+"_alert", func() (mail.Message, error) {
 		return mail.ConsentChangeAlert(st, h.cfg.CommsAddress, []mail.Change{change}, privacyURL)
 	})
-	confirmed := h.tell(ctx, func() (mail.Message, error) { return mail.ConsentChanged(st, sentence, privacyURL) })
-	v := view{Token: tok, Story: &st, Done: "Your choice is recorded", DoneDetail: []string{sentence}}
-	if !told {
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	confirmed, err := h.once(ctx, st.ID, kind+"_confirmation", func() (mail.Message, error) { return mail.ConsentChanged(st, sentence, privacyURL) })
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	if !changed && told == emailDone && confirmed == emailDone {
+		v.Done = already
+		v.DoneDetail = append(v.DoneDetail, "The communications team was told when you made this change.")
+		return page(ctx, http.StatusOK, v), nil
+	}
+	if told == emailFailed {
 		v.Retry = &again
 		v.DoneDetail = append(v.DoneDetail, "We could not tell the communications team just now. Please press the button below in a few minutes.")
 		return page(ctx, http.StatusServiceUnavailable, v), nil
 	}
 	v.DoneDetail = append(v.DoneDetail, "We have told the communications team.")
-	v.DoneDetail = append(v.DoneDetail, confirmation(confirmed))
+	v.DoneDetail = append(v.DoneDetail, confirmation(confirmed != emailFailed))
 	return page(ctx, http.StatusOK, v), nil
+}
+
+// What became of one email.
+type emailOutcome int
+
+const (
+	emailSent   emailOutcome = iota // sent now
+	emailDone                       // sent before (or being sent by another request)
+	emailFailed                     // not sent: a later press tries again
+)
+
+// once sends the email kind of story id unless it went out before.
+func (h *Handler) once(ctx context.Context, id, kind string, m func() (mail.Message, error)) (emailOutcome, error) {
+	claimed, err := h.privacy.Stories.ClaimEmail(ctx, id, kind, 2*time.Minute)
+	if err != nil {
+		return emailFailed, err
+	}
+	if !claimed {
+		return emailDone, nil
+	}
+	msg, err := m()
+	var msgID string
+	if err == nil {
+		msgID, err = h.mail.Send(ctx, msg)
+	}
+	if err != nil {
+		slog.ErrorContext(ctx, "withdrawal email not sent", "kind", kind, "error", err.Error())
+		return emailFailed, h.privacy.Stories.ReleaseEmail(context.WithoutCancel(ctx), id, kind)
+	}
+	if err := h.privacy.Stories.MarkEmailSent(ctx, id, kind, msgID); err != nil {
+		slog.WarnContext(ctx, "withdrawal email sent but not marked", "kind", kind, "error", err.Error())
+	}
+	return emailSent, nil
 }
 
 func confirmation(sent bool) string {
@@ -319,36 +399,24 @@ func confirmation(sent bool) string {
 	return "We could not email you a confirmation just now: this page is your confirmation."
 }
 
+// erase runs the erasure. Once it has begun it is carried on by the
+// tombstone's stream record should this request fail part way, so the
+// volunteer is told it is under way rather than asked to try again.
 func (h *Handler) erase(ctx context.Context, st story.Story) (apigw.Response, error) {
-	_, clips, err := h.privacy.Erase(ctx, st.ID)
+	res, err := h.privacy.Erase(ctx, st.ID)
 	if err != nil {
+		if t, terr := h.privacy.Stories.GetTombstone(ctx, st.ID); terr == nil {
+			slog.WarnContext(ctx, "erasure will be finished from the stream", "error", err.Error())
+			return page(ctx, http.StatusAccepted, view{Done: "Your story is being erased",
+				DoneDetail: []string{"We began erasing your story on " + t.WithdrawnAt.Format("2 January 2006") + ": it can no longer be used.",
+					"We will finish within minutes, tell the communications team, and email you when nothing of it is left."}}), nil
+		}
 		return apigw.Response{}, err
 	}
-	slog.InfoContext(ctx, "story erased at the volunteer's request", "clips", clips)
-	// The erasure is done. Should the team's email fail, the tombstone still
-	// puts the withdrawal in their next digest.
-	h.tell(ctx, func() (mail.Message, error) {
-		return mail.ErasureAlert(st, h.cfg.CommsAddress, mail.PrivacyURL(h.cfg.SiteURL))
-	})
-	confirmed := h.tell(ctx, func() (mail.Message, error) { return mail.Erased(st, clips, mail.PrivacyURL(h.cfg.SiteURL)) })
+	slog.InfoContext(ctx, "story erased at the volunteer's request", "clips", res.Clips, "uploads", res.Uploads, "exports", res.Exports)
 	return page(ctx, http.StatusOK, view{Done: "Your story has been erased",
 		DoneDetail: []string{"We have deleted your story, your answers and your video clips.",
-			"The communications team has been told to stop using it.", confirmation(confirmed)}}), nil
-}
-
-// tell sends one email and reports whether it went. The change it reports
-// is already made, so a failure is logged and told to the volunteer, not
-// undone.
-func (h *Handler) tell(ctx context.Context, m func() (mail.Message, error)) bool {
-	msg, err := m()
-	if err == nil {
-		_, err = h.mail.Send(ctx, msg)
-	}
-	if err != nil {
-		slog.ErrorContext(ctx, "withdrawal email not sent", "error", err.Error())
-		return false
-	}
-	return true
+			"The communications team is being told to stop using it, and we are sending you an email to confirm."}}), nil
 }
 
 func page(ctx context.Context, status int, v view) apigw.Response {

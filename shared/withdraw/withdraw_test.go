@@ -16,6 +16,7 @@ import (
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/config"
+	"frontlinevoices/shared/erasure"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/links"
 	"frontlinevoices/shared/mail"
@@ -28,6 +29,7 @@ import (
 
 type fixture struct {
 	h      *withdraw.Handler
+	mailer *mail.Mailer
 	store  *store.Store
 	s3     *s3.Client
 	outbox *stack.Outbox
@@ -40,13 +42,14 @@ func setup(t *testing.T) fixture {
 	s3c := testenv.S3(t, "clips")
 	ses, outbox, faults := testenv.SES(t)
 	stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
+	mailer := mail.NewMailer(ses, "stories@example.org")
 	h, err := withdraw.New(withdraw.Config{Shared: config.Shared{TableName: "StoriesTable", Bucket: "clips"},
 		Mail: config.Mail{Sender: "stories@example.org", CommsAddress: []string{"comms@example.org"}}},
-		&privacy.Service{Stories: stories, Clips: bucket.New(s3c, nil, "clips")}, mail.NewMailer(ses, "stories@example.org"), testenv.Signer(t))
+		&privacy.Service{Stories: stories, Clips: bucket.New(s3c, nil, "clips")}, mailer, testenv.Signer(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixture{h: h, store: stories, s3: s3c, outbox: outbox, faults: faults, signer: testenv.Signer(t)}
+	return fixture{h: h, mailer: mailer, store: stories, s3: s3c, outbox: outbox, faults: faults, signer: testenv.Signer(t)}
 }
 
 func (f fixture) story(t *testing.T, name string) story.Story {
@@ -151,6 +154,12 @@ func TestWithdrawOneConsentThenEraseEverything(t *testing.T) {
 	if last.Statement != "clips" || last.Agreed || last.Channel != "withdraw-page" || last.Version == "" {
 		t.Fatalf("ledger entry %+v", last)
 	}
+	// Pressing again changes nothing and emails no one.
+	for range 3 {
+		if resp := f.post(t, url.Values{"t": {tok}, "action": {"withdraw"}, "statement": {"clips"}}); resp.StatusCode != 200 || !strings.Contains(resp.Body, "already withdrawn") {
+			t.Fatalf("withdraw clips again: %d %.300s", resp.StatusCode, resp.Body)
+		}
+	}
 	// A required consent cannot be withdrawn on its own: that is erasing.
 	if resp := f.post(t, url.Values{"t": {tok}, "action": {"withdraw"}, "statement": {"store"}}); resp.StatusCode != 422 {
 		t.Fatalf("withdrawing a required consent = %d", resp.StatusCode)
@@ -173,6 +182,20 @@ func TestWithdrawOneConsentThenEraseEverything(t *testing.T) {
 	// The link, used, now says so.
 	if resp := f.get(t, tok); resp.StatusCode != 410 || !strings.Contains(resp.Body, "already been erased") {
 		t.Fatalf("used link: %d %.300s", resp.StatusCode, resp.Body)
+	}
+	// The request sent no erasure email: the tombstone's stream record
+	// does, once however often it is delivered.
+	if n := len(f.outbox.Emails()); n != 2 {
+		t.Fatalf("%d emails before the tombstone's record, want the 2 of the consent withdrawal", n)
+	}
+	worker := erasure.New(&privacy.Service{Stories: f.store, Clips: bucket.New(f.s3, nil, "clips"), Mail: f.mailer, Comms: []string{"comms@example.org"}})
+	insert := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{{EventName: "INSERT", Change: events.DynamoDBStreamRecord{
+		SequenceNumber: "1", Keys: map[string]events.DynamoDBAttributeValue{
+			"pk": events.NewStringAttribute("STORY#" + st.ID), "sk": events.NewStringAttribute("WITHDRAWN")}}}}}
+	for range 2 {
+		if resp, err := worker.Handle(context.Background(), insert); err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("erase function: %+v %v", resp, err)
+		}
 	}
 	var subjects []string
 	for _, e := range f.outbox.Emails() {

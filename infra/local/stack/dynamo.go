@@ -49,6 +49,7 @@ type table struct {
 	keys    []string // hash key, then range key
 	ttlAttr string
 	types   map[string]string // key attribute → S, N or B
+	view    string            // the stream's view type: what its records carry
 	indexes []index
 }
 
@@ -135,7 +136,9 @@ func (d *dynamo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rec.Code == http.StatusOK {
 			d.mu.Lock()
 			if op == "CreateTable" {
-				d.tables[tableName] = newTable(body)
+				t := newTable(body)
+				t.view = streamView(body)
+				d.tables[tableName] = t
 			}
 			d.mu.Unlock()
 			rec = withActiveStatus(rec, tableName, d.region)
@@ -298,7 +301,7 @@ func (d *dynamo) getItem(tableName string, key map[string]json.RawMessage) map[s
 }
 
 // emit makes the stream record for one changed item, as DynamoDB Streams
-// does with NEW_AND_OLD_IMAGES.
+// does with the table's StreamViewType.
 func (d *dynamo) emit(tableName string, key, before, after map[string]json.RawMessage) {
 	if d.onRecord == nil || reflect.DeepEqual(canonical(before), canonical(after)) {
 		return
@@ -312,6 +315,25 @@ func (d *dynamo) emit(tableName string, key, before, after map[string]json.RawMe
 	}
 	d.seq++
 	seq := fmt.Sprintf("%021d", d.seq)
+	// Records carry what the table's view type says, as DynamoDB Streams does.
+	view := "NEW_AND_OLD_IMAGES"
+	if t := d.tables[tableName]; t != nil && t.view != "" {
+		view = t.view
+	}
+	size := len(canonical(key))
+	newImage, oldImage := toAttrs(after), toAttrs(before)
+	if view == "KEYS_ONLY" || view == "OLD_IMAGE" {
+		newImage = nil
+	}
+	if view == "KEYS_ONLY" || view == "NEW_IMAGE" {
+		oldImage = nil
+	}
+	if newImage != nil {
+		size += len(canonical(after))
+	}
+	if oldImage != nil {
+		size += len(canonical(before))
+	}
 	rec := events.DynamoDBEventRecord{
 		AWSRegion:      d.region,
 		EventID:        strconv.FormatInt(d.seq, 16),
@@ -322,11 +344,11 @@ func (d *dynamo) emit(tableName string, key, before, after map[string]json.RawMe
 		Change: events.DynamoDBStreamRecord{
 			ApproximateCreationDateTime: events.SecondsEpochTime{Time: time.Now()},
 			Keys:                        toAttrs(key),
-			NewImage:                    toAttrs(after),
-			OldImage:                    toAttrs(before),
+			NewImage:                    newImage,
+			OldImage:                    oldImage,
 			SequenceNumber:              seq,
-			SizeBytes:                   int64(len(canonical(after)) + len(canonical(before))),
-			StreamViewType:              "NEW_AND_OLD_IMAGES",
+			SizeBytes:                   int64(size),
+			StreamViewType:              view,
 		},
 	}
 	d.onRecord(tableName, rec)
@@ -457,6 +479,15 @@ func (d *dynamo) load(dir string) error {
 		}
 	}
 	return nil
+}
+
+// streamView is the StreamViewType of a CreateTable request.
+func streamView(createTable []byte) string {
+	var in struct {
+		StreamSpecification struct{ StreamViewType string }
+	}
+	_ = json.Unmarshal(createTable, &in)
+	return in.StreamSpecification.StreamViewType
 }
 
 func keyNames(createTable []byte) []string {

@@ -16,6 +16,9 @@ type Fault struct {
 var (
 	// Throttled is DynamoDB's throttling error, which the SDK retries.
 	Throttled = Fault{Status: http.StatusBadRequest, Code: "ProvisionedThroughputExceededException", Message: "local fault: throttled"}
+	// Denied is a failure the SDK does not retry (as a missing IAM right
+	// is): the caller sees the call fail once.
+	Denied = Fault{Status: http.StatusForbidden, Code: "AccessDenied", Message: "local fault: access denied"}
 	// SESUnavailable is a server-side SES failure.
 	SESUnavailable = Fault{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: "local fault: SES unavailable"}
 	// SESRejected is SES refusing one message for good (a suppressed or

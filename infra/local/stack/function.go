@@ -18,6 +18,7 @@ import (
 	"frontlinevoices/shared/bounce"
 	"frontlinevoices/shared/digest"
 	"frontlinevoices/shared/download"
+	"frontlinevoices/shared/erasure"
 	"frontlinevoices/shared/ingest"
 	"frontlinevoices/shared/notify"
 	"frontlinevoices/shared/pages"
@@ -40,6 +41,7 @@ var Functions = map[string]Constructor{
 	"IngestFunction":   func(g func(string) string, c aws.Config) (any, error) { return ingest.FromEnv(g, c) },
 	"DownloadFunction": func(g func(string) string, c aws.Config) (any, error) { return download.FromEnv(g, c) },
 	"WithdrawFunction": func(g func(string) string, c aws.Config) (any, error) { return withdraw.FromEnv(g, c) },
+	"EraseFunction":    func(g func(string) string, c aws.Config) (any, error) { return erasure.FromEnv(g, c) },
 	"DigestFunction":   func(g func(string) string, c aws.Config) (any, error) { return digest.FromEnv(g, c) },
 	"BounceFunction":   func(g func(string) string, c aws.Config) (any, error) { return bounce.FromEnv(g, c) },
 }

@@ -1,12 +1,14 @@
 package stack
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
@@ -69,6 +71,88 @@ func (b *s3Backend) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta
 // the stack's.
 func NewS3(backend gofakes3.Backend, faults *Faults) http.Handler {
 	return newLocalS3(backend, faults, nil, &Clock{})
+}
+
+// S3Operation names the S3 API operation of a path-style request, as the
+// SDK and IAM name it (faults are injected by these names).
+func S3Operation(r *http.Request) string {
+	q := r.URL.Query()
+	_, object, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	has := func(k string) bool { _, ok := q[k]; return ok }
+	switch r.Method {
+	case http.MethodGet:
+		switch {
+		case object == "" && has("uploads"):
+			return "ListMultipartUploads"
+		case object == "" && q.Get("list-type") == "2":
+			return "ListObjectsV2"
+		case object == "":
+			return "ListObjects"
+		case has("uploadId"):
+			return "ListParts"
+		case has("tagging"):
+			return "GetObjectTagging"
+		}
+		return "GetObject"
+	case http.MethodHead:
+		if object == "" {
+			return "HeadBucket"
+		}
+		return "HeadObject"
+	case http.MethodPut:
+		switch {
+		case has("uploadId"):
+			return "UploadPart"
+		case has("tagging"):
+			return "PutObjectTagging"
+		case r.Header.Get("X-Amz-Copy-Source") != "":
+			return "CopyObject"
+		case object == "":
+			return "CreateBucket"
+		}
+		return "PutObject"
+	case http.MethodPost:
+		switch {
+		case object == "" && has("delete"):
+			return "DeleteObjects"
+		case object == "":
+			return "PostObject"
+		case has("uploads"):
+			return "CreateMultipartUpload"
+		case has("uploadId"):
+			return "CompleteMultipartUpload"
+		}
+	case http.MethodDelete:
+		switch {
+		case has("uploadId"):
+			return "AbortMultipartUpload"
+		case has("tagging"):
+			return "DeleteObjectTagging"
+		case object == "":
+			return "DeleteBucket"
+		}
+		return "DeleteObject"
+	}
+	return r.Method
+}
+
+// listUploads answers ListMultipartUploads. gofakes3 answers 404
+// NoSuchUpload for a bucket that never had an upload; S3 lists none.
+func (s *localS3) listUploads(w http.ResponseWriter, r *http.Request) {
+	rec := s.record(r)
+	if rec.Code == http.StatusNotFound && bytes.Contains(rec.Body.Bytes(), []byte("NoSuchUpload")) {
+		w.Header().Set("Content-Type", "application/xml")
+		bucket, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		_ = xml.NewEncoder(w).Encode(struct {
+			XMLName     xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ ListMultipartUploadsResult"`
+			Bucket      string
+			Prefix      string
+			MaxUploads  int
+			IsTruncated bool
+		}{Bucket: bucket, Prefix: r.URL.Query().Get("prefix"), MaxUploads: 1000})
+		return
+	}
+	copyS3Response(w, rec)
 }
 
 // checkPostPolicy checks a browser form POST against its signed policy,

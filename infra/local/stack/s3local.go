@@ -184,6 +184,10 @@ func (s *localS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if f, ok := s.faults.take("s3", S3Operation(r)); ok {
+		writeS3Error(w, r, f.Status, f.Code, f.Message)
+		return
+	}
 	q := r.URL.Query()
 	has := func(k string) bool { _, ok := q[k]; return ok }
 
@@ -218,6 +222,10 @@ func (s *localS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if key == "" {
+		if r.Method == http.MethodGet && has("uploads") {
+			s.listUploads(w, r)
+			return
+		}
 		s.inner.ServeHTTP(w, r)
 		return
 	}

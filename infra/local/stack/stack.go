@@ -422,6 +422,9 @@ func createTableInput(name string, p map[string]any) (*dynamodb.CreateTableInput
 			Projection: &types.Projection{ProjectionType: types.ProjectionType(asString(asMap(m["Projection"])["ProjectionType"]))},
 		})
 	}
+	if view := asString(asMap(p["StreamSpecification"])["StreamViewType"]); view != "" {
+		in.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewType(view)}
+	}
 	if len(in.KeySchema) == 0 {
 		return nil, "", errors.New("no KeySchema")
 	}

@@ -265,13 +265,13 @@ func TestSESFailureIsRetried(t *testing.T) {
 
 func TestThrottledTable(t *testing.T) {
 	// A short throttle is absorbed by the SDK's retries.
-	st.Faults.Inject("dynamodb", "PutItem", 2, stack.Throttled)
+	st.Faults.Inject("dynamodb", "TransactWriteItems", 2, stack.Throttled) // a story is put in a transaction
 	hidden := openForm(t)
 	if resp, out := postJSON(t, jsonStory(hidden, "throttled@example.org")); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST under a short throttle = %d %v", resp.StatusCode, out)
 	}
 	// A long one gives the volunteer a clear answer and keeps their answers.
-	st.Faults.Inject("dynamodb", "PutItem", 10, stack.Throttled)
+	st.Faults.Inject("dynamodb", "TransactWriteItems", 10, stack.Throttled)
 	hidden = openForm(t)
 	body := jsonStory(hidden, "throttled.long@example.org")
 	resp, out := postJSON(t, body)
@@ -279,7 +279,7 @@ func TestThrottledTable(t *testing.T) {
 		t.Fatalf("POST under a long throttle = %d %v", resp.StatusCode, out)
 	}
 	// The throttle ends; sending the same answers again goes through.
-	st.Faults.Clear("dynamodb", "PutItem")
+	st.Faults.Clear("dynamodb", "TransactWriteItems")
 	if resp, out := postJSON(t, body); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST after the throttle = %d %v", resp.StatusCode, out)
 	}

@@ -23,7 +23,7 @@ type streamMapping struct {
 	table      string
 	batchSize  int
 	maxRetries int
-	filters    []map[string][]string
+	filters    []map[string]any
 	log        *slog.Logger
 	pending    *atomic.Int64
 
@@ -41,33 +41,51 @@ func newStreamMapping(fn *function, ev Event, table string, log *slog.Logger, pe
 		m.maxRetries = n
 	}
 	for _, f := range asSlice(asMap(ev.Properties["FilterCriteria"])["Filters"]) {
-		var pattern map[string][]string
+		var pattern map[string]any
 		if err := json.Unmarshal([]byte(asString(asMap(f)["Pattern"])), &pattern); err != nil {
-			return nil, fmt.Errorf("%s: the local stack supports filter patterns of top-level fields with lists of strings: %w", fn.name, err)
+			return nil, fmt.Errorf("%s: a filter pattern is not JSON: %w", fn.name, err)
 		}
 		m.filters = append(m.filters, pattern)
 	}
 	return m, nil
 }
 
-// matches applies the mapping's filter patterns (any pattern may match).
+// matches applies the mapping's filter patterns (any pattern may match) to
+// the record as Lambda sees it (eventName, dynamodb.Keys.…). The local stack
+// supports patterns of nested fields whose leaves are lists of exact values.
 func (m *streamMapping) matches(rec events.DynamoDBEventRecord) bool {
 	if len(m.filters) == 0 {
 		return true
 	}
-	fields := map[string]string{"eventName": rec.EventName, "eventSource": rec.EventSource, "awsRegion": rec.AWSRegion}
+	b, _ := json.Marshal(rec)
+	var event map[string]any
+	_ = json.Unmarshal(b, &event)
 	for _, f := range m.filters {
-		ok := true
-		for k, allowed := range f {
-			if !slices.Contains(allowed, fields[k]) {
-				ok = false
-			}
-		}
-		if ok {
+		if matchPattern(f, event) {
 			return true
 		}
 	}
 	return false
+}
+
+func matchPattern(pattern, event map[string]any) bool {
+	for k, want := range pattern {
+		got := event[k]
+		switch w := want.(type) {
+		case map[string]any:
+			sub, ok := got.(map[string]any)
+			if !ok || !matchPattern(w, sub) {
+				return false
+			}
+		case []any:
+			if !slices.ContainsFunc(w, func(v any) bool { return fmt.Sprint(v) == fmt.Sprint(got) }) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (m *streamMapping) add(rec events.DynamoDBEventRecord) {

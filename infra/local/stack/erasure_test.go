@@ -1,0 +1,393 @@
+package stack_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"frontlinevoices/infra/local/stack"
+	"frontlinevoices/infra/local/stacktest"
+	"frontlinevoices/shared/bucket"
+	"frontlinevoices/shared/links"
+	"frontlinevoices/shared/privacy"
+	"frontlinevoices/shared/store"
+	"frontlinevoices/shared/story"
+	"frontlinevoices/shared/token"
+)
+
+// eraser is a clip stack seen by the erasure tests: volunteers made
+// straight in the table (no fill-time wait), with upload and withdrawal
+// tokens signed with the stack's known secret; everything else goes
+// through the site and S3 as a browser would.
+type eraser struct {
+	s      *stack.Stack
+	store  *store.Store
+	audit  *privacy.Service
+	signer token.Signer
+	http   *http.Client
+}
+
+func newEraser(t *testing.T) *eraser {
+	s := startClipStack(t)
+	signer, err := token.NewSigner(clipSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stories := store.New(dynamodb.NewFromConfig(s.AWS), s.Tables["StoriesTable"])
+	return &eraser{s: s, store: stories, signer: signer, http: &http.Client{Timeout: 30 * time.Second},
+		audit: &privacy.Service{Stories: stories, Clips: bucket.New(s3client(s), nil, s.Buckets["ClipsBucket"]), ExportPrefix: bucket.ExportsPrefix}}
+}
+
+// person is a volunteer whose story is held.
+type person struct {
+	id, email string
+}
+
+func (e *eraser) newPerson(t testing.TB) person {
+	t.Helper()
+	email := stacktest.Unique("erase.me@example.org")
+	sub := story.Submission{
+		ID: story.NewID(), Name: "Wren Adebayo-Lindqvist", Role: "practice_nurse", Practice: "Thamesmead Practice", Borough: "greenwich",
+		Email: email, PreferredContact: "email", Topics: []string{"workforce"}, Story: "A story about the nursing workforce in Greenwich.",
+		PatientsSpeak: "no", Consent: map[string]bool{"contact": true, "store": true, "public": true, "clips": true}, ConsentVersion: story.ConsentVersion(),
+	}
+	st, errs := sub.Normalize().Validate(time.Now())
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if _, _, err := e.store.PutStory(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	return person{id: st.ID, email: email}
+}
+
+func (e *eraser) uploadToken(p person) string {
+	return e.signer.Sign(links.UploadPurpose, p.id, time.Now().Add(time.Hour))
+}
+
+// do sends one request and returns the status and body; transport errors
+// are a status of 0 (a race may cut anything short).
+func (e *eraser) do(method, u, contentType string, body []byte, header map[string]string) (int, []byte) {
+	req, err := http.NewRequest(method, u, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := e.http.Do(req)
+	if err != nil {
+		return 0, []byte(err.Error())
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// erase presses "erase everything" on the volunteer's page.
+func (e *eraser) erase(p person) (int, string) {
+	tok := e.signer.Sign(links.WithdrawPurpose, p.id, time.Now().Add(time.Hour))
+	form := url.Values{"t": {tok}, "action": {"erase"}, "confirm": {"yes"}}
+	status, body := e.do(http.MethodPost, e.s.URL+"/withdraw", "application/x-www-form-urlencoded", []byte(form.Encode()), nil)
+	return status, string(body)
+}
+
+// withdrawConsent presses "withdraw" for one consent statement.
+func (e *eraser) withdrawConsent(p person, statement string) int {
+	tok := e.signer.Sign(links.WithdrawPurpose, p.id, time.Now().Add(time.Hour))
+	form := url.Values{"t": {tok}, "action": {"withdraw"}, "statement": {statement}}
+	status, _ := e.do(http.MethodPost, e.s.URL+"/withdraw", "application/x-www-form-urlencoded", []byte(form.Encode()), nil)
+	return status
+}
+
+// pause waits a random moment, so that erasure meets uploads at random
+// points of their life.
+func pause(r *rand.Rand) { time.Sleep(time.Duration(r.IntN(12)) * time.Millisecond) }
+
+// postClip is Uppy's small-file path: params, then the form POST to S3.
+func (e *eraser) postClip(p person, r *rand.Rand, data []byte) {
+	tok := e.uploadToken(p)
+	q := url.Values{"filename": {"clip.mp4"}, "type": {"video/mp4"}, "metadata[token]": {tok}, "metadata[story]": {p.id}}
+	status, body := e.do(http.MethodGet, e.s.URL+"/api/s3/params?"+q.Encode(), "", nil, map[string]string{"X-Upload-Token": tok})
+	if status != http.StatusOK {
+		return // refused: the story is being erased
+	}
+	var post presignedPost
+	if json.Unmarshal(body, &post) != nil {
+		return
+	}
+	pause(r)
+	var form bytes.Buffer
+	w := multipart.NewWriter(&form)
+	for k, v := range post.Fields {
+		_ = w.WriteField(k, v)
+	}
+	fw, _ := w.CreateFormFile("file", "blob")
+	_, _ = fw.Write(data)
+	_ = w.Close()
+	e.do(http.MethodPost, post.URL, w.FormDataContentType(), form.Bytes(), nil)
+}
+
+// multipartClip is Uppy's large-file path, stopped at a random step:
+// create, sign a part, PUT it, complete.
+func (e *eraser) multipartClip(p person, r *rand.Rand, data []byte) {
+	tok := e.uploadToken(p)
+	hdr := map[string]string{"X-Upload-Token": tok}
+	b, _ := json.Marshal(map[string]any{"filename": "big.mp4", "type": "video/mp4", "metadata": map[string]string{"token": tok, "story": p.id}})
+	status, body := e.do(http.MethodPost, e.s.URL+"/api/s3/multipart", "application/json", b, hdr)
+	var c created
+	if status != http.StatusOK || json.Unmarshal(body, &c) != nil {
+		return
+	}
+	stop := r.IntN(4) // 0: created only, 1: part signed, 2: part sent, 3: completed
+	pause(r)
+	if stop < 1 {
+		return
+	}
+	status, body = e.do(http.MethodGet, e.s.URL+uploadPath(c, "/1"), "", nil, hdr)
+	var signed struct{ URL string }
+	if status != http.StatusOK || json.Unmarshal(body, &signed) != nil {
+		return
+	}
+	pause(r)
+	if stop < 2 {
+		return
+	}
+	req, _ := http.NewRequest(http.MethodPut, signed.URL, bytes.NewReader(data))
+	resp, err := e.http.Do(req)
+	if err != nil {
+		return
+	}
+	resp.Body.Close()
+	etag := resp.Header.Get("ETag")
+	pause(r)
+	if stop < 3 || resp.StatusCode != http.StatusOK {
+		return
+	}
+	b, _ = json.Marshal(map[string]any{"parts": []part{{PartNumber: 1, ETag: etag}}})
+	e.do(http.MethodPost, e.s.URL+uploadPath(c, "/complete"), "application/json", b, hdr)
+}
+
+func (e *eraser) wait(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := e.s.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// erasureEmails counts the team's erasure alerts about p and the
+// volunteer's erasure confirmations.
+func (e *eraser) erasureEmails(p person) (alerts, confirmations int) {
+	for _, m := range e.s.Outbox.Emails() {
+		if m.Subject == "Withdrawn: stop using story "+p.id && strings.Contains(m.Text, "erased their story") {
+			alerts++
+		}
+		if m.To[0] == p.email && m.Subject == "Your story has been erased" {
+			confirmations++
+		}
+	}
+	return alerts, confirmations
+}
+
+// raceIterations is how many erasures race uploads in one run
+// (ERASE_RACE_ITERATIONS overrides it).
+func raceIterations() int {
+	if n, err := strconv.Atoi(os.Getenv("ERASE_RACE_ITERATIONS")); err == nil && n > 0 {
+		return n
+	}
+	return 200
+}
+
+// Erasure runs beside presigned POSTs and multipart uploads, each at a
+// random point of its life, again and again: every time, the audit finds
+// nothing of the volunteer but the tombstone, and each email went once.
+func TestEraseRacingUploads(t *testing.T) {
+	e := newEraser(t)
+	clip := fixture(t, "faststart.mp4")
+	iterations := raceIterations()
+	var (
+		mu        sync.Mutex
+		leftovers int
+		statuses  = map[int]int{}
+		people    []person
+	)
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for i := range jobs {
+				r := rand.New(rand.NewPCG(uint64(i), 9))
+				p := e.newPerson(t)
+				var run sync.WaitGroup
+				for range 2 {
+					run.Go(func() { pause(r); e.postClip(p, r, clip) })
+				}
+				run.Go(func() { pause(r); e.multipartClip(p, r, clip) })
+				var status int
+				var body string
+				run.Go(func() {
+					time.Sleep(time.Duration(r.IntN(25)) * time.Millisecond)
+					status, body = e.erase(p)
+				})
+				run.Wait()
+				if status != http.StatusOK && status != http.StatusAccepted {
+					t.Errorf("iteration %d: erase = %d %.300s", i, status, body)
+				}
+				mu.Lock()
+				statuses[status]++
+				people = append(people, p)
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range iterations {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	e.wait(t)
+
+	// Audit each volunteer only now, once every upload has had its say
+	// (a clip POSTed with a policy signed before the erasure lands late,
+	// and ingest deletes it).
+	tombstones, err := e.store.Scan(context.Background(), func(item map[string]any) bool { return item["sk"] == "WITHDRAWN" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tombstones) < iterations {
+		t.Fatalf("%d tombstones for %d erasures", len(tombstones), iterations)
+	}
+	for _, tomb := range tombstones {
+		id := strings.TrimPrefix(tomb.PK, "STORY#")
+		a, err := e.audit.Audit(context.Background(), id, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.Clean() || len(a.Tombstones) != 1 {
+			leftovers += len(a.Traces)
+			t.Errorf("story %s: %s", id, a)
+		}
+	}
+	for _, p := range people {
+		if a, c := e.erasureEmails(p); a != 1 || c != 1 {
+			t.Errorf("story %s: %d team alerts and %d volunteer emails, want 1 and 1", p.id, a, c)
+		}
+	}
+	t.Logf("%d erasures raced 2 presigned POSTs and 1 multipart upload each (erase answered %v): %d leftovers found by the audit",
+		iterations, statuses, leftovers)
+}
+
+// erasureCalls are the AWS calls an erasure makes (the withdraw request's
+// and the erase function's), as the fault injection names them.
+var erasureCalls = []struct{ service, op string }{
+	{"dynamodb", "GetItem"}, {"dynamodb", "Query"}, {"dynamodb", "TransactWriteItems"}, {"dynamodb", "DeleteItem"},
+	{"dynamodb", "UpdateItem"}, {"dynamodb", "PutItem"},
+	{"s3", "ListObjectsV2"}, {"s3", "DeleteObjects"}, {"s3", "ListMultipartUploads"}, {"s3", "AbortMultipartUpload"},
+	{"s3", "GetObject"}, {"s3", "PutObject"},
+	{"ses", "SendEmail"},
+}
+
+// Every AWS call of the erasure fails once, in turn. The volunteer presses
+// again when the page says something went wrong, as a person would; the
+// erase function carries on from the tombstone. Each run converges to
+// nothing left, one tombstone, one team alert and one volunteer email.
+func TestEraseSurvivesEachCallFailingOnce(t *testing.T) {
+	e := newEraser(t)
+	ctx := context.Background()
+	clip := fixture(t, "faststart.mp4")
+	bucket := e.s.Buckets["ClipsBucket"]
+	var matrix []string
+	for _, call := range erasureCalls {
+		t.Run(call.service+"/"+call.op, func(t *testing.T) {
+			p, other := e.newPerson(t), e.newPerson(t)
+			r := rand.New(rand.NewPCG(1, 2))
+			e.postClip(p, r, clip)
+			// A multipart upload with a part sent, never completed.
+			tok := e.uploadToken(p)
+			b, _ := json.Marshal(map[string]any{"filename": "big.mp4", "type": "video/mp4", "metadata": map[string]string{"token": tok, "story": p.id}})
+			status, body := e.do(http.MethodPost, e.s.URL+"/api/s3/multipart", "application/json", b, map[string]string{"X-Upload-Token": tok})
+			var c created
+			if status != http.StatusOK || json.Unmarshal(body, &c) != nil {
+				t.Fatalf("create upload = %d %s", status, body)
+			}
+			status, body = e.do(http.MethodGet, e.s.URL+uploadPath(c, "/1"), "", nil, map[string]string{"X-Upload-Token": tok})
+			var signed struct{ URL string }
+			if status != http.StatusOK || json.Unmarshal(body, &signed) != nil {
+				t.Fatalf("sign part = %d %s", status, body)
+			}
+			if status, body := e.do(http.MethodPut, signed.URL, "", clip, nil); status != http.StatusOK {
+				t.Fatalf("PUT part = %d %s", status, body)
+			}
+			// An export holding the volunteer's row beside another's.
+			export := "exports/digest-" + other.id + ".csv" // named for the other: only its content mentions the volunteer
+			csv := "\uFEFFReference,Name,Email\r\n" + p.id + ",Wren Adebayo-Lindqvist," + p.email + "\r\n" + other.id + ",Someone Else," + other.email + "\r\n"
+			if _, err := s3client(e.s).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(export), Body: strings.NewReader(csv)}); err != nil {
+				t.Fatal(err)
+			}
+			e.wait(t)
+			if a, _ := e.audit.Audit(ctx, p.id, p.email); len(a.Traces) < 4 {
+				t.Fatalf("before erasure the audit finds only %s", a)
+			}
+
+			e.s.Faults.Inject(call.service, call.op, 1, stack.Denied)
+			first, page := e.erase(p)
+			answers := []int{first}
+			if first >= 500 {
+				second, _ := e.erase(p) // the volunteer presses again
+				answers = append(answers, second)
+			} else if first != http.StatusOK && first != http.StatusAccepted {
+				t.Errorf("erase = %d %.300s", first, page)
+			}
+			e.wait(t)
+			fired := e.s.Faults.Pending(call.service, call.op) == 0
+			e.s.Faults.Clear(call.service, call.op)
+
+			a, err := e.audit.Audit(ctx, p.id, p.email)
+			if err != nil {
+				t.Fatal(err)
+			}
+			alerts, confirmations := e.erasureEmails(p)
+			left := getObject(t, e.s, export)
+			kept := strings.Contains(left, other.email) && !strings.Contains(left, p.email) && !strings.Contains(left, p.id)
+			row := fmt.Sprintf("%-9s %-21s fault fired: %-5v answers: %v  traces: %d  tombstones: %d  team alerts: %d  volunteer emails: %d  export keeps only the other row: %v",
+				call.service, call.op, fired, answers, len(a.Traces), len(a.Tombstones), alerts, confirmations, kept)
+			matrix = append(matrix, row)
+			if !fired || !a.Clean() || len(a.Tombstones) != 1 || alerts != 1 || confirmations != 1 || !kept {
+				t.Errorf("%s\n%s", row, a)
+			}
+		})
+	}
+	t.Logf("fault matrix (each call failing once, in turn):\n%s", strings.Join(matrix, "\n"))
+}
+
+func getObject(t *testing.T, s *stack.Stack, key string) string {
+	t.Helper()
+	out, err := s3client(s).GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(s.Buckets["ClipsBucket"]), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("get %s: %v", key, err)
+	}
+	defer out.Body.Close()
+	b, _ := io.ReadAll(out.Body)
+	return string(b)
+}
