@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -81,11 +82,33 @@ func TestExportAndEraseByEmail(t *testing.T) {
 	}
 
 	out.Reset()
+	if err := run(ctx, []string{"audit", "--email", "wren.private@example.org", "--local", st.URL}, &out); !errors.Is(err, ErrTraces) {
+		t.Fatalf("audit before erasure: %v\n%s", err, out.String())
+	}
+	out.Reset()
 	if err := run(ctx, []string{"erase", "--email", "WREN.private@example.org", "--local", st.URL}, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "erased 2 stories") {
 		t.Fatalf("erase said %q", out.String())
+	}
+	// The erase function sends the two emails of each erasure, driven by
+	// the tombstone, then drops the notice they needed.
+	wait2, cancel2 := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel2()
+	if err := st.WaitIdle(wait2); err != nil {
+		t.Fatal(err)
+	}
+	// The audit command finds nothing of the volunteer but two tombstones.
+	for _, args := range [][]string{{"--email", "wren.private@example.org"}, {"--id", ids[0]}, {"--id", ids[1]}} {
+		out.Reset()
+		if err := run(ctx, append([]string{"audit", "--local", st.URL}, args...), &out); err != nil {
+			t.Fatalf("audit %v: %v\n%s", args, err, out.String())
+		}
+		var a privacy.Audit
+		if err := json.Unmarshal(out.Bytes(), &a); err != nil || !a.Clean() {
+			t.Fatalf("audit %v: %v\n%s", args, err, out.String())
+		}
 	}
 
 	// Walk the whole table and bucket.

@@ -451,7 +451,8 @@ func (h *Handler) entries(ctx context.Context, stories []store.PeriodStory) ([]E
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			var links []ClipLink
-			if st.ClipSlots > 0 {
+			// No clip links once the volunteer withdrew consent to their clips.
+			if st.ClipSlots > 0 && st.Consented("clips") {
 				var err error
 				if links, err = h.clipLinks(ctx, st.Story); err != nil {
 					errs[i] = err

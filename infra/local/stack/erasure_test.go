@@ -17,9 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/infra/local/stacktest"
@@ -51,7 +49,7 @@ func newEraser(t *testing.T) *eraser {
 	}
 	stories := store.New(dynamodb.NewFromConfig(s.AWS), s.Tables["StoriesTable"])
 	return &eraser{s: s, store: stories, signer: signer, http: &http.Client{Timeout: 30 * time.Second},
-		audit: &privacy.Service{Stories: stories, Clips: bucket.New(s3client(s), nil, s.Buckets["ClipsBucket"]), ExportPrefix: bucket.ExportsPrefix}}
+		audit: &privacy.Service{Stories: stories, Clips: bucket.FromConfig(s.AWS, s.Buckets["ClipsBucket"], true), ExportPrefix: bucket.ExportsPrefix}}
 }
 
 // person is a volunteer whose story is held.
@@ -316,7 +314,6 @@ func TestEraseSurvivesEachCallFailingOnce(t *testing.T) {
 	e := newEraser(t)
 	ctx := context.Background()
 	clip := fixture(t, "faststart.mp4")
-	bucket := e.s.Buckets["ClipsBucket"]
 	var matrix []string
 	for _, call := range erasureCalls {
 		t.Run(call.service+"/"+call.op, func(t *testing.T) {
@@ -342,7 +339,8 @@ func TestEraseSurvivesEachCallFailingOnce(t *testing.T) {
 			// An export holding the volunteer's row beside another's.
 			export := "exports/digest-" + other.id + ".csv" // named for the other: only its content mentions the volunteer
 			csv := "\uFEFFReference,Name,Email\r\n" + p.id + ",Wren Adebayo-Lindqvist," + p.email + "\r\n" + other.id + ",Someone Else," + other.email + "\r\n"
-			if _, err := s3client(e.s).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(export), Body: strings.NewReader(csv)}); err != nil {
+			// Written as the digest writes its exports.
+			if err := e.audit.Clips.Put(ctx, export, "text/csv; charset=utf-8", []byte(csv)); err != nil {
 				t.Fatal(err)
 			}
 			e.wait(t)
@@ -368,7 +366,7 @@ func TestEraseSurvivesEachCallFailingOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			alerts, confirmations := e.erasureEmails(p)
-			left := getObject(t, e.s, export)
+			left := e.getObject(t, export)
 			kept := strings.Contains(left, other.email) && !strings.Contains(left, p.email) && !strings.Contains(left, p.id)
 			row := fmt.Sprintf("%-9s %-21s fault fired: %-5v answers: %v  traces: %d  tombstones: %d  team alerts: %d  volunteer emails: %d  export keeps only the other row: %v",
 				call.service, call.op, fired, answers, len(a.Traces), len(a.Tombstones), alerts, confirmations, kept)
@@ -381,13 +379,11 @@ func TestEraseSurvivesEachCallFailingOnce(t *testing.T) {
 	t.Logf("fault matrix (each call failing once, in turn):\n%s", strings.Join(matrix, "\n"))
 }
 
-func getObject(t *testing.T, s *stack.Stack, key string) string {
+func (e *eraser) getObject(t *testing.T, key string) string {
 	t.Helper()
-	out, err := s3client(s).GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(s.Buckets["ClipsBucket"]), Key: aws.String(key)})
+	b, err := e.audit.Clips.Get(context.Background(), key, 1<<20)
 	if err != nil {
 		t.Fatalf("get %s: %v", key, err)
 	}
-	defer out.Body.Close()
-	b, _ := io.ReadAll(out.Body)
 	return string(b)
 }
