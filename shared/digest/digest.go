@@ -452,7 +452,7 @@ func (h *Handler) entries(ctx context.Context, stories []store.PeriodStory) ([]E
 			defer func() { <-sem; wg.Done() }()
 			var links []ClipLink
 			// No clip links once the volunteer withdrew consent to their clips.
-			if st.ClipSlots > 0 && st.Consented("clips") {
+			if st.ClipSlots > 0 && !withdrew(st.Story, "clips") {
 				var err error
 				if links, err = h.clipLinks(ctx, st.Story); err != nil {
 					errs[i] = err
@@ -487,6 +487,20 @@ func (h *Handler) clipLinks(ctx context.Context, st story.Story) ([]ClipLink, er
 		out = append(out, ClipLink{Name: name, URL: url, Duration: formatDuration(c.Duration)})
 	}
 	return out, nil
+}
+
+// withdrew reports whether st's volunteer agreed to consent statement id and
+// then withdrew it.
+func withdrew(st story.Story, id string) bool {
+	if st.Consented(id) {
+		return false
+	}
+	for _, r := range st.Consents {
+		if r.Statement == id && r.Agreed {
+			return true
+		}
+	}
+	return false
 }
 
 // period is the period in words: "Mon 23 Nov 2026, 08:00 to Tue 24 Nov
