@@ -15,6 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+
 	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/store"
@@ -377,4 +380,21 @@ func (p *Service) EraseEmail(ctx context.Context, email string) ([]string, error
 func (p *Service) ClipCount(ctx context.Context, id string) (int, error) {
 	keys, err := p.clipKeys(ctx, id)
 	return len(keys), err
+}
+
+// Transient reports whether err is a fault that passes with time: a
+// throttle, a server error or a dropped connection the SDK gave up retrying,
+// or a timeout. A denial (a missing IAM right), a validation error or a bug
+// is not transient: retrying the same call cannot help, so it must surface.
+func Transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	if _, ok := errors.AsType[*retry.MaxAttemptsError](err); ok {
+		return true // the SDK retries only what it deems retryable
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
 }

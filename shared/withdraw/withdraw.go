@@ -6,6 +6,7 @@ package withdraw
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -400,18 +401,25 @@ func confirmation(sent bool) string {
 }
 
 // erase runs the erasure. Once it has begun it is carried on by the
-// tombstone's stream record should this request fail part way, so the
-// volunteer is told it is under way rather than asked to try again.
+// tombstone's stream record should this request fail part way. A transient
+// fault (throttling, a server error, a timeout) after the tombstone exists
+// is answered 202: the volunteer is told the erasure is under way rather
+// than asked to try again. Any other failure (a denied call, a bug) is the
+// request's error, logged and answered 5xx, never hidden behind a 202.
 func (h *Handler) erase(ctx context.Context, st story.Story) (apigw.Response, error) {
 	res, err := h.privacy.Erase(ctx, st.ID)
 	if err != nil {
-		if t, terr := h.privacy.Stories.GetTombstone(ctx, st.ID); terr == nil {
-			slog.WarnContext(ctx, "erasure will be finished from the stream", "error", err.Error())
-			return page(ctx, http.StatusAccepted, view{Done: "Your story is being erased",
-				DoneDetail: []string{"We began erasing your story on " + t.WithdrawnAt.Format("2 January 2006") + ": it can no longer be used.",
-					"We will finish within minutes, tell the communications team, and email you when nothing of it is left."}}), nil
+		if !privacy.Transient(err) {
+			return apigw.Response{}, fmt.Errorf("erase: %w", err)
 		}
-		return apigw.Response{}, err
+		t, terr := h.privacy.Stories.GetTombstone(context.WithoutCancel(ctx), st.ID)
+		if terr != nil {
+			return apigw.Response{}, errors.Join(fmt.Errorf("erase: %w", err), terr)
+		}
+		slog.WarnContext(ctx, "erasure will be finished from the stream", "error", err.Error())
+		return page(ctx, http.StatusAccepted, view{Done: "Your story is being erased",
+			DoneDetail: []string{"We began erasing your story on " + t.WithdrawnAt.Format("2 January 2006") + ": it can no longer be used.",
+				"We will finish within minutes, tell the communications team, and email you when nothing of it is left."}}), nil
 	}
 	slog.InfoContext(ctx, "story erased at the volunteer's request", "clips", res.Clips, "uploads", res.Uploads, "exports", res.Exports)
 	return page(ctx, http.StatusOK, view{Done: "Your story has been erased",

@@ -39,8 +39,8 @@ type fixture struct {
 
 func setup(t *testing.T) fixture {
 	t.Helper()
-	s3c := testenv.S3(t, "clips")
 	ses, outbox, faults := testenv.SES(t)
+	s3c := testenv.S3Faults(t, faults, "clips")
 	stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
 	mailer := mail.NewMailer(ses, "stories@example.org")
 	h, err := withdraw.New(withdraw.Config{Shared: config.Shared{TableName: "StoriesTable", Bucket: "clips"},
@@ -209,6 +209,61 @@ func TestWithdrawOneConsentThenEraseEverything(t *testing.T) {
 	}
 	if strings.Join(subjects, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("emails:\n%s\nwant:\n%s", strings.Join(subjects, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A fault after the tombstone exists: a transient one (S3 slowing down past
+// the SDK's retries) is answered 202, the erasure under way; a denial (a
+// missing IAM right) is the request's error, a 5xx, never hidden behind a
+// 202. Either way pressing again, or the tombstone's record, finishes it.
+func TestEraseFaultTransientIs202DenialIs5xx(t *testing.T) {
+	slowDown := stack.Fault{Status: http.StatusServiceUnavailable, Code: "SlowDown", Message: "local fault: slow down"}
+	for _, c := range []struct {
+		name   string
+		fault  stack.Fault
+		n      int // the SDK's default is 3 attempts
+		status int
+	}{
+		{"transient", slowDown, 3, http.StatusAccepted},
+		{"denied", stack.Denied, 1, http.StatusInternalServerError},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := setup(t)
+			st := f.story(t, "Kofi Mensah")
+			tok := sign(t, f.signer, links.WithdrawPurpose, st.ID, time.Now().Add(time.Hour))
+			f.faults.Inject("s3", "DeleteObjects", c.n, c.fault)
+			resp, err := f.h.Handle(context.Background(), apigw.Request{Body: url.Values{"t": {tok}, "action": {"erase"}, "confirm": {"yes"}}.Encode(),
+				Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"}, RequestContext: apigwContext(http.MethodPost)})
+			status := resp.StatusCode
+			if err != nil {
+				status = http.StatusInternalServerError // as apigw.WithLogging answers and logs it
+			}
+			if status != c.status || f.faults.Pending("s3", "DeleteObjects") != 0 {
+				t.Fatalf("erase with a %s fault = %d %v %.300s", c.name, status, err, resp.Body)
+			}
+			if c.status == http.StatusAccepted && !strings.Contains(resp.Body, "Your story is being erased") {
+				t.Fatalf("202 page: %.300s", resp.Body)
+			}
+			if c.status != http.StatusAccepted && (err == nil || !strings.Contains(err.Error(), "AccessDenied")) {
+				t.Fatalf("the denial is not in the error: %v", err)
+			}
+			// The tombstone was written before the fault: the link says the
+			// story is being erased, and the erasure can be finished.
+			if resp := f.get(t, tok); resp.StatusCode != http.StatusGone || !strings.Contains(resp.Body, "being erased") {
+				t.Fatalf("link after the fault: %d %.300s", resp.StatusCode, resp.Body)
+			}
+			p := &privacy.Service{Stories: f.store, Clips: bucket.New(f.s3, nil, "clips"), ExportPrefix: bucket.ExportsPrefix,
+				Mail: f.mailer, Comms: []string{"comms@example.org"}}
+			if _, err := p.Erase(context.Background(), st.ID); err != nil {
+				t.Fatal(err)
+			}
+			if a, err := p.Audit(context.Background(), st.ID, st.Email); err != nil || !a.Clean() {
+				t.Fatalf("audit after finishing: %v %s", err, a)
+			}
+			if n := len(f.outbox.Emails()); n != 2 {
+				t.Fatalf("%d emails, want the alert and the confirmation", n)
+			}
+		})
 	}
 }
 

@@ -198,7 +198,7 @@ func (e *eraser) wait(t testing.TB) {
 // volunteer's erasure confirmations.
 func (e *eraser) erasureEmails(p person) (alerts, confirmations int) {
 	for _, m := range e.s.Outbox.Emails() {
-		if m.Subject == "Withdrawn: stop using story "+p.id && strings.Contains(m.Text, "erased their story") {
+		if m.Subject == "Erased: stop using story "+p.id && strings.Contains(m.Text, "has erased their story") {
 			alerts++
 		}
 		if m.To[0] == p.email && m.Subject == "Your story has been erased" {

@@ -89,7 +89,14 @@ func Table(t testing.TB, logicalID string) *minidyn.Client {
 // given buckets.
 func S3(t testing.TB, buckets ...string) *s3.Client {
 	t.Helper()
-	srv := httptest.NewServer(stack.NewS3(s3mem.New(), nil))
+	return S3Faults(t, nil, buckets...)
+}
+
+// S3Faults is S3 failing as faults say (operations named as S3Operation
+// names them).
+func S3Faults(t testing.TB, faults *stack.Faults, buckets ...string) *s3.Client {
+	t.Helper()
+	srv := httptest.NewServer(stack.NewS3(s3mem.New(), faults))
 	t.Cleanup(srv.Close)
 	client := s3.New(s3.Options{Region: stack.Region, BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
