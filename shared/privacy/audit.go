@@ -18,6 +18,9 @@ type Audit struct {
 	// Tombstones are the tombstones of the id (no personal data): what an
 	// erasure is meant to leave.
 	Tombstones []store.Tombstone `json:"tombstones"`
+	// References are the digest's bookkeeping items that name the id (and
+	// nothing else of the volunteer): which stories a digest already sent.
+	References []Trace `json:"references"`
 	// Traces is everything else that mentions the id or the address.
 	Traces []Trace `json:"traces"`
 }
@@ -35,7 +38,7 @@ func (a Audit) Clean() bool { return len(a.Traces) == 0 }
 // (either may be empty, not both). A tombstone counts as a trace when it
 // still holds personal data (its notice) or its erasure is unfinished.
 func (p *Service) Audit(ctx context.Context, id, email string) (Audit, error) {
-	a := Audit{ID: id, Email: email, Tombstones: []store.Tombstone{}, Traces: []Trace{}}
+	a := Audit{ID: id, Email: email, Tombstones: []store.Tombstone{}, References: []Trace{}, Traces: []Trace{}}
 	var needles []string
 	for _, n := range []string{id, strings.ToLower(strings.TrimSpace(email))} {
 		if n != "" {
@@ -63,6 +66,10 @@ func (p *Service) Audit(ctx context.Context, id, email string) (Audit, error) {
 	}
 	for _, it := range items {
 		where := "table"
+		if b, _ := json.Marshal(it.Item); store.IsDigestRecord(it.PK) && id != "" && !mentions(strings.ReplaceAll(string(b), id, "")) {
+			a.References = append(a.References, Trace{Where: "digest bookkeeping (the id only)", What: it.PK + " " + it.SK})
+			continue
+		}
 		if store.IsTombstone(it.SK) {
 			t, err := p.Stories.GetTombstone(ctx, strings.TrimPrefix(it.PK, "STORY#"))
 			if err != nil {

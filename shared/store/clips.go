@@ -67,20 +67,21 @@ func ClipKey(id, key string) map[string]types.AttributeValue {
 
 // AcquireClipSlot takes one of story id's max clip slots. When all are
 // taken it first gives back the slots of uploads abandoned past their
-// deadline. It returns ErrNotFound for a story that does not exist or is
-// being erased, and ErrTooManyClips when no slot is free.
+// deadline. It returns ErrNotFound for a story that does not exist, is
+// being erased or is past its expiry, and ErrTooManyClips when no slot is
+// free.
 func (s *Store) AcquireClipSlot(ctx context.Context, id string, max int) error {
 	for attempt := 0; ; attempt++ {
 		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                aws.String(s.table),
 			Key:                      StoryKey(id),
 			UpdateExpression:         aws.String("ADD #slots :one"),
-			ConditionExpression:      aws.String(live + " AND (attribute_not_exists(#slots) OR #slots < :max)"),
+			ConditionExpression:      aws.String(current + " AND (attribute_not_exists(#slots) OR #slots < :max)"),
 			ExpressionAttributeNames: map[string]string{"#slots": attrSlots},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
+			ExpressionAttributeValues: s.withNow(map[string]types.AttributeValue{
 				":one": number(1),
 				":max": number(int64(max)),
-			},
+			}),
 		})
 		if err == nil {
 			return nil

@@ -56,6 +56,11 @@ const (
 	periodRecordTTL = 400 * 24 * time.Hour
 )
 
+// IsDigestRecord reports whether an item (by its partition key) is the
+// digest's own bookkeeping: it names stories by id only (the recent list),
+// never anyone's details.
+func IsDigestRecord(pk string) bool { return pk == digestPK }
+
 // ErrDigestClaimLost means a digest's claim was taken over (its lease ran
 // out and another invocation claimed the period) before it completed.
 var ErrDigestClaimLost = errors.New("store: the digest claim was taken over")

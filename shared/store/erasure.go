@@ -67,6 +67,20 @@ func (n Notice) Story(id string) story.Story {
 // erased.
 const live = "attribute_exists(pk) AND attribute_not_exists(" + attrErasing + ")"
 
+// current is live and not past its expiresAt either (DynamoDB's TTL deletes
+// an expired item up to days later; until then it is absent all the same).
+// Its :liveNow is set by withNow.
+const current = live + " AND (attribute_not_exists(" + AttrExpires + ") OR " + AttrExpires + " > :liveNow)"
+
+// withNow adds current's :liveNow to an update's values.
+func (s *Store) withNow(values map[string]types.AttributeValue) map[string]types.AttributeValue {
+	if values == nil {
+		values = map[string]types.AttributeValue{}
+	}
+	values[":liveNow"] = number(s.now().Unix())
+	return values
+}
+
 // isGone reports whether a story item is absent to readers: being erased, or
 // past its expiresAt (DynamoDB's TTL deletes items up to days later).
 func (s *Store) isGone(item map[string]types.AttributeValue) bool {
@@ -304,13 +318,14 @@ func cancelledAt(err error, i int) bool {
 	return aws.ToString(tce.CancellationReasons[i].Code) == "ConditionalCheckFailed"
 }
 
-// liveCheck is a transaction item that holds only while story id exists and
-// is not being erased.
+// liveCheck is a transaction item that holds only while story id exists,
+// is not being erased and is not past its expiry.
 func (s *Store) liveCheck(id string) types.TransactWriteItem {
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName:           aws.String(s.table),
-		Key:                 StoryKey(id),
-		ConditionExpression: aws.String(live),
+		TableName:                 aws.String(s.table),
+		Key:                       StoryKey(id),
+		ConditionExpression:       aws.String(current),
+		ExpressionAttributeValues: s.withNow(nil),
 	}}
 }
 

@@ -37,21 +37,41 @@ func (t Tombstone) Done() bool { return t.State != ErasureRunning }
 // ErrErased is returned for a story that was erased at the volunteer's request.
 var ErrErased = errors.New("store: the story was erased")
 
-// RecordConsent appends rec to story id's consent ledger.
-func (s *Store) RecordConsent(ctx context.Context, id string, rec story.ConsentRecord) error {
+// attrLedgerSize is the number of entries in a story's consent ledger,
+// kept beside it so that a change can be conditional on the ledger read.
+const attrLedgerSize = "consentCount"
+
+// ErrLedgerChanged means the consent ledger changed since it was read
+// (another press recorded a change first): read the story again.
+var ErrLedgerChanged = errors.New("store: the consent ledger changed meanwhile")
+
+// RecordConsent appends rec to story id's consent ledger if the ledger still
+// holds exactly the read entries (as the caller read it), so that two
+// presses at once record one change, not two: the second gets
+// ErrLedgerChanged. A story gone, being erased or expired is ErrNotFound.
+func (s *Store) RecordConsent(ctx context.Context, id string, read int, rec story.ConsentRecord) error {
 	av, err := attributevalue.Marshal(rec)
 	if err != nil {
 		return err
 	}
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       StoryKey(id),
-		UpdateExpression:          aws.String("SET consents = list_append(consents, :rec)"),
-		ConditionExpression:       aws.String(live),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":rec": &types.AttributeValueMemberL{Value: []types.AttributeValue{av}}},
+		TableName:        aws.String(s.table),
+		Key:              StoryKey(id),
+		UpdateExpression: aws.String("SET consents = list_append(consents, :rec), #size = :next"),
+		// The ledger's size, kept beside it, is still the read one.
+		ConditionExpression:      aws.String(current + " AND #size = :read"),
+		ExpressionAttributeNames: map[string]string{"#size": attrLedgerSize},
+		ExpressionAttributeValues: s.withNow(map[string]types.AttributeValue{
+			":rec":  &types.AttributeValueMemberL{Value: []types.AttributeValue{av}},
+			":read": number(int64(read)),
+			":next": number(int64(read + 1)),
+		}),
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-		return ErrNotFound
+		if _, err := s.GetStory(ctx, id); err != nil {
+			return err // gone, being erased or expired: ErrNotFound
+		}
+		return ErrLedgerChanged
 	}
 	if err != nil {
 		return fmt.Errorf("store: record consent: %w", err)

@@ -62,7 +62,7 @@ func TestConsentLedgerAndErasure(t *testing.T) {
 		t.Fatalf("by email: %v %v", ids, err)
 	}
 	clips, _ := story.FindConsent("clips")
-	if err := s.RecordConsent(ctx, st.ID, story.ConsentRecord{Statement: "clips", Version: clips.Version(), Agreed: false, At: time.Now().UTC(), Channel: "withdraw-page"}); err != nil {
+	if err := s.RecordConsent(ctx, st.ID, len(st.Consents), story.ConsentRecord{Statement: "clips", Version: clips.Version(), Agreed: false, At: time.Now().UTC(), Channel: "withdraw-page"}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetStory(ctx, st.ID)
@@ -133,7 +133,7 @@ func TestConsentLedgerAndErasure(t *testing.T) {
 	if err != nil || !again.WithdrawnAt.Equal(tomb.WithdrawnAt) {
 		t.Fatalf("second erase: %+v %v, want the first %+v", again, err, tomb)
 	}
-	if err := s.RecordConsent(ctx, st.ID, story.ConsentRecord{Statement: "public"}); !errors.Is(err, store.ErrNotFound) {
+	if err := s.RecordConsent(ctx, st.ID, len(st.Consents), story.ConsentRecord{Statement: "public"}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("consent on an erased story: %v", err)
 	}
 	if ids, _ := s.StoryIDsByEmail(ctx, "amara.okafor@example.org"); len(ids) != 0 {

@@ -174,6 +174,7 @@ func (s *Store) PutStory(ctx context.Context, st story.Story) (saved story.Story
 	item[AttrAt] = &types.AttributeValueMemberS{Value: at.Format(time.RFC3339Nano) + "#" + st.ID}
 	item[AttrEmailKey] = &types.AttributeValueMemberS{Value: strings.ToLower(st.Email)}
 	item[AttrExpires] = number(s.ExpiresAt(at).Unix())
+	item[attrLedgerSize] = number(int64(len(st.Consents)))
 	// The story is kept only if its id has no tombstone: an erased story
 	// never comes back (a replay, an old form).
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{

@@ -229,17 +229,28 @@ func (h *Handler) gone(ctx context.Context, id string) (apigw.Response, error) {
 }
 
 // record adds a ledger entry for statement id unless the ledger already
-// says agreed, and returns the story as it now is.
-func (h *Handler) record(ctx context.Context, st story.Story, c story.ConsentStatement, agreed bool) (story.Story, error) {
-	if st.Consented(c.ID) == agreed {
-		return st, nil
+// says agreed, and returns the story as it now is and whether this call
+// changed it. Two presses at once record one entry: the later re-reads the
+// ledger and finds the change made.
+func (h *Handler) record(ctx context.Context, st story.Story, c story.ConsentStatement, agreed bool) (story.Story, bool, error) {
+	for attempt := 0; ; attempt++ {
+		if st.Consented(c.ID) == agreed {
+			return st, false, nil
+		}
+		rec := story.ConsentRecord{Statement: c.ID, Version: c.Version(), Agreed: agreed, At: time.Now().UTC(), Channel: "withdraw-page"}
+		err := h.privacy.Stories.RecordConsent(ctx, st.ID, len(st.Consents), rec)
+		if errors.Is(err, store.ErrLedgerChanged) && attempt < 5 {
+			if st, err = h.privacy.Stories.GetStory(ctx, st.ID); err != nil {
+				return st, false, err
+			}
+			continue
+		}
+		if err != nil {
+			return st, false, err
+		}
+		st.Consents = append(append([]story.ConsentRecord(nil), st.Consents...), rec)
+		return st, true, nil
 	}
-	rec := story.ConsentRecord{Statement: c.ID, Version: c.Version(), Agreed: agreed, At: time.Now().UTC(), Channel: "withdraw-page"}
-	if err := h.privacy.Stories.RecordConsent(ctx, st.ID, rec); err != nil {
-		return st, err
-	}
-	st.Consents = append(append([]story.ConsentRecord(nil), st.Consents...), rec)
-	return st, nil
 }
 
 // lastChange is the ledger position of the latest entry the withdraw page
@@ -267,8 +278,7 @@ func (h *Handler) setConsent(ctx context.Context, tok string, st story.Story, id
 		// Withdrawing a required consent is erasing the story.
 		return h.show(ctx, tok, st, "To withdraw that, erase your story below.", "", http.StatusUnprocessableEntity)
 	}
-	changed := st.Consented(id) != agreed
-	st, err := h.record(ctx, st, c, agreed)
+	st, changed, err := h.record(ctx, st, c, agreed)
 	if err != nil {
 		return apigw.Response{}, err
 	}
@@ -299,16 +309,18 @@ func (h *Handler) setNaming(ctx context.Context, tok string, st story.Story, id,
 	if before.ID == n.ID {
 		return h.show(ctx, tok, st, "That is already how you will be named: choose another answer to change it", "naming", http.StatusUnprocessableEntity)
 	}
-	changed := st.Naming().ID != n.ID
+	changed := false
 	for _, sc := range []struct {
 		id     string
 		agreed bool
 	}{{"named", n.Named}, {"role", n.Role}} {
 		c, _ := story.FindConsent(sc.id)
 		var err error
-		if st, err = h.record(ctx, st, c, sc.agreed); err != nil {
+		var ch bool
+		if st, ch, err = h.record(ctx, st, c, sc.agreed); err != nil {
 			return apigw.Response{}, err
 		}
+		changed = changed || ch
 	}
 	after := mail.UsageOf(st).Naming
 	change := mail.Change{What: "Name them", From: mail.UsageOf(story.Story{Consents: namingLedger(before)}).Naming, To: after, Summary: "name them: " + after}
