@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +40,9 @@ type eraser struct {
 	audit  *privacy.Service
 	signer token.Signer
 	http   *http.Client
+	// What the uploads racing erasures got done: presigned POSTs S3
+	// accepted, multipart uploads created, parts S3 accepted.
+	posted, created, parts atomic.Int64
 }
 
 func newEraser(t *testing.T) *eraser {
@@ -124,7 +128,7 @@ func pause(r *rand.Rand) { time.Sleep(time.Duration(r.IntN(12)) * time.Milliseco
 // postClip is Uppy's small-file path: params, then the form POST to S3.
 func (e *eraser) postClip(p person, r *rand.Rand, data []byte) {
 	tok := e.uploadToken(p)
-	q := url.Values{"filename": {"clip.mp4"}, "type": {"video/mp4"}, "metadata[token]": {tok}, "metadata[story]": {p.id}}
+	q := url.Values{"filename": {"clip.mp4"}, "type": {"video/mp4"}, "metadata[story]": {p.id}}
 	status, body := e.do(http.MethodGet, e.s.URL+"/api/s3/params?"+q.Encode(), "", nil, map[string]string{"X-Upload-Token": tok})
 	if status != http.StatusOK {
 		return // refused: the story is being erased
@@ -142,7 +146,9 @@ func (e *eraser) postClip(p person, r *rand.Rand, data []byte) {
 	fw, _ := w.CreateFormFile("file", "blob")
 	_, _ = fw.Write(data)
 	_ = w.Close()
-	e.do(http.MethodPost, post.URL, w.FormDataContentType(), form.Bytes(), nil)
+	if status, _ := e.do(http.MethodPost, post.URL, w.FormDataContentType(), form.Bytes(), nil); status/100 == 2 {
+		e.posted.Add(1)
+	}
 }
 
 // multipartClip is Uppy's large-file path, stopped at a random step:
@@ -150,12 +156,13 @@ func (e *eraser) postClip(p person, r *rand.Rand, data []byte) {
 func (e *eraser) multipartClip(p person, r *rand.Rand, data []byte) {
 	tok := e.uploadToken(p)
 	hdr := map[string]string{"X-Upload-Token": tok}
-	b, _ := json.Marshal(map[string]any{"filename": "big.mp4", "type": "video/mp4", "metadata": map[string]string{"token": tok, "story": p.id}})
+	b, _ := json.Marshal(map[string]any{"filename": "big.mp4", "type": "video/mp4", "metadata": map[string]string{"story": p.id, "size": strconv.Itoa(len(data))}})
 	status, body := e.do(http.MethodPost, e.s.URL+"/api/s3/multipart", "application/json", b, hdr)
 	var c created
 	if status != http.StatusOK || json.Unmarshal(body, &c) != nil {
 		return
 	}
+	e.created.Add(1)
 	stop := r.IntN(4) // 0: created only, 1: part signed, 2: part sent, 3: completed
 	pause(r)
 	if stop < 1 {
@@ -177,6 +184,9 @@ func (e *eraser) multipartClip(p person, r *rand.Rand, data []byte) {
 	}
 	resp.Body.Close()
 	etag := resp.Header.Get("ETag")
+	if resp.StatusCode == http.StatusOK {
+		e.parts.Add(1)
+	}
 	pause(r)
 	if stop < 3 || resp.StatusCode != http.StatusOK {
 		return
@@ -292,8 +302,13 @@ func TestEraseRacingUploads(t *testing.T) {
 			t.Errorf("story %s: %d team alerts and %d volunteer emails, want 1 and 1", p.id, a, c)
 		}
 	}
-	t.Logf("%d erasures raced 2 presigned POSTs and 1 multipart upload each (erase answered %v): %d leftovers found by the audit",
-		iterations, statuses, leftovers)
+	// The race is real only if uploads got through: some before the
+	// erasure, some after it began.
+	if e.posted.Load() == 0 || e.created.Load() == 0 || e.parts.Load() == 0 {
+		t.Errorf("uploads got nothing done: %d POSTs, %d multipart uploads, %d parts accepted", e.posted.Load(), e.created.Load(), e.parts.Load())
+	}
+	t.Logf("%d erasures raced 2 presigned POSTs and 1 multipart upload each (erase answered %v; S3 accepted %d POSTs, %d multipart uploads created, %d parts): %d leftovers found by the audit",
+		iterations, statuses, e.posted.Load(), e.created.Load(), e.parts.Load(), leftovers)
 }
 
 // erasureCalls are the AWS calls an erasure makes (the withdraw request's
@@ -322,7 +337,7 @@ func TestEraseSurvivesEachCallFailingOnce(t *testing.T) {
 			e.postClip(p, r, clip)
 			// A multipart upload with a part sent, never completed.
 			tok := e.uploadToken(p)
-			b, _ := json.Marshal(map[string]any{"filename": "big.mp4", "type": "video/mp4", "metadata": map[string]string{"token": tok, "story": p.id}})
+			b, _ := json.Marshal(map[string]any{"filename": "big.mp4", "type": "video/mp4", "metadata": map[string]string{"story": p.id, "size": strconv.Itoa(len(clip))}})
 			status, body := e.do(http.MethodPost, e.s.URL+"/api/s3/multipart", "application/json", b, map[string]string{"X-Upload-Token": tok})
 			var c created
 			if status != http.StatusOK || json.Unmarshal(body, &c) != nil {
