@@ -274,7 +274,7 @@ func (e *eraser) expiredStory(t *testing.T) {
 	}
 
 	// The volunteer's page.
-	tok := e.signer.Sign(links.WithdrawPurpose, p.id, time.Now().Add(time.Hour))
+	tok := e.sign(links.WithdrawPurpose, p.id)
 	status, page := e.do(http.MethodGet, e.s.URL+"/withdraw?t="+url.QueryEscape(tok), "", nil, nil)
 	if status != http.StatusGone || !strings.Contains(string(page), "We no longer hold this story") {
 		t.Errorf("withdraw page = %d %.300s", status, page)
@@ -289,7 +289,10 @@ func (e *eraser) expiredStory(t *testing.T) {
 		t.Errorf("upload params = %d, want a 4xx", s)
 	}
 	// The clip's download link.
-	dl := links.Download(e.signer, e.s.URL, clipKey, "clip.mp4", time.Now().Add(time.Hour))
+	dl, err := links.Download(ctx, e.signer, e.s.URL, clipKey, "clip.mp4", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r, err := client.Get(dl); err != nil || r.StatusCode != http.StatusGone {
 		t.Errorf("clip download = %v %v, want 410", r.StatusCode, err)
 	} else {
