@@ -76,6 +76,25 @@ func TestFormStepsCarryEveryAnswer(t *testing.T) {
 	if next.Get("name") != "Tomasz Nowak" || next.Get("email") != "t.nowak@example.org" {
 		t.Fatalf("the first step's answers are not carried: %v", next)
 	}
+	// A person ticked without saying what the contact was: the error is
+	// tied to the question, the summary links it.
+	ticked := url.Values{}
+	for k, v := range next {
+		ticked[k] = v
+	}
+	ticked.Set("step", "story")
+	ticked["topics"] = sample["topics"]
+	ticked.Set("story", sample.Get("story"))
+	ticked.Set("hadContact", "yes")
+	ticked.Set("mp.person", "jo-walthamstow")
+	ticked.Set("patientsWouldSpeak", "no")
+	resp = post(t, h, ticked)
+	for _, want := range []string{`<a href="#mpPerson.jo-walthamstow.what">`, `aria-describedby="mpPerson.jo-walthamstow.what-hint mpPerson.jo-walthamstow.what-error" aria-invalid="true"`,
+		`<p class="error-message" id="mpPerson.jo-walthamstow.what-error">`} {
+		if !strings.Contains(resp.Body, want) {
+			t.Errorf("a ticked person without an answer: the page lacks %s", want)
+		}
+	}
 	next.Set("step", "story")
 	next["topics"] = sample["topics"]
 	next.Set("story", sample.Get("story"))
