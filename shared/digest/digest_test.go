@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/digest"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/store"
@@ -207,6 +208,7 @@ func TestStaleClaimIsTakenOver(t *testing.T) {
 func TestEmptyPeriodSendsNothing(t *testing.T) {
 	e := newEnv(t, testConfig(), newStory(1, "Old", "camden", lastDigest.Add(-time.Hour)))
 	e.setWatermark(t, lastDigest)
+	before := state(t, e)
 	if res := run(t, e, event(thisDigest)); res.Status != digest.StatusEmpty {
 		t.Fatalf("result = %+v", res)
 	}
@@ -214,7 +216,7 @@ func TestEmptyPeriodSendsNothing(t *testing.T) {
 		t.Fatalf("%d emails for an empty period", n)
 	}
 	// The watermark moves on, so the next run does not read this period again.
-	if s := state(t, e); !s.Watermark.Equal(thisDigest) || s.ClaimOwner != "setup" {
+	if s := state(t, e); !s.Watermark.Equal(thisDigest) || s.ClaimOwner != before.ClaimOwner || !s.ClaimUntil.Equal(before.ClaimUntil) || !s.ClaimEnd.Equal(before.ClaimEnd) {
 		t.Errorf("after an empty period: %+v, want the watermark at %v and the claim untouched", s, thisDigest)
 	}
 }
@@ -352,7 +354,8 @@ func TestClipsAreLinkedAndCounted(t *testing.T) {
 		// Clips of a story without clip slots are not asked for.
 		"00000000000000000000000002": {{Bucket: "clips", Key: "clips/2/a.mp4", Name: "never.mp4"}},
 	}
-	if err := e.store.AcquireClipSlot(context.Background(), "00000000000000000000000001", 5); err != nil {
+	const id = "00000000000000000000000001"
+	if err := e.store.ReserveClip(context.Background(), store.ClipRecord{StoryID: id, Clip: story.Clip{Key: bucket.NewClipKey(id, story.ClipTypes[0])}}, 5); err != nil {
 		t.Fatal(err)
 	}
 	run(t, e, event(thisDigest))

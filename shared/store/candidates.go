@@ -13,11 +13,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -76,7 +76,9 @@ func (s *Store) Candidates(ctx context.Context, consistent bool) (story.Candidat
 // ErrListChanged, so two imports at once cannot undo each other unseen.
 func (s *Store) ReplaceCandidates(ctx context.Context, people []story.Person, version int64) (story.CandidateList, error) {
 	if len(people) == 0 {
-		return story.CandidateList{}, errors.New("store: an empty list of candidates") // minidyn mangles empty lists; an empty list is refused earlier anyway
+		// An import with no people lost its rows: refused (as by the
+		// importer) rather than emptying the form's list.
+		return story.CandidateList{}, errors.New("store: an empty list of candidates")
 	}
 	now := s.now().UTC()
 	item, err := attributevalue.MarshalMap(candidateItem{People: people, UpdatedAt: now.Format(time.RFC3339Nano), Version: version + 1})
@@ -86,17 +88,17 @@ func (s *Store) ReplaceCandidates(ctx context.Context, people []story.Person, ve
 	for k, v := range candidatesKey() {
 		item[k] = v
 	}
-	cond := "attribute_not_exists(pk)"
-	values := map[string]types.AttributeValue(nil)
+	cond := absent
 	if version > 0 {
-		cond = "version = :v"
-		values = map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(version, 10)}}
+		cond = expression.Name("version").Equal(expression.Value(version))
 	}
+	e := build(expression.NewBuilder().WithCondition(cond))
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 aws.String(s.table),
 		Item:                      item,
-		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeValues: values,
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return story.CandidateList{}, ErrListChanged

@@ -7,13 +7,12 @@ package store
 //	clipSlots (on the story item)     how many of the story's clips are pending or
 //	                                  verified: the atomic guard of the clip limit
 //
-// A slot is taken before an upload is signed and given back when the upload
+// A slot is taken when an upload is recorded and given back when the upload
 // is aborted, the clip is rejected, or a pending upload is abandoned past its
-// deadline. Every transition is a conditional write, so a repeated request
-// or event changes nothing the second time. A slot and its record are two
-// writes: a crash between them can only leave a slot taken, never allow an
-// extra clip. Every write that attaches a clip record to a story is one
-// transaction with a check that the story is live (not being erased).
+// deadline. Each of these is one transaction that writes the clip record and
+// the story's slot count together, conditionally on both, so the count always
+// agrees with the records and a repeated request or event changes nothing the
+// second time. Nothing attaches to a story that is gone or being erased.
 
 import (
 	"context"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -47,11 +47,11 @@ type ClipRecord struct {
 	StoryID string `dynamodbav:"storyId"`
 	// Declared is the MIME type the browser declared (not trusted).
 	Declared string `dynamodbav:"declared,omitempty"`
-	// UploadID is the S3 multipart upload id, for multipart uploads.
-	UploadID string `dynamodbav:"uploadId,omitempty"`
 	// DeclaredSize is the size the browser declared for a multipart
 	// upload: each part URL is signed for its share of it.
 	DeclaredSize int64 `dynamodbav:"declaredSize,omitempty"`
+	// UploadID is the S3 multipart upload id, for multipart uploads.
+	UploadID string `dynamodbav:"uploadId,omitempty"`
 	// Until is when a pending upload is abandoned and its slot may be
 	// given to another clip (Unix milliseconds).
 	Until int64 `dynamodbav:"until,omitempty"`
@@ -65,29 +65,48 @@ func ClipKey(id, key string) map[string]types.AttributeValue {
 	}
 }
 
-// AcquireClipSlot takes one of story id's max clip slots. When all are
-// taken it first gives back the slots of uploads abandoned past their
-// deadline. It returns ErrNotFound for a story that does not exist, is
-// being erased or is past its expiry, and ErrTooManyClips when no slot is
-// free.
-func (s *Store) AcquireClipSlot(ctx context.Context, id string, max int) error {
-	for attempt := 0; ; attempt++ {
-		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                aws.String(s.table),
-			Key:                      StoryKey(id),
-			UpdateExpression:         aws.String("ADD #slots :one"),
-			ConditionExpression:      aws.String(current + " AND (attribute_not_exists(#slots) OR #slots < :max)"),
-			ExpressionAttributeNames: map[string]string{"#slots": attrSlots},
-			ExpressionAttributeValues: s.withNow(map[string]types.AttributeValue{
-				":one": number(1),
-				":max": number(int64(max)),
-			}),
-		})
-		if err == nil {
-			return nil
+// ReserveClip records a clip upload that is about to be signed (pending),
+// and takes one of story id's max clip slots for it, in one transaction.
+// When all slots are taken it first gives back the slots of uploads
+// abandoned past their deadline. It returns ErrNotFound for a story that
+// does not exist, is being erased or is past its expiry, and
+// ErrTooManyClips when no slot is free; either way nothing is written.
+func (s *Store) ReserveClip(ctx context.Context, r ClipRecord, max int) error {
+	r.Status = story.ClipPending
+	if r.At.IsZero() {
+		r.At = s.now().UTC()
+	}
+	item, err := attributevalue.MarshalMap(r)
+	if err != nil {
+		return fmt.Errorf("store: marshal clip: %w", err)
+	}
+	mergeAttrs(item, ClipKey(r.StoryID, r.Key))
+	item[AttrExpires] = number(s.ExpiresAt(r.At).Unix())
+	e := build(expression.NewBuilder().WithCondition(absent))
+	put := types.TransactWriteItem{Put: &types.Put{
+		TableName:                aws.String(s.table),
+		Item:                     item,
+		ConditionExpression:      e.Condition(),
+		ExpressionAttributeNames: e.Names(),
+	}}
+	return s.withSlot(ctx, r.StoryID, max, func() error {
+		err := s.clipTx(ctx, r.StoryID, +1, max, put)
+		if errors.Is(err, errCondition) {
+			return fmt.Errorf("store: reserve clip: a record already exists at %s", r.Key)
 		}
-		if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); !ok {
-			return fmt.Errorf("store: acquire clip slot: %w", err)
+		return err
+	})
+}
+
+// withSlot runs take, a write that takes one of story id's max slots, and
+// sorts out a refusal: ErrNotFound when the story is gone or being erased;
+// otherwise the slots of abandoned uploads are given back and take runs
+// once more, and ErrTooManyClips means there is still no slot.
+func (s *Store) withSlot(ctx context.Context, id string, max int, take func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := take()
+		if !errors.Is(err, errNoSlot) {
+			return err
 		}
 		if _, err := s.GetStory(ctx, id); err != nil {
 			return err
@@ -105,26 +124,75 @@ func (s *Store) AcquireClipSlot(ctx context.Context, id string, max int) error {
 	}
 }
 
-// ReleaseClipSlot gives back one of story id's clip slots.
-func (s *Store) ReleaseClipSlot(ctx context.Context, id string) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.table),
-		Key:                      StoryKey(id),
-		UpdateExpression:         aws.String("ADD #slots :minus"),
-		ConditionExpression:      aws.String("attribute_exists(pk) AND #slots > :zero"),
-		ExpressionAttributeNames: map[string]string{"#slots": attrSlots},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":minus": number(-1),
-			":zero":  number(0),
-		},
-	})
-	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-		return nil // the story was erased, or holds no slot
+// errNoSlot is a clipTx taking a slot refused: the story is gone, being
+// erased, or has no slot free (withSlot tells which).
+var errNoSlot = errors.New("store: no clip slot")
+
+// errCondition is the condition of a clipTx's clip record failing.
+var errCondition = errors.New("store: condition failed")
+
+// clipTx writes one clip record of story id (rec: a Put or an Update) in one
+// transaction with the story item, which it checks is current (live and
+// not expired: see current) and whose slot
+// count it moves by delta (+1 takes one of max slots, -1 gives one back, 0
+// leaves it). It returns errNoSlot when a slot could not be taken,
+// ErrNotFound when the story is gone or being erased, and errCondition when
+// the record's own condition failed.
+func (s *Store) clipTx(ctx context.Context, id string, delta, max int, rec types.TransactWriteItem) error {
+	storyItem := s.liveCheck(id)
+	if delta != 0 {
+		cond := s.current()
+		if delta > 0 {
+			cond = cond.And(expression.AttributeNotExists(nameSlots).Or(nameSlots.LessThan(expression.Value(max))))
+		}
+		e := build(expression.NewBuilder().WithUpdate(expression.Add(nameSlots, expression.Value(delta))).WithCondition(cond))
+		storyItem = types.TransactWriteItem{Update: &types.Update{
+			TableName:                 aws.String(s.table),
+			Key:                       StoryKey(id),
+			UpdateExpression:          e.Update(),
+			ConditionExpression:       e.Condition(),
+			ExpressionAttributeNames:  e.Names(),
+			ExpressionAttributeValues: e.Values(),
+		}}
 	}
-	if err != nil {
-		return fmt.Errorf("store: release clip slot: %w", err)
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{storyItem, rec}})
+	switch {
+	case err == nil:
+		return nil
+	case cancelledAt(err, 0) && delta > 0:
+		return errNoSlot
+	case cancelledAt(err, 0):
+		return ErrNotFound
+	case cancelledAt(err, 1):
+		return errCondition
 	}
-	return nil
+	return err
+}
+
+// clipUpdate is a transaction item updating the record of the clip at key
+// of story id.
+func (s *Store) clipUpdate(id, key string, update expression.UpdateBuilder, cond expression.ConditionBuilder) types.TransactWriteItem {
+	e := build(expression.NewBuilder().WithUpdate(update).WithCondition(cond))
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       ClipKey(id, key),
+		UpdateExpression:          e.Update(),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+	}}
+}
+
+// statusIs holds while a clip record's status is one of statuses.
+func statusIs(status string, more ...string) expression.ConditionBuilder {
+	if len(more) == 0 {
+		return nameStatus.Equal(expression.Value(status))
+	}
+	others := make([]expression.OperandBuilder, len(more))
+	for i, m := range more {
+		others[i] = expression.Value(m)
+	}
+	return nameStatus.In(expression.Value(status), others...)
 }
 
 // reclaimAbandoned marks story id's pending uploads that are past their
@@ -140,57 +208,18 @@ func (s *Store) reclaimAbandoned(ctx context.Context, id string) (int, error) {
 		if r.Status != story.ClipPending || r.Until == 0 || r.Until >= now {
 			continue
 		}
-		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                aws.String(s.table),
-			Key:                      ClipKey(id, r.Key),
-			UpdateExpression:         aws.String("SET #status = :aborted"),
-			ConditionExpression:      aws.String("#status = :pending AND #until < :now"),
-			ExpressionAttributeNames: map[string]string{"#status": attrStatus, "#until": attrUntil},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":aborted": str(story.ClipAborted),
-				":pending": str(story.ClipPending),
-				":now":     number(now),
-			},
-		})
-		if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+		err := s.clipTx(ctx, id, -1, 0, s.clipUpdate(id, r.Key,
+			expression.Set(nameStatus, expression.Value(story.ClipAborted)),
+			statusIs(story.ClipPending).And(nameUntil.LessThan(expression.Value(now)))))
+		if errors.Is(err, errCondition) {
 			continue // verified or aborted meanwhile
 		}
 		if err != nil {
 			return freed, fmt.Errorf("store: reclaim clip slot: %w", err)
 		}
-		if err := s.ReleaseClipSlot(ctx, id); err != nil {
-			return freed, err
-		}
 		freed++
 	}
 	return freed, nil
-}
-
-// PutPendingClip records a clip upload that is about to be signed. The
-// caller holds a slot for it. It is ErrNotFound when the story is gone or
-// being erased: nothing attaches to it any more.
-func (s *Store) PutPendingClip(ctx context.Context, r ClipRecord) error {
-	r.Status = story.ClipPending
-	if r.At.IsZero() {
-		r.At = s.now().UTC()
-	}
-	item, err := attributevalue.MarshalMap(r)
-	if err != nil {
-		return fmt.Errorf("store: marshal clip: %w", err)
-	}
-	mergeAttrs(item, ClipKey(r.StoryID, r.Key))
-	item[AttrExpires] = number(s.ExpiresAt(r.At).Unix())
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		s.liveCheck(r.StoryID),
-		{Put: &types.Put{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-	}})
-	if cancelledAt(err, 0) {
-		return ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("store: put pending clip: %w", err)
-	}
-	return nil
 }
 
 // GetClip reads the record of the clip at key of story id.
@@ -213,58 +242,38 @@ func (s *Store) GetClip(ctx context.Context, id, key string) (ClipRecord, error)
 	return r, nil
 }
 
-// AbortClip marks a pending upload aborted and gives back its slot. It
-// reports false when the upload was not pending (already aborted, or
-// already arrived).
+// AbortClip marks a pending upload aborted and gives back its slot, in one
+// transaction. It reports false when the upload was not pending (already
+// aborted, or already arrived), and ErrNotFound when the story is gone or
+// being erased.
 func (s *Store) AbortClip(ctx context.Context, id, key string) (bool, error) {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.table),
-		Key:                      ClipKey(id, key),
-		UpdateExpression:         aws.String("SET #status = :aborted"),
-		ConditionExpression:      aws.String("#status = :pending"),
-		ExpressionAttributeNames: map[string]string{"#status": attrStatus},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":aborted": str(story.ClipAborted),
-			":pending": str(story.ClipPending),
-		},
-	})
-	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+	err := s.clipTx(ctx, id, -1, 0, s.clipUpdate(id, key,
+		expression.Set(nameStatus, expression.Value(story.ClipAborted)), statusIs(story.ClipPending)))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, errCondition):
 		return false, nil
+	case errors.Is(err, ErrNotFound):
+		return false, err
 	}
-	if err != nil {
-		return false, fmt.Errorf("store: abort clip: %w", err)
-	}
-	return true, s.ReleaseClipSlot(ctx, id)
+	return false, fmt.Errorf("store: abort clip: %w", err)
 }
 
 // VerifyClip records clip c of story id as verified. A pending upload
 // keeps the slot it holds; a clip that holds none (its upload was aborted
-// or abandoned, or it was rejected under other limits) must first get one,
-// and ErrTooManyClips means there is none. Verifying a verified clip again
-// changes nothing. Every write is conditional on the story being live, in
-// one transaction: a story gone or being erased is ErrNotFound, and no
-// clip record is left behind for it.
+// or abandoned, or it was rejected under other limits) takes one in the
+// same transaction, and ErrTooManyClips means there is none. Verifying a
+// verified clip again changes nothing. A story gone or being erased is
+// ErrNotFound, and no clip record is left behind for it.
 func (s *Store) VerifyClip(ctx context.Context, id string, c story.Clip, max int) error {
-	c.Status = story.ClipVerified
-	names := map[string]string{"#status": attrStatus, "#mime": "mime", "#size": "size", "#duration": "duration", "#at": "clipAt", "#exp": AttrExpires}
-	values := map[string]types.AttributeValue{
-		":exp":      number(s.ExpiresAt(c.At).Unix()),
-		":verified": str(story.ClipVerified),
-		":pending":  str(story.ClipPending),
-		":mime":     str(c.MIME),
-		":size":     number(c.Size),
-		":duration": number(int64(c.Duration)),
-		":at":       str(c.At.UTC().Format(time.RFC3339Nano)),
-	}
-	update := "SET #status = :verified, #mime = :mime, #size = :size, #duration = :duration, #at = :at, #exp = :exp"
-	err := s.updateLive(ctx, id, &types.Update{
-		TableName:                 aws.String(s.table),
-		Key:                       ClipKey(id, c.Key),
-		UpdateExpression:          aws.String(update),
-		ConditionExpression:       aws.String("#status = :pending"),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
-	})
+	set := expression.Set(nameStatus, expression.Value(story.ClipVerified)).
+		Set(expression.Name("mime"), expression.Value(c.MIME)).
+		Set(expression.Name("size"), expression.Value(c.Size)).
+		Set(expression.Name("duration"), expression.Value(int64(c.Duration))).
+		Set(expression.Name("clipAt"), expression.Value(c.At.UTC().Format(time.RFC3339Nano))).
+		Set(expression.Name(AttrExpires), expression.Value(s.ExpiresAt(c.At).Unix()))
+	err := s.clipTx(ctx, id, 0, 0, s.clipUpdate(id, c.Key, set, statusIs(story.ClipPending)))
 	if err == nil || errors.Is(err, ErrNotFound) {
 		return err
 	}
@@ -278,41 +287,33 @@ func (s *Store) VerifyClip(ctx context.Context, id string, c story.Clip, max int
 	case err != nil && !errors.Is(err, ErrNotFound):
 		return err
 	}
-	// No slot is held for this clip: take one, then claim the record.
-	if err := s.AcquireClipSlot(ctx, id, max); err != nil {
-		return err
-	}
-	delete(values, ":pending")
-	values[":aborted"] = str(story.ClipAborted)
-	values[":rejected"] = str(story.ClipRejected)
-	err = s.updateLive(ctx, id, &types.Update{
-		TableName:                 aws.String(s.table),
-		Key:                       ClipKey(id, c.Key),
-		UpdateExpression:          aws.String(update + ", #story = :story, #key = :key"),
-		ConditionExpression:       aws.String("attribute_not_exists(pk) OR #status IN (:aborted, :rejected)"),
-		ExpressionAttributeNames:  withEntry(withEntry(names, "#story", "storyId"), "#key", "key"),
-		ExpressionAttributeValues: withEntry(withEntry(values, ":story", str(id)), ":key", str(c.Key)),
-	})
-	if err == nil {
-		return nil
-	}
-	if rerr := s.ReleaseClipSlot(ctx, id); rerr != nil {
-		return errors.Join(err, rerr)
-	}
-	if errors.Is(err, ErrNotFound) {
-		return err
-	}
+	// No slot is held for this clip: take one as the record is claimed.
+	set = set.Set(expression.Name("storyId"), expression.Value(id)).Set(expression.Name("key"), expression.Value(c.Key))
+	claim := s.clipUpdate(id, c.Key, set, absent.Or(statusIs(story.ClipAborted, story.ClipRejected)))
+	err = s.withSlot(ctx, id, max, func() error { return s.clipTx(ctx, id, +1, max, claim) })
 	if errors.Is(err, errCondition) {
 		return nil // another delivery verified it meanwhile
 	}
-	return fmt.Errorf("store: verify clip: %w", err)
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrTooManyClips) {
+		return fmt.Errorf("store: verify clip: %w", err)
+	}
+	return err
 }
 
 // RejectClip records clip c of story id as rejected with c.Reason, and
-// gives back the slot it held. Rejecting a rejected clip again changes
-// nothing. The write is conditional on the story being live: a story gone
-// or being erased is ErrNotFound, with no record left for it.
+// gives back the slot it held, in one transaction. Rejecting a rejected
+// clip again changes nothing. A story gone or being erased is ErrNotFound,
+// with no record left for it.
 func (s *Store) RejectClip(ctx context.Context, id string, c story.Clip) error {
+	set := expression.Set(nameStatus, expression.Value(story.ClipRejected)).
+		Set(expression.Name("reason"), expression.Value(c.Reason)).
+		Set(expression.Name("mime"), expression.Value(c.MIME)).
+		Set(expression.Name("size"), expression.Value(c.Size)).
+		Set(expression.Name("duration"), expression.Value(int64(c.Duration))).
+		Set(expression.Name("clipAt"), expression.Value(c.At.UTC().Format(time.RFC3339Nano))).
+		Set(expression.Name("storyId"), expression.Value(id)).
+		Set(expression.Name("key"), expression.Value(c.Key)).
+		Set(expression.Name(AttrExpires), expression.Value(s.ExpiresAt(c.At).Unix()))
 	for attempt := 0; ; attempt++ {
 		old, err := s.GetClip(ctx, id, c.Key)
 		if err != nil && !errors.Is(err, ErrNotFound) {
@@ -321,81 +322,31 @@ func (s *Store) RejectClip(ctx context.Context, id string, c story.Clip) error {
 		if err == nil && old.Status == story.ClipRejected {
 			return nil // delivered again
 		}
-		// The update holds only if the record is still as read.
-		cond := "attribute_not_exists(pk)"
-		values := map[string]types.AttributeValue{
-			":rejected": str(story.ClipRejected),
-			":reason":   str(c.Reason),
-			":mime":     str(c.MIME),
-			":size":     number(c.Size),
-			":duration": number(int64(c.Duration)),
-			":at":       str(c.At.UTC().Format(time.RFC3339Nano)),
-			":story":    str(id),
-			":key":      str(c.Key),
-			":exp":      number(s.ExpiresAt(c.At).Unix()),
-		}
+		// The update holds only if the record is still as read, and it
+		// gives back the slot a pending or verified clip held.
+		cond, delta := absent, 0
 		if err == nil {
-			cond = "#status = :old"
-			values[":old"] = str(old.Status)
+			cond = statusIs(old.Status)
 		}
-		err = s.updateLive(ctx, id, &types.Update{
-			TableName:           aws.String(s.table),
-			Key:                 ClipKey(id, c.Key),
-			UpdateExpression:    aws.String("SET #status = :rejected, #reason = :reason, #mime = :mime, #size = :size, #duration = :duration, #at = :at, #story = :story, #key = :key, #exp = :exp"),
-			ConditionExpression: aws.String(cond),
-			ExpressionAttributeNames: map[string]string{
-				"#status": attrStatus, "#reason": "reason", "#mime": "mime", "#size": "size",
-				"#duration": "duration", "#at": "clipAt", "#story": "storyId", "#key": "key", "#exp": AttrExpires,
-			},
-			ExpressionAttributeValues: values,
-		})
+		if old.Status == story.ClipPending || old.Status == story.ClipVerified {
+			delta = -1
+		}
+		err = s.clipTx(ctx, id, delta, 0, s.clipUpdate(id, c.Key, set, cond))
 		if errors.Is(err, errCondition) && attempt < 3 {
 			continue // changed meanwhile: read again
 		}
-		if err != nil {
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("store: reject clip: %w", err)
 		}
-		if old.Status == story.ClipPending || old.Status == story.ClipVerified {
-			return s.ReleaseClipSlot(ctx, id)
-		}
-		return nil
+		return err
 	}
-}
-
-// errCondition is the condition of an updateLive's own item failing.
-var errCondition = errors.New("store: condition failed")
-
-// updateLive runs u in one transaction with a check that story id is live.
-// It returns ErrNotFound when the story is gone or being erased, and
-// errCondition when u's own condition failed.
-func (s *Store) updateLive(ctx context.Context, id string, u *types.Update) error {
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		s.liveCheck(id), {Update: u},
-	}})
-	switch {
-	case err == nil:
-		return nil
-	case cancelledAt(err, 0):
-		return ErrNotFound
-	case cancelledAt(err, 1):
-		return errCondition
-	}
-	return err
 }
 
 // ClipRecords lists every clip record of story id, oldest first.
 func (s *Store) ClipRecords(ctx context.Context, id string) ([]ClipRecord, error) {
 	var out []ClipRecord
-	err := s.queryAll(ctx, &dynamodb.QueryInput{
-		TableName:                aws.String(s.table),
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :clip)"),
-		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":   str(storyPrefix + id),
-			":clip": str(clipPrefix),
-		},
-		ConsistentRead: aws.Bool(true),
-	}, func(items []map[string]types.AttributeValue) error {
+	key := storyPartition(id).And(expression.KeyBeginsWith(expression.Key(AttrSK), clipPrefix))
+	err := s.queryAll(ctx, s.query("", key), func(items []map[string]types.AttributeValue) error {
 		for _, item := range items {
 			var r ClipRecord
 			if err := attributevalue.UnmarshalMap(item, &r); err != nil {
@@ -432,13 +383,4 @@ func mergeAttrs(dst, src map[string]types.AttributeValue) {
 	for k, v := range src {
 		dst[k] = v
 	}
-}
-
-func withEntry[V any](m map[string]V, k string, v V) map[string]V {
-	out := make(map[string]V, len(m)+1)
-	for mk, mv := range m {
-		out[mk] = mv
-	}
-	out[k] = v
-	return out
 }

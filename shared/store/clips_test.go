@@ -24,14 +24,17 @@ func clipTestStory(t *testing.T, s *store.Store) string {
 func clipTestPending(t *testing.T, s *store.Store, id string, max int, until time.Time) string {
 	t.Helper()
 	ctx := context.Background()
-	if err := s.AcquireClipSlot(ctx, id, max); err != nil {
-		t.Fatalf("acquire: %v", err)
-	}
 	key := bucket.NewClipKey(id, story.ClipTypes[0])
-	if err := s.PutPendingClip(ctx, store.ClipRecord{StoryID: id, Clip: story.Clip{Key: key}, Declared: "video/mp4", Until: until.UnixMilli()}); err != nil {
-		t.Fatal(err)
+	if err := s.ReserveClip(ctx, store.ClipRecord{StoryID: id, Clip: story.Clip{Key: key}, Declared: "video/mp4", Until: until.UnixMilli()}, max); err != nil {
+		t.Fatalf("reserve: %v", err)
 	}
 	return key
+}
+
+// reserve tries to record one more pending upload for story id.
+func reserve(s *store.Store, id string, max int) error {
+	return s.ReserveClip(context.Background(), store.ClipRecord{StoryID: id, Clip: story.Clip{Key: bucket.NewClipKey(id, story.ClipTypes[0])},
+		Until: time.Now().Add(time.Hour).UnixMilli()}, max)
 }
 
 func TestClipSlotsAndTransitions(t *testing.T) {
@@ -40,14 +43,14 @@ func TestClipSlotsAndTransitions(t *testing.T) {
 	const max = 3
 	later := time.Now().Add(time.Hour)
 
-	if err := s.AcquireClipSlot(ctx, story.NewID(), max); !errors.Is(err, store.ErrNotFound) {
+	if err := reserve(s, story.NewID(), max); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("slot for a missing story: %v, want ErrNotFound", err)
 	}
 	id := clipTestStory(t, s)
 	a := clipTestPending(t, s, id, max, later)
 	b := clipTestPending(t, s, id, max, later)
 	c := clipTestPending(t, s, id, max, later)
-	if err := s.AcquireClipSlot(ctx, id, max); !errors.Is(err, store.ErrTooManyClips) {
+	if err := reserve(s, id, max); !errors.Is(err, store.ErrTooManyClips) {
 		t.Fatalf("fourth slot: %v, want ErrTooManyClips", err)
 	}
 
@@ -74,7 +77,7 @@ func TestClipSlotsAndTransitions(t *testing.T) {
 	// Two slots are free again (b and c), no more.
 	clipTestPending(t, s, id, max, later)
 	clipTestPending(t, s, id, max, later)
-	if err := s.AcquireClipSlot(ctx, id, max); !errors.Is(err, store.ErrTooManyClips) {
+	if err := reserve(s, id, max); !errors.Is(err, store.ErrTooManyClips) {
 		t.Fatalf("slot after refills: %v, want ErrTooManyClips", err)
 	}
 
@@ -101,14 +104,14 @@ func TestAbandonedUploadsGiveBackTheirSlots(t *testing.T) {
 	old := clipTestPending(t, s, id, 2, time.Now().Add(-time.Minute))
 	clipTestPending(t, s, id, 2, time.Now().Add(time.Hour))
 	// Full, but one upload was abandoned: its slot is taken back.
-	if err := s.AcquireClipSlot(ctx, id, 2); err != nil {
+	if err := reserve(s, id, 2); err != nil {
 		t.Fatalf("slot with an abandoned upload: %v", err)
 	}
 	r, err := s.GetClip(ctx, id, old)
 	if err != nil || r.Status != story.ClipAborted {
 		t.Fatalf("abandoned upload = %+v %v", r, err)
 	}
-	if err := s.AcquireClipSlot(ctx, id, 2); !errors.Is(err, store.ErrTooManyClips) {
+	if err := reserve(s, id, 2); !errors.Is(err, store.ErrTooManyClips) {
 		t.Fatalf("then: %v, want ErrTooManyClips", err)
 	}
 	// The abandoned clip arrives late and there is no room: refused.

@@ -12,7 +12,7 @@ package store
 // read and no other live claim is held, so two invocations (a doubled
 // schedule, a manual run beside a scheduled one) never both send. A claim
 // lasts for a lease, so a digest that dies mid-send does not block the next
-// for ever. Completing moves the watermark and drops the claim in one
+// for ever. Completing moves the watermark and removes the claim in one
 // conditional write; it happens only after the email went out.
 
 import (
@@ -25,6 +25,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -49,9 +50,6 @@ const (
 	secondLayout = "2006-01-02T15:04:05"
 	// monthLayout is the byMonth index's partition: a UTC month.
 	monthLayout = "2006-01"
-	// noRecent stands for an empty list: minidyn mangles empty lists and
-	// ignores REMOVE of a #name, so the attribute is never absent or empty.
-	noRecent = "-"
 	// periodRecordTTL is how long the record of a sent digest is kept.
 	periodRecordTTL = 400 * 24 * time.Hour
 )
@@ -131,7 +129,6 @@ func (s *Store) DigestState(ctx context.Context) (DigestState, error) {
 	}
 	var item struct {
 		Watermark  string `dynamodbav:"watermark"`
-		Recent     string `dynamodbav:"recent"`
 		ClaimOwner string `dynamodbav:"claimOwner"`
 		ClaimUntil int64  `dynamodbav:"claimUntil"`
 		ClaimEnd   string `dynamodbav:"claimEnd"`
@@ -148,8 +145,16 @@ func (s *Store) DigestState(ctx context.Context) (DigestState, error) {
 			return DigestState{}, fmt.Errorf("store: digest watermark %q: %w", item.Watermark, err)
 		}
 	}
-	if item.Recent != "" && item.Recent != noRecent {
-		st.Recent = strings.Fields(item.Recent)
+	switch r := out.Item[attrRecent].(type) {
+	case *types.AttributeValueMemberL:
+		if err := attributevalue.Unmarshal(r, &st.Recent); err != nil {
+			return DigestState{}, fmt.Errorf("store: digest recent: %w", err)
+		}
+	case *types.AttributeValueMemberS:
+		// Written before recent was a list: ids joined by spaces, "-" for none.
+		if r.Value != "-" {
+			st.Recent = strings.Fields(r.Value)
+		}
 	}
 	st.ClaimOwner = item.ClaimOwner
 	if item.ClaimUntil > 0 {
@@ -165,27 +170,18 @@ func (s *Store) DigestState(ctx context.Context) (DigestState, error) {
 // the watermark has moved since it was read (another digest completed) or
 // another invocation holds a claim that has not gone stale.
 func (s *Store) ClaimDigest(ctx context.Context, c DigestClaim) (bool, error) {
-	names := map[string]string{
-		"#wm": attrWatermark, "#owner": attrClaimOwner, "#until": attrClaimUntil, "#end": attrClaimEnd,
-	}
-	values := map[string]types.AttributeValue{
-		":owner": str(c.Owner),
-		":until": number(c.Until.UnixMilli()),
-		":end":   str(stamp(c.End)),
-		":now":   number(c.Now.UnixMilli()),
-	}
-	cond := "attribute_not_exists(#wm)"
-	if !c.Watermark.IsZero() {
-		cond = "#wm = :wm"
-		values[":wm"] = str(stamp(c.Watermark))
-	}
+	e := build(expression.NewBuilder().
+		WithUpdate(expression.Set(nameClaimOwner, expression.Value(c.Owner)).
+			Set(nameClaimUntil, expression.Value(c.Until.UnixMilli())).
+			Set(nameClaimEnd, expression.Value(stamp(c.End)))).
+		WithCondition(watermarkIs(c.Watermark).And(noLiveClaim(c.Now))))
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       digestKey(digestStateSK),
-		UpdateExpression:          aws.String("SET #owner = :owner, #until = :until, #end = :end"),
-		ConditionExpression:       aws.String(cond + " AND (attribute_not_exists(#until) OR #until < :now)"),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
+		UpdateExpression:          e.Update(),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return false, nil
@@ -199,15 +195,16 @@ func (s *Store) ClaimDigest(ctx context.Context, c DigestClaim) (bool, error) {
 // ReleaseDigest gives up owner's claim after a failed send, so a retry can
 // claim the period at once. A claim owner no longer holds is left alone.
 func (s *Store) ReleaseDigest(ctx context.Context, owner string) error {
+	e := build(expression.NewBuilder().
+		WithUpdate(removeClaim()).
+		WithCondition(nameClaimOwner.Equal(expression.Value(owner))))
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table),
-		Key:       digestKey(digestStateSK),
-		// An expired claim (0) rather than REMOVE: minidyn ignores REMOVE of
-		// a #name, and 0 reads the same to ClaimDigest.
-		UpdateExpression:          aws.String("SET #until = :zero"),
-		ConditionExpression:       aws.String("#owner = :owner"),
-		ExpressionAttributeNames:  map[string]string{"#until": attrClaimUntil, "#owner": attrClaimOwner},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":zero": number(0), ":owner": str(owner)},
+		TableName:                 aws.String(s.table),
+		Key:                       digestKey(digestStateSK),
+		UpdateExpression:          e.Update(),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return nil
@@ -224,23 +221,16 @@ func (s *Store) ReleaseDigest(ctx context.Context, owner string) error {
 // costs the next run nothing. It is one conditional write and does nothing
 // (false, nil) if the watermark has moved or a live claim is held.
 func (s *Store) AdvanceDigest(ctx context.Context, prev, end, now time.Time, recent []string) (bool, error) {
-	values := map[string]types.AttributeValue{
-		":end":    str(stamp(end)),
-		":recent": str(recentList(recent)),
-		":now":    number(now.UnixMilli()),
-	}
-	cond := "attribute_not_exists(#wm)"
-	if !prev.IsZero() {
-		cond = "#wm = :wm"
-		values[":wm"] = str(stamp(prev))
-	}
+	e := build(expression.NewBuilder().
+		WithUpdate(expression.Set(nameWatermark, expression.Value(stamp(end))).Set(nameRecent, expression.Value(recentList(recent)))).
+		WithCondition(watermarkIs(prev).And(noLiveClaim(now))))
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       digestKey(digestStateSK),
-		UpdateExpression:          aws.String("SET #wm = :end, #recent = :recent"),
-		ConditionExpression:       aws.String(cond + " AND (attribute_not_exists(#until) OR #until < :now)"),
-		ExpressionAttributeNames:  map[string]string{"#wm": attrWatermark, "#recent": attrRecent, "#until": attrClaimUntil},
-		ExpressionAttributeValues: values,
+		UpdateExpression:          e.Update(),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return false, nil
@@ -251,14 +241,46 @@ func (s *Store) AdvanceDigest(ctx context.Context, prev, end, now time.Time, rec
 	return true, nil
 }
 
-// recentList is the stored form of DigestSent.Recent.
-func recentList(ids []string) string {
-	if len(ids) == 0 {
-		return noRecent
-	}
+// recentList is the stored form of DigestSent.Recent: a list of story ids,
+// sorted, each once (an empty list when there are none).
+func recentList(ids []string) types.AttributeValue {
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
-	return strings.Join(slices.Compact(ids), " ")
+	ids = slices.Compact(ids)
+	l := &types.AttributeValueMemberL{Value: make([]types.AttributeValue, len(ids))}
+	for i, id := range ids {
+		l.Value[i] = str(id)
+	}
+	return l
+}
+
+// Names of the digest state's attributes.
+var (
+	nameWatermark  = expression.Name(attrWatermark)
+	nameRecent     = expression.Name(attrRecent)
+	nameClaimOwner = expression.Name(attrClaimOwner)
+	nameClaimUntil = expression.Name(attrClaimUntil)
+	nameClaimEnd   = expression.Name(attrClaimEnd)
+)
+
+// removeClaim drops a digest claim: its owner, lease and period end. (A
+// function, not a variable: an UpdateBuilder's Set and Remove add to the
+// map it shares with its copies.)
+func removeClaim() expression.UpdateBuilder {
+	return expression.Remove(nameClaimOwner).Remove(nameClaimUntil).Remove(nameClaimEnd)
+}
+
+// watermarkIs holds while the watermark is wm (zero: none yet).
+func watermarkIs(wm time.Time) expression.ConditionBuilder {
+	if wm.IsZero() {
+		return expression.AttributeNotExists(nameWatermark)
+	}
+	return nameWatermark.Equal(expression.Value(stamp(wm)))
+}
+
+// noLiveClaim holds while no claim is held at now.
+func noLiveClaim(now time.Time) expression.ConditionBuilder {
+	return expression.AttributeNotExists(nameClaimUntil).Or(nameClaimUntil.LessThan(expression.Value(now.UnixMilli())))
 }
 
 // CompleteDigest records a digest that went out and moves the watermark to
@@ -270,34 +292,33 @@ func (s *Store) CompleteDigest(ctx context.Context, d DigestSent) error {
 		"start":     str(stamp(d.Start)),
 		"end":       str(stamp(d.End)),
 		"sentAt":    str(d.SentAt.UTC().Format(time.RFC3339)),
-		"messageId": str(orNone(d.MessageID)),
 		"stories":   number(int64(d.Stories)),
-		"exportKey": str(orNone(d.ExportKey)),
 		"expiresAt": number(d.SentAt.Add(periodRecordTTL).Unix()),
 	}
-	for k, v := range digestKey(periodSK) {
-		record[k] = v
+	if d.MessageID != "" {
+		record["messageId"] = str(d.MessageID)
 	}
+	if d.ExportKey != "" {
+		record["exportKey"] = str(d.ExportKey)
+	}
+	mergeAttrs(record, digestKey(periodSK))
 	if _, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: record}); err != nil {
 		return fmt.Errorf("store: record digest: %w", err)
 	}
-	recent := recentList(d.Recent)
+	end := expression.Value(stamp(d.End))
+	e := build(expression.NewBuilder().
+		WithUpdate(removeClaim().
+			Set(nameWatermark, end).
+			Set(nameRecent, expression.Value(recentList(d.Recent))).
+			Set(expression.Name("lastPeriod"), expression.Value(periodSK))).
+		WithCondition(nameClaimOwner.Equal(expression.Value(d.Owner)).And(nameClaimEnd.Equal(end))))
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(s.table),
-		Key:                 digestKey(digestStateSK),
-		UpdateExpression:    aws.String("SET #wm = :end, #recent = :recent, #until = :zero, #last = :last"),
-		ConditionExpression: aws.String("#owner = :owner AND #end = :end"),
-		ExpressionAttributeNames: map[string]string{
-			"#wm": attrWatermark, "#recent": attrRecent, "#until": attrClaimUntil,
-			"#owner": attrClaimOwner, "#end": attrClaimEnd, "#last": "lastPeriod",
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":end":    str(stamp(d.End)),
-			":recent": str(recent),
-			":zero":   number(0),
-			":owner":  str(d.Owner),
-			":last":   str(periodSK),
-		},
+		TableName:                 aws.String(s.table),
+		Key:                       digestKey(digestStateSK),
+		UpdateExpression:          e.Update(),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return ErrDigestClaimLost
@@ -306,13 +327,6 @@ func (s *Store) CompleteDigest(ctx context.Context, d DigestSent) error {
 		return fmt.Errorf("store: complete digest: %w", err)
 	}
 	return nil
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // PeriodStory is a story as the digest reads it from the byMonth index.
@@ -355,17 +369,8 @@ func (s *Store) ReadPeriod(ctx context.Context, after, until time.Time) (Period,
 	hi := until.Truncate(time.Second).Add(time.Second).Format(secondLayout)
 	first := time.Date(after.Year(), after.Month(), 1, 0, 0, 0, 0, time.UTC)
 	for month := first; !month.After(until); month = month.AddDate(0, 1, 0) {
-		q := &dynamodb.QueryInput{
-			TableName:                aws.String(s.table),
-			IndexName:                aws.String(IndexByMonth),
-			KeyConditionExpression:   aws.String("#month = :month AND #at BETWEEN :lo AND :hi"),
-			ExpressionAttributeNames: map[string]string{"#month": AttrMonth, "#at": AttrAt},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":month": str(month.Format(monthLayout)),
-				":lo":    str(lo),
-				":hi":    str(hi),
-			},
-		}
+		q := s.query(IndexByMonth, expression.Key(AttrMonth).Equal(expression.Value(month.Format(monthLayout))).
+			And(expression.Key(AttrAt).Between(expression.Value(lo), expression.Value(hi))))
 		err := s.queryAll(ctx, q, func(items []map[string]types.AttributeValue) error {
 			stats.Queries++
 			stats.Items += len(items)

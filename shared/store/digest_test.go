@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"frontlinevoices/shared/bucket"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
@@ -174,7 +175,7 @@ func TestReadPeriodTombstonesAndClipSlots(t *testing.T) {
 	now := time.Now().UTC() // EraseStory stamps tombstones with the real clock
 	withClip := putAt(t, s, 1, now.Add(-2*time.Hour))
 	erased := putAt(t, s, 2, now.Add(-time.Hour))
-	if err := s.AcquireClipSlot(ctx, withClip.ID, 5); err != nil {
+	if err := s.ReserveClip(ctx, store.ClipRecord{StoryID: withClip.ID, Clip: story.Clip{Key: bucket.NewClipKey(withClip.ID, story.ClipTypes[0])}}, 5); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.EraseStory(ctx, erased.ID); err != nil {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -61,24 +62,6 @@ type Notice struct {
 // email templates.
 func (n Notice) Story(id string) story.Story {
 	return story.Story{ID: id, Email: n.Email, Role: n.Role, Borough: n.Borough, SubmittedAt: n.SubmittedAt}
-}
-
-// live is the condition, on a story item, that it exists and is not being
-// erased.
-const live = "attribute_exists(pk) AND attribute_not_exists(" + attrErasing + ")"
-
-// current is live and not past its expiresAt either (DynamoDB's TTL deletes
-// an expired item up to days later; until then it is absent all the same).
-// Its :liveNow is set by withNow.
-const current = live + " AND (attribute_not_exists(" + AttrExpires + ") OR " + AttrExpires + " > :liveNow)"
-
-// withNow adds current's :liveNow to an update's values.
-func (s *Store) withNow(values map[string]types.AttributeValue) map[string]types.AttributeValue {
-	if values == nil {
-		values = map[string]types.AttributeValue{}
-	}
-	values[":liveNow"] = number(s.now().Unix())
-	return values
 }
 
 // isGone reports whether a story item is absent to readers: being erased, or
@@ -148,18 +131,24 @@ func (s *Store) BeginErasure(ctx context.Context, id string) (Tombstone, error) 
 	// The tombstone refuses the id for as long as a story is kept, so no
 	// replay or old form brings it back.
 	item[AttrExpires] = number(now.Add(max(TombstoneRetention, s.retention)).Unix())
+	mark := build(expression.NewBuilder().
+		WithUpdate(expression.Set(nameErasing, expression.Value(now.Format(time.RFC3339Nano)))).
+		WithCondition(liveCond))
+	free := build(expression.NewBuilder().WithCondition(absent))
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName:                 aws.String(s.table),
 			Key:                       StoryKey(id),
-			UpdateExpression:          aws.String("SET " + attrErasing + " = :now"),
-			ConditionExpression:       aws.String(live),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":now": str(now.Format(time.RFC3339Nano))},
+			UpdateExpression:          mark.Update(),
+			ConditionExpression:       mark.Condition(),
+			ExpressionAttributeNames:  mark.Names(),
+			ExpressionAttributeValues: mark.Values(),
 		}},
 		{Put: &types.Put{
-			TableName:           aws.String(s.table),
-			Item:                item,
-			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			TableName:                aws.String(s.table),
+			Item:                     item,
+			ConditionExpression:      free.Condition(),
+			ExpressionAttributeNames: free.Names(),
 		}},
 	}})
 	if canceled(err) {
@@ -189,13 +178,16 @@ func (s *Store) DeleteStoryItems(ctx context.Context, id string) (int, error) {
 
 // FinishErasure records that nothing of story id is held but its tombstone.
 func (s *Store) FinishErasure(ctx context.Context, id string) error {
+	e := build(expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name(attrState), expression.Value(ErasureDone))).
+		WithCondition(exists))
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       tombstoneKey(id),
-		UpdateExpression:          aws.String("SET #state = :done"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeNames:  map[string]string{"#state": attrState},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":done": str(ErasureDone)},
+		UpdateExpression:          e.Update(),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
 	})
 	if err != nil {
 		return fmt.Errorf("store: finish erasure: %w", err)
@@ -207,94 +199,37 @@ func (s *Store) FinishErasure(ctx context.Context, id string) error {
 // story id, on its tombstone (see ClaimEmail: false when it was sent, or a
 // live claim is held).
 func (s *Store) ClaimErasureEmail(ctx context.Context, id, kind string, lease time.Duration) (bool, error) {
-	now := s.now()
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.table),
-		Key:                      tombstoneKey(id),
-		UpdateExpression:         aws.String("SET #claim = :until"),
-		ConditionExpression:      aws.String("attribute_exists(pk) AND attribute_not_exists(#sent) AND (attribute_not_exists(#claim) OR #claim < :now)"),
-		ExpressionAttributeNames: map[string]string{"#claim": "claim_" + kind, "#sent": "sent_" + kind},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":until": number(now.Add(lease).UnixMilli()),
-			":now":   number(now.UnixMilli()),
-		},
-	})
-	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("store: claim %s email: %w", kind, err)
-	}
-	return true, nil
+	return s.claimEmail(ctx, tombstoneKey(id), kind, lease)
 }
 
 // MarkErasureEmailSent records that erasure email kind went out.
 func (s *Store) MarkErasureEmailSent(ctx context.Context, id, kind, messageID string) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.table),
-		Key:                      tombstoneKey(id),
-		UpdateExpression:         aws.String("SET #sent = :msg, #claim = :none"),
-		ConditionExpression:      aws.String("attribute_exists(pk)"),
-		ExpressionAttributeNames: map[string]string{"#claim": "claim_" + kind, "#sent": "sent_" + kind},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":msg":  str(s.now().UTC().Format(time.RFC3339) + " " + messageID),
-			":none": number(0),
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("store: mark %s email sent: %w", kind, err)
-	}
-	return nil
+	return s.markEmailSent(ctx, tombstoneKey(id), kind, messageID)
 }
 
 // ReleaseErasureEmail gives up a claim after a failed send.
 func (s *Store) ReleaseErasureEmail(ctx context.Context, id, kind string) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       tombstoneKey(id),
-		UpdateExpression:          aws.String("SET #claim = :none"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeNames:  map[string]string{"#claim": "claim_" + kind},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":none": number(0)},
-	})
-	if err != nil {
-		return fmt.Errorf("store: release %s email: %w", kind, err)
-	}
-	return nil
+	return s.releaseEmail(ctx, tombstoneKey(id), kind)
 }
 
 // ForgetNotice removes the notice from story id's tombstone once the
 // emails of kinds went out: after it the tombstone holds no personal data.
-// (The tombstone is written again without it, conditionally on its sent
-// markers, rather than with REMOVE, which the in-memory emulator ignores.)
+// Until then (or with no tombstone) it does nothing.
 func (s *Store) ForgetNotice(ctx context.Context, id string, kinds ...string) error {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: tombstoneKey(id), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return fmt.Errorf("store: forget notice: %w", err)
+	cond := exists
+	for _, k := range kinds {
+		cond = cond.And(expression.AttributeExists(sentName(k)))
 	}
-	item := out.Item
-	if _, ok := item[attrNotice]; !ok {
-		return nil
-	}
-	cond := "attribute_exists(pk)"
-	names := map[string]string{}
-	for i, k := range kinds {
-		if _, ok := item["sent_"+k]; !ok {
-			return nil // an email has not gone out yet: the notice is still needed
-		}
-		n := fmt.Sprintf("#sent%d", i)
-		names[n] = "sent_" + k
-		cond += " AND attribute_exists(" + n + ")"
-	}
-	delete(item, attrNotice)
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+	e := build(expression.NewBuilder().WithUpdate(expression.Remove(expression.Name(attrNotice))).WithCondition(cond))
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(s.table),
-		Item:                     item,
-		ConditionExpression:      aws.String(cond),
-		ExpressionAttributeNames: names,
+		Key:                      tombstoneKey(id),
+		UpdateExpression:         e.Update(),
+		ConditionExpression:      e.Condition(),
+		ExpressionAttributeNames: e.Names(),
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-		return nil
+		return nil // an email has not gone out yet: the notice is still needed
 	}
 	if err != nil {
 		return fmt.Errorf("store: forget notice: %w", err)
@@ -321,11 +256,13 @@ func cancelledAt(err error, i int) bool {
 // liveCheck is a transaction item that holds only while story id exists,
 // is not being erased and is not past its expiry.
 func (s *Store) liveCheck(id string) types.TransactWriteItem {
+	e := build(expression.NewBuilder().WithCondition(s.current()))
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 		TableName:                 aws.String(s.table),
 		Key:                       StoryKey(id),
-		ConditionExpression:       aws.String(current),
-		ExpressionAttributeValues: s.withNow(nil),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
 	}}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -54,18 +55,22 @@ func (s *Store) RecordConsent(ctx context.Context, id string, read int, rec stor
 	if err != nil {
 		return err
 	}
+	// A story kept before its ledger began has no consents: the record
+	// starts one. The ledger's size, kept beside it, is still the read one.
+	size := expression.Name(attrLedgerSize)
+	e := build(expression.NewBuilder().
+		WithUpdate(expression.Set(nameConsents, expression.ListAppend(
+			expression.IfNotExists(nameConsents, expression.Value(&types.AttributeValueMemberL{Value: []types.AttributeValue{}})),
+			expression.Value(&types.AttributeValueMemberL{Value: []types.AttributeValue{av}}))).
+			Set(size, expression.Value(read+1))).
+		WithCondition(s.current().And(size.Equal(expression.Value(read)))))
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:        aws.String(s.table),
-		Key:              StoryKey(id),
-		UpdateExpression: aws.String("SET consents = list_append(consents, :rec), #size = :next"),
-		// The ledger's size, kept beside it, is still the read one.
-		ConditionExpression:      aws.String(current + " AND #size = :read"),
-		ExpressionAttributeNames: map[string]string{"#size": attrLedgerSize},
-		ExpressionAttributeValues: s.withNow(map[string]types.AttributeValue{
-			":rec":  &types.AttributeValueMemberL{Value: []types.AttributeValue{av}},
-			":read": number(int64(read)),
-			":next": number(int64(read + 1)),
-		}),
+		TableName:                 aws.String(s.table),
+		Key:                       StoryKey(id),
+		UpdateExpression:          e.Update(),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		if _, err := s.GetStory(ctx, id); err != nil {
@@ -110,7 +115,7 @@ func IsTombstone(sk string) bool { return sk == tombstoneSK }
 // itemKeys lists the keys of every item under story id but its tombstone.
 func (s *Store) itemKeys(ctx context.Context, id string) ([]map[string]types.AttributeValue, error) {
 	var keys []map[string]types.AttributeValue
-	err := s.queryAll(ctx, storyItemsQuery(s.table, id, "pk, sk"), func(items []map[string]types.AttributeValue) error {
+	err := s.queryAll(ctx, s.query("", storyPartition(id), AttrPK, AttrSK), func(items []map[string]types.AttributeValue) error {
 		for _, item := range items {
 			if sk, ok := item[AttrSK].(*types.AttributeValueMemberS); !ok || sk.Value != tombstoneSK {
 				keys = append(keys, map[string]types.AttributeValue{AttrPK: item[AttrPK], AttrSK: item[AttrSK]})
@@ -127,12 +132,11 @@ func (s *Store) itemKeys(ctx context.Context, id string) ([]map[string]types.Att
 // StoryIDsByEmail lists the stories sent from an email address (any case).
 func (s *Store) StoryIDsByEmail(ctx context.Context, email string) ([]string, error) {
 	var ids []string
-	err := s.queryAll(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		IndexName:                 aws.String(IndexByEmail),
-		KeyConditionExpression:    aws.String("emailKey = :e"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":e": str(strings.ToLower(strings.TrimSpace(email)))},
-	}, func(items []map[string]types.AttributeValue) error {
+	e := strings.ToLower(strings.TrimSpace(email))
+	if e == "" {
+		return nil, nil // no story has an empty emailKey (see PutStory)
+	}
+	err := s.queryAll(ctx, s.query(IndexByEmail, expression.Key(AttrEmailKey).Equal(expression.Value(e))), func(items []map[string]types.AttributeValue) error {
 		for _, item := range items {
 			pk, _ := item[AttrPK].(*types.AttributeValueMemberS)
 			sk, _ := item[AttrSK].(*types.AttributeValueMemberS)
@@ -155,7 +159,7 @@ func (s *Store) StoryIDsByEmail(ctx context.Context, email string) ([]string, er
 // a subject access export.
 func (s *Store) StoryItems(ctx context.Context, id string) ([]map[string]any, error) {
 	var out []map[string]any
-	err := s.queryAll(ctx, storyItemsQuery(s.table, id, ""), func(items []map[string]types.AttributeValue) error {
+	err := s.queryAll(ctx, s.query("", storyPartition(id)), func(items []map[string]types.AttributeValue) error {
 		for _, item := range items {
 			var m map[string]any
 			if err := attributevalue.UnmarshalMap(item, &m); err != nil {
@@ -171,17 +175,7 @@ func (s *Store) StoryItems(ctx context.Context, id string) ([]map[string]any, er
 	return out, nil
 }
 
-// storyItemsQuery asks for every item under story id (projection: which
-// attributes, or all when empty).
-func storyItemsQuery(table, id, projection string) *dynamodb.QueryInput {
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(table),
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(storyPrefix + id)},
-		ConsistentRead:            aws.Bool(true),
-	}
-	if projection != "" {
-		in.ProjectionExpression = aws.String(projection)
-	}
-	return in
+// storyPartition matches every item held under story id.
+func storyPartition(id string) expression.KeyConditionBuilder {
+	return expression.Key(AttrPK).Equal(expression.Value(storyPrefix + id))
 }

@@ -6,8 +6,8 @@
 //	month, at                        the byMonth index: stories (and tombstones) by UTC month, then time
 //	emailKey                         the byEmail index (lower-cased email), for requests by email
 //	expiresAt                        DynamoDB TTL: when the item is deleted (retention)
-//	sent_<email>, claim_<email>      which notification emails went out
-//	failed_<email>                   an email SES refused for good, and its error code
+//	sent_<kind>, claim_<kind>        which notification emails went out, and who is sending one
+//	failed_<kind>                    an email SES refused for good, and its error code
 //
 // Every write that may be repeated is conditional, so a retried request or a
 // re-delivered event changes nothing the second time.
@@ -17,13 +17,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -172,21 +172,28 @@ func (s *Store) PutStory(ctx context.Context, st story.Story) (saved story.Story
 	at := st.SubmittedAt.UTC()
 	item[AttrMonth] = &types.AttributeValueMemberS{Value: at.Format(monthLayout)}
 	item[AttrAt] = &types.AttributeValueMemberS{Value: at.Format(time.RFC3339Nano) + "#" + st.ID}
-	item[AttrEmailKey] = &types.AttributeValueMemberS{Value: strings.ToLower(st.Email)}
+	// DynamoDB refuses an empty string as an index key: a story without an
+	// email has no emailKey, and is simply not in byEmail.
+	if st.Email != "" {
+		item[AttrEmailKey] = str(strings.ToLower(st.Email))
+	}
 	item[AttrExpires] = number(s.ExpiresAt(at).Unix())
 	item[attrLedgerSize] = number(int64(len(st.Consents)))
 	// The story is kept only if its id has no tombstone: an erased story
 	// never comes back (a replay, an old form).
+	free := build(expression.NewBuilder().WithCondition(absent))
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{
-			TableName:           aws.String(s.table),
-			Item:                item,
-			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			TableName:                aws.String(s.table),
+			Item:                     item,
+			ConditionExpression:      free.Condition(),
+			ExpressionAttributeNames: free.Names(),
 		}},
 		{ConditionCheck: &types.ConditionCheck{
-			TableName:           aws.String(s.table),
-			Key:                 tombstoneKey(st.ID),
-			ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			TableName:                aws.String(s.table),
+			Key:                      tombstoneKey(st.ID),
+			ConditionExpression:      free.Condition(),
+			ExpressionAttributeNames: free.Names(),
 		}},
 	}})
 	if err == nil {
@@ -238,21 +245,55 @@ func (s *Store) GetStory(ctx context.Context, id string) (story.Story, error) {
 // delivery holds an unexpired claim. A claim lasts for lease, so a sender
 // that dies mid-send does not block the email for ever.
 func (s *Store) ClaimEmail(ctx context.Context, id, kind string, lease time.Duration) (bool, error) {
+	return s.claimEmail(ctx, StoryKey(id), kind, lease)
+}
+
+// MarkEmailSent records that email kind went out for story id, and drops
+// its claim. A story erased meanwhile is left alone.
+func (s *Store) MarkEmailSent(ctx context.Context, id, kind, messageID string) error {
+	return s.markEmailSent(ctx, StoryKey(id), kind, messageID)
+}
+
+// MarkEmailFailed records that SES refused email kind of story id for
+// good, with SES's error code (never its message, which names the
+// address): it is not claimed, so not sent, again, and the digest shows it.
+func (s *Store) MarkEmailFailed(ctx context.Context, id, kind, code string) error {
+	return s.markEmail(ctx, StoryKey(id), kind, failedName(kind), code)
+}
+
+// ReleaseEmail gives up a claim after a failed send, so a retry can claim it.
+func (s *Store) ReleaseEmail(ctx context.Context, id, kind string) error {
+	return s.releaseEmail(ctx, StoryKey(id), kind)
+}
+
+// Which emails went out for an item, and who is sending one now, are
+// attributes per kind: sent_<kind> (when, and SES's message id), failed_<kind>
+// (SES refused it for good: its error code) and claim_<kind> (until when a
+// sender holds the claim, Unix milliseconds), which is removed once the
+// email went out or failed, or the send is given up.
+func sentName(kind string) expression.NameBuilder   { return expression.Name("sent_" + kind) }
+func failedName(kind string) expression.NameBuilder { return expression.Name("failed_" + kind) }
+func claimName(kind string) expression.NameBuilder  { return expression.Name("claim_" + kind) }
+
+// claimEmail claims email kind on the item at key: it holds only while the
+// item exists, the email was neither sent nor refused for good, and no
+// unexpired claim is held.
+func (s *Store) claimEmail(ctx context.Context, key map[string]types.AttributeValue, kind string, lease time.Duration) (bool, error) {
 	now := s.now()
+	claim := claimName(kind)
+	e := build(expression.NewBuilder().
+		WithUpdate(expression.Set(claim, expression.Value(now.Add(lease).UnixMilli()))).
+		WithCondition(exists.
+			And(expression.AttributeNotExists(sentName(kind))).
+			And(expression.AttributeNotExists(failedName(kind))).
+			And(expression.AttributeNotExists(claim).Or(claim.LessThan(expression.Value(now.UnixMilli()))))))
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(s.table),
-		Key:                 StoryKey(id),
-		UpdateExpression:    aws.String("SET #claim = :until"),
-		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(#sent) AND attribute_not_exists(#failed) AND (attribute_not_exists(#claim) OR #claim < :now)"),
-		ExpressionAttributeNames: map[string]string{
-			"#claim":  "claim_" + kind,
-			"#sent":   "sent_" + kind,
-			"#failed": "failed_" + kind,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":until": number(now.Add(lease).UnixMilli()),
-			":now":   number(now.UnixMilli()),
-		},
+		TableName:                 aws.String(s.table),
+		Key:                       key,
+		UpdateExpression:          e.Update(),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return false, nil
@@ -263,63 +304,44 @@ func (s *Store) ClaimEmail(ctx context.Context, id, kind string, lease time.Dura
 	return true, nil
 }
 
-// MarkEmailSent records that email kind went out for story id.
-func (s *Store) MarkEmailSent(ctx context.Context, id, kind, messageID string) error {
+// markEmailSent records that email kind went out, on the item at key.
+func (s *Store) markEmailSent(ctx context.Context, key map[string]types.AttributeValue, kind, messageID string) error {
+	return s.markEmail(ctx, key, kind, sentName(kind), s.now().UTC().Format(time.RFC3339)+" "+messageID)
+}
+
+// markEmail sets the outcome of email kind (its sent or failed attribute)
+// on the item at key, and removes its claim. An item gone meanwhile (an
+// erased story) is left alone.
+func (s *Store) markEmail(ctx context.Context, key map[string]types.AttributeValue, kind string, outcome expression.NameBuilder, value string) error {
+	e := build(expression.NewBuilder().
+		WithUpdate(expression.Set(outcome, expression.Value(value)).Remove(claimName(kind))).
+		WithCondition(exists))
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.table),
-		Key:                      StoryKey(id),
-		UpdateExpression:         aws.String("SET #sent = :msg, #claim = :none"),
-		ConditionExpression:      aws.String("attribute_exists(pk)"),
-		ExpressionAttributeNames: map[string]string{"#claim": "claim_" + kind, "#sent": "sent_" + kind},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":msg":  &types.AttributeValueMemberS{Value: s.now().UTC().Format(time.RFC3339) + " " + messageID},
-			":none": number(0),
-		},
+		TableName:                 aws.String(s.table),
+		Key:                       key,
+		UpdateExpression:          e.Update(),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-		return nil // the story was erased meanwhile: nothing to mark
+		return nil // erased meanwhile: nothing to mark
 	}
 	if err != nil {
-		return fmt.Errorf("store: mark %s email sent: %w", kind, err)
+		return fmt.Errorf("store: mark %s email: %w", kind, err)
 	}
 	return nil
 }
 
-// MarkEmailFailed records that SES refused email kind of story id for
-// good, with SES's error code (never its message, which names the
-// address): it is not claimed, so not sent, again, and the digest shows it.
-func (s *Store) MarkEmailFailed(ctx context.Context, id, kind, code string) error {
+// releaseEmail removes the claim on email kind from the item at key.
+func (s *Store) releaseEmail(ctx context.Context, key map[string]types.AttributeValue, kind string) error {
+	e := build(expression.NewBuilder().WithUpdate(expression.Remove(claimName(kind))).WithCondition(exists))
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(s.table),
-		Key:                      StoryKey(id),
-		UpdateExpression:         aws.String("SET #failed = :code, #claim = :none"),
-		ConditionExpression:      aws.String("attribute_exists(pk)"),
-		ExpressionAttributeNames: map[string]string{"#claim": "claim_" + kind, "#failed": "failed_" + kind},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":code": &types.AttributeValueMemberS{Value: code},
-			":none": number(0),
-		},
-	})
-	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("store: mark %s email failed: %w", kind, err)
-	}
-	return nil
-}
-
-// ReleaseEmail gives up a claim after a failed send, so a retry can claim it.
-func (s *Store) ReleaseEmail(ctx context.Context, id, kind string) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table),
-		Key:       StoryKey(id),
-		// An expired claim (0) rather than REMOVE: minidyn ignores REMOVE of a
-		// #name, and 0 reads the same to ClaimEmail.
-		UpdateExpression:          aws.String("SET #claim = :none"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeNames:  map[string]string{"#claim": "claim_" + kind},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":none": number(0)},
+		Key:                      key,
+		UpdateExpression:         e.Update(),
+		ConditionExpression:      e.Condition(),
+		ExpressionAttributeNames: e.Names(),
 	})
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return nil
@@ -330,9 +352,7 @@ func (s *Store) ReleaseEmail(ctx context.Context, id, kind string) error {
 	return nil
 }
 
-// queryAll runs a query to the end, handing fn each page's items. It also
-// stops when a page hands back the very key it started from: minidyn does
-// that on an empty result, and asking again would never end.
+// queryAll runs a query to the end, handing fn each page's items.
 func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, fn func(items []map[string]types.AttributeValue) error) error {
 	for {
 		out, err := s.db.Query(ctx, in)
@@ -342,7 +362,7 @@ func (s *Store) queryAll(ctx context.Context, in *dynamodb.QueryInput, fn func(i
 		if err := fn(out.Items); err != nil {
 			return err
 		}
-		if len(out.LastEvaluatedKey) == 0 || reflect.DeepEqual(out.LastEvaluatedKey, in.ExclusiveStartKey) {
+		if len(out.LastEvaluatedKey) == 0 {
 			return nil
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey

@@ -73,9 +73,7 @@ type Objects interface {
 
 // Clips is what the handler needs from the store.
 type Clips interface {
-	AcquireClipSlot(ctx context.Context, id string, max int) error
-	ReleaseClipSlot(ctx context.Context, id string) error
-	PutPendingClip(ctx context.Context, r store.ClipRecord) error
+	ReserveClip(ctx context.Context, r store.ClipRecord, max int) error
 	GetClip(ctx context.Context, id, key string) (store.ClipRecord, error)
 	AbortClip(ctx context.Context, id, key string) (bool, error)
 	ClipRecords(ctx context.Context, id string) ([]store.ClipRecord, error)
@@ -303,54 +301,37 @@ func (h *Handler) create(ctx context.Context, req apigw.Request) apigw.Response 
 		return apigw.Problem(http.StatusRequestEntityTooLarge, "This clip is too large",
 			fmt.Sprintf("The clip is %s; a clip can be at most %s.", story.HumanBytes(size), story.HumanBytes(h.limits.MaxBytes)))
 	}
-	if err := h.clips.AcquireClipSlot(ctx, id, h.limits.MaxClips); err != nil {
-		return *h.slotRefusal(ctx, err)
-	}
 	key := bucket.NewClipKey(id, t)
 	uploadID, err := h.objects.CreateUpload(ctx, key, t.MIME)
 	if err != nil {
 		slog.ErrorContext(ctx, "create multipart upload failed", "error", err.Error())
-		h.releaseSlot(ctx, id)
 		return unavailable()
 	}
-	// A multipart upload can be resumed until the bucket's lifecycle rule
-	// aborts it, a day after it started.
+	// The slot and the pending record are written together once the upload
+	// exists (its id is in the record). A multipart upload can be resumed
+	// until the bucket's lifecycle rule aborts it, a day after it started.
 	rec := store.ClipRecord{StoryID: id, Clip: story.Clip{Key: key, MIME: t.MIME}, Declared: mime,
 		UploadID: uploadID, DeclaredSize: size, Until: h.now().Add(25 * time.Hour).UnixMilli()}
-	if err := h.clips.PutPendingClip(ctx, rec); err != nil {
-		// The story went (erased meanwhile) or the write failed: the
-		// upload must not outlive this answer.
+	if err := h.clips.ReserveClip(ctx, rec, h.limits.MaxClips); err != nil {
+		// No slot, the story went (erased meanwhile) or the write failed:
+		// the upload must not outlive this answer.
 		if err := h.objects.AbortUpload(ctx, key, uploadID); err != nil {
 			// The bucket's lifecycle aborts it after a day.
 			slog.WarnContext(ctx, "aborting an unrecorded upload failed", "error", err.Error())
 		}
-		h.releaseSlot(ctx, id)
 		return *h.slotRefusal(ctx, err)
 	}
 	return apigw.JSON(http.StatusOK, createResponse{Key: key, UploadID: uploadID, Bucket: h.objects.Name()})
 }
 
-// reserve takes a clip slot and records a pending upload at a new key.
+// reserve records a pending upload at a new key, with the clip slot it takes.
 func (h *Handler) reserve(ctx context.Context, id string, t story.ClipType, declared string, until time.Time) (string, refusal) {
-	if err := h.clips.AcquireClipSlot(ctx, id, h.limits.MaxClips); err != nil {
-		return "", h.slotRefusal(ctx, err)
-	}
 	key := bucket.NewClipKey(id, t)
 	rec := store.ClipRecord{StoryID: id, Clip: story.Clip{Key: key, MIME: t.MIME}, Declared: declared, Until: until.UnixMilli()}
-	if err := h.clips.PutPendingClip(ctx, rec); err != nil {
-		h.releaseSlot(ctx, id)
+	if err := h.clips.ReserveClip(ctx, rec, h.limits.MaxClips); err != nil {
 		return "", h.slotRefusal(ctx, err)
 	}
 	return key, nil
-}
-
-// releaseSlot gives back a slot taken for an upload that did not start. A
-// failure is logged: the slot stays taken until the story's clips are
-// counted again, which costs the volunteer one clip, not their story.
-func (h *Handler) releaseSlot(ctx context.Context, id string) {
-	if err := h.clips.ReleaseClipSlot(ctx, id); err != nil {
-		slog.WarnContext(ctx, "giving back a clip slot failed", "error", err.Error())
-	}
 }
 
 func (h *Handler) unreserve(ctx context.Context, id, key string) {

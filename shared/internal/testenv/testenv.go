@@ -1,5 +1,5 @@
-// Package testenv gives handler tests the real table layout on minidyn's
-// in-memory DynamoDB client, the sample events in events/, and a fixed clock.
+// Package testenv gives handler tests the real table layout on the local
+// stack's DynamoDB, the sample events in events/, and a fixed clock.
 package testenv
 
 import (
@@ -13,10 +13,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
-	minidyn "github.com/truora/minidyn/aws-v2/client"
 
 	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/token"
@@ -67,8 +67,9 @@ func Event(t testing.TB, name string, v any) {
 	}
 }
 
-// Table returns minidyn's in-memory client holding template.yaml's table.
-func Table(t testing.TB, logicalID string) *minidyn.Client {
+// Table returns a client of a fresh local DynamoDB (the local stack's: it
+// refuses and pages as DynamoDB does) holding template.yaml's table.
+func Table(t testing.TB, logicalID string) *dynamodb.Client {
 	t.Helper()
 	tmpl, err := stack.LoadTemplate(filepath.Join(Root(t), "template.yaml"))
 	if err != nil {
@@ -78,7 +79,10 @@ func Table(t testing.TB, logicalID string) *minidyn.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := minidyn.NewClient()
+	srv := httptest.NewServer(stack.NewDynamoDB(nil))
+	t.Cleanup(srv.Close)
+	db := dynamodb.New(dynamodb.Options{Region: stack.Region, BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
 	if _, err := db.CreateTable(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,85 @@
+package store
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// Every condition, update, key condition and projection the store sends is
+// built with the SDK's expression package, which names every attribute
+// (#0, #1, …) and value (:0, :1, …) itself: no hand-written expression
+// strings, no reserved-word clashes, no unused or missing placeholders.
+
+// build builds b. It fails only for a malformed builder (an empty name, a
+// value of a type that cannot be marshalled): a bug in this package, which
+// every test of the call fails on, hence the panic.
+func build(b expression.Builder) expression.Expression {
+	e, err := b.Build()
+	if err != nil {
+		panic(fmt.Sprintf("store: a malformed DynamoDB expression: %v", err))
+	}
+	return e
+}
+
+// Names and conditions may be shared (they are values); an UpdateBuilder
+// may not: its Set and Remove add to a map its copies share, so updates are
+// built afresh for each request.
+
+// Attribute names the store's expressions use.
+var (
+	namePK       = expression.Name(AttrPK)
+	nameErasing  = expression.Name(attrErasing)
+	nameSlots    = expression.Name(attrSlots)
+	nameStatus   = expression.Name(attrStatus)
+	nameUntil    = expression.Name(attrUntil)
+	nameConsents = expression.Name("consents")
+	nameExpires  = expression.Name(AttrExpires)
+)
+
+// exists holds while the item exists; absent while it does not.
+var (
+	exists = expression.AttributeExists(namePK)
+	absent = expression.AttributeNotExists(namePK)
+)
+
+// liveCond holds on a story item that exists and is not being erased.
+var liveCond = exists.And(expression.AttributeNotExists(nameErasing))
+
+// current holds on a story item that is live and not past its expiresAt
+// either (DynamoDB's TTL deletes an expired item up to days later; until
+// then it is absent all the same).
+func (s *Store) current() expression.ConditionBuilder {
+	return liveCond.And(expression.AttributeNotExists(nameExpires).Or(nameExpires.GreaterThan(expression.Value(s.now().Unix()))))
+}
+
+// query asks the table, or its index when one is named, for the items that
+// match key, with only the attributes in projection (all when none). Reads
+// of the table are strongly consistent; an index offers only eventual
+// consistency.
+func (s *Store) query(index string, key expression.KeyConditionBuilder, projection ...string) *dynamodb.QueryInput {
+	b := expression.NewBuilder().WithKeyCondition(key)
+	if len(projection) > 0 {
+		names := make([]expression.NameBuilder, len(projection))
+		for i, p := range projection {
+			names[i] = expression.Name(p)
+		}
+		b = b.WithProjection(expression.NamesList(names[0], names[1:]...))
+	}
+	e := build(b)
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    e.KeyCondition(),
+		ProjectionExpression:      e.Projection(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+	}
+	if index != "" {
+		in.IndexName = aws.String(index)
+	} else {
+		in.ConsistentRead = aws.Bool(true)
+	}
+	return in
+}
