@@ -333,7 +333,7 @@ func (s *Store) CompleteDigest(ctx context.Context, d DigestSent) error {
 type PeriodStory struct {
 	story.Story
 	// ClipSlots is how many clips the story holds or is receiving (see
-	// AcquireClipSlot): with none it has no verified clip to list.
+	// ReserveClip): with none it has no verified clip to list.
 	ClipSlots int `dynamodbav:"clipSlots"`
 }
 
