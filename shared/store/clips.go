@@ -82,13 +82,7 @@ func (s *Store) ReserveClip(ctx context.Context, r ClipRecord, max int) error {
 	}
 	mergeAttrs(item, ClipKey(r.StoryID, r.Key))
 	item[AttrExpires] = number(s.ExpiresAt(r.At).Unix())
-	e := build(expression.NewBuilder().WithCondition(absent))
-	put := types.TransactWriteItem{Put: &types.Put{
-		TableName:                aws.String(s.table),
-		Item:                     item,
-		ConditionExpression:      e.Condition(),
-		ExpressionAttributeNames: e.Names(),
-	}}
+	put := s.txPut(item, build(expression.NewBuilder().WithCondition(absent)))
 	return s.withSlot(ctx, r.StoryID, max, func() error {
 		err := s.clipTx(ctx, r.StoryID, +1, max, put)
 		if errors.Is(err, errCondition) {
@@ -146,14 +140,7 @@ func (s *Store) clipTx(ctx context.Context, id string, delta, max int, rec types
 			cond = cond.And(expression.AttributeNotExists(nameSlots).Or(nameSlots.LessThan(expression.Value(max))))
 		}
 		e := build(expression.NewBuilder().WithUpdate(expression.Add(nameSlots, expression.Value(delta))).WithCondition(cond))
-		storyItem = types.TransactWriteItem{Update: &types.Update{
-			TableName:                 aws.String(s.table),
-			Key:                       StoryKey(id),
-			UpdateExpression:          e.Update(),
-			ConditionExpression:       e.Condition(),
-			ExpressionAttributeNames:  e.Names(),
-			ExpressionAttributeValues: e.Values(),
-		}}
+		storyItem = s.txUpdate(StoryKey(id), e)
 	}
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{storyItem, rec}})
 	switch {
@@ -173,14 +160,7 @@ func (s *Store) clipTx(ctx context.Context, id string, delta, max int, rec types
 // of story id.
 func (s *Store) clipUpdate(id, key string, update expression.UpdateBuilder, cond expression.ConditionBuilder) types.TransactWriteItem {
 	e := build(expression.NewBuilder().WithUpdate(update).WithCondition(cond))
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName:                 aws.String(s.table),
-		Key:                       ClipKey(id, key),
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	}}
+	return s.txUpdate(ClipKey(id, key), e)
 }
 
 // statusIs holds while a clip record's status is one of statuses.

@@ -175,14 +175,7 @@ func (s *Store) ClaimDigest(ctx context.Context, c DigestClaim) (bool, error) {
 			Set(nameClaimUntil, expression.Value(c.Until.UnixMilli())).
 			Set(nameClaimEnd, expression.Value(stamp(c.End)))).
 		WithCondition(watermarkIs(c.Watermark).And(noLiveClaim(c.Now))))
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       digestKey(digestStateSK),
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	})
+	_, err := s.db.UpdateItem(ctx, s.updateInput(digestKey(digestStateSK), e))
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return false, nil
 	}
@@ -198,14 +191,7 @@ func (s *Store) ReleaseDigest(ctx context.Context, owner string) error {
 	e := build(expression.NewBuilder().
 		WithUpdate(removeClaim()).
 		WithCondition(nameClaimOwner.Equal(expression.Value(owner))))
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       digestKey(digestStateSK),
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	})
+	_, err := s.db.UpdateItem(ctx, s.updateInput(digestKey(digestStateSK), e))
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return nil
 	}
@@ -224,14 +210,7 @@ func (s *Store) AdvanceDigest(ctx context.Context, prev, end, now time.Time, rec
 	e := build(expression.NewBuilder().
 		WithUpdate(expression.Set(nameWatermark, expression.Value(stamp(end))).Set(nameRecent, expression.Value(recentList(recent)))).
 		WithCondition(watermarkIs(prev).And(noLiveClaim(now))))
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       digestKey(digestStateSK),
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	})
+	_, err := s.db.UpdateItem(ctx, s.updateInput(digestKey(digestStateSK), e))
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return false, nil
 	}
@@ -253,15 +232,6 @@ func recentList(ids []string) types.AttributeValue {
 	}
 	return l
 }
-
-// Names of the digest state's attributes.
-var (
-	nameWatermark  = expression.Name(attrWatermark)
-	nameRecent     = expression.Name(attrRecent)
-	nameClaimOwner = expression.Name(attrClaimOwner)
-	nameClaimUntil = expression.Name(attrClaimUntil)
-	nameClaimEnd   = expression.Name(attrClaimEnd)
-)
 
 // removeClaim drops a digest claim: its owner, lease and period end. (A
 // function, not a variable: an UpdateBuilder's Set and Remove add to the
@@ -312,14 +282,7 @@ func (s *Store) CompleteDigest(ctx context.Context, d DigestSent) error {
 			Set(nameRecent, expression.Value(recentList(d.Recent))).
 			Set(expression.Name("lastPeriod"), expression.Value(periodSK))).
 		WithCondition(nameClaimOwner.Equal(expression.Value(d.Owner)).And(nameClaimEnd.Equal(end))))
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       digestKey(digestStateSK),
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	})
+	_, err := s.db.UpdateItem(ctx, s.updateInput(digestKey(digestStateSK), e))
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return ErrDigestClaimLost
 	}

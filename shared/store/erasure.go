@@ -136,20 +136,8 @@ func (s *Store) BeginErasure(ctx context.Context, id string) (Tombstone, error) 
 		WithCondition(liveCond))
 	free := build(expression.NewBuilder().WithCondition(absent))
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName:                 aws.String(s.table),
-			Key:                       StoryKey(id),
-			UpdateExpression:          mark.Update(),
-			ConditionExpression:       mark.Condition(),
-			ExpressionAttributeNames:  mark.Names(),
-			ExpressionAttributeValues: mark.Values(),
-		}},
-		{Put: &types.Put{
-			TableName:                aws.String(s.table),
-			Item:                     item,
-			ConditionExpression:      free.Condition(),
-			ExpressionAttributeNames: free.Names(),
-		}},
+		s.txUpdate(StoryKey(id), mark),
+		s.txPut(item, free),
 	}})
 	if canceled(err) {
 		// Another erasure began meanwhile (or the story went): resume it.
@@ -181,14 +169,7 @@ func (s *Store) FinishErasure(ctx context.Context, id string) error {
 	e := build(expression.NewBuilder().
 		WithUpdate(expression.Set(expression.Name(attrState), expression.Value(ErasureDone))).
 		WithCondition(exists))
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       tombstoneKey(id),
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	})
+	_, err := s.db.UpdateItem(ctx, s.updateInput(tombstoneKey(id), e))
 	if err != nil {
 		return fmt.Errorf("store: finish erasure: %w", err)
 	}
@@ -221,13 +202,7 @@ func (s *Store) ForgetNotice(ctx context.Context, id string, kinds ...string) er
 		cond = cond.And(expression.AttributeExists(sentName(k)))
 	}
 	e := build(expression.NewBuilder().WithUpdate(expression.Remove(expression.Name(attrNotice))).WithCondition(cond))
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.table),
-		Key:                      tombstoneKey(id),
-		UpdateExpression:         e.Update(),
-		ConditionExpression:      e.Condition(),
-		ExpressionAttributeNames: e.Names(),
-	})
+	_, err := s.db.UpdateItem(ctx, s.updateInput(tombstoneKey(id), e))
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return nil // an email has not gone out yet: the notice is still needed
 	}
@@ -256,14 +231,7 @@ func cancelledAt(err error, i int) bool {
 // liveCheck is a transaction item that holds only while story id exists,
 // is not being erased and is not past its expiry.
 func (s *Store) liveCheck(id string) types.TransactWriteItem {
-	e := build(expression.NewBuilder().WithCondition(s.current()))
-	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName:                 aws.String(s.table),
-		Key:                       StoryKey(id),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	}}
+	return s.txCheck(StoryKey(id), build(expression.NewBuilder().WithCondition(s.current())))
 }
 
 // Trace is one item that mentions what an audit looks for.

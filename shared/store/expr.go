@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // Every condition, update, key condition and projection the store sends is
@@ -37,6 +38,12 @@ var (
 	nameUntil    = expression.Name(attrUntil)
 	nameConsents = expression.Name("consents")
 	nameExpires  = expression.Name(AttrExpires)
+
+	nameWatermark  = expression.Name(attrWatermark)
+	nameRecent     = expression.Name(attrRecent)
+	nameClaimOwner = expression.Name(attrClaimOwner)
+	nameClaimUntil = expression.Name(attrClaimUntil)
+	nameClaimEnd   = expression.Name(attrClaimEnd)
 )
 
 // exists holds while the item exists; absent while it does not.
@@ -82,4 +89,30 @@ func (s *Store) query(index string, key expression.KeyConditionBuilder, projecti
 		in.ConsistentRead = aws.Bool(true)
 	}
 	return in
+}
+
+// updateInput is an UpdateItem of the item at key with e's update, if e's
+// condition holds.
+func (s *Store) updateInput(key map[string]types.AttributeValue, e expression.Expression) *dynamodb.UpdateItemInput {
+	return &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key, UpdateExpression: e.Update(),
+		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}
+}
+
+// txUpdate is updateInput as a transaction item.
+func (s *Store) txUpdate(key map[string]types.AttributeValue, e expression.Expression) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table), Key: key, UpdateExpression: e.Update(),
+		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}
+}
+
+// txPut is a transaction item putting item, if e's condition holds.
+func (s *Store) txPut(item map[string]types.AttributeValue, e expression.Expression) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item,
+		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}
+}
+
+// txCheck is a transaction item that holds while e's condition holds on the
+// item at key.
+func (s *Store) txCheck(key map[string]types.AttributeValue, e expression.Expression) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table), Key: key,
+		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}
 }

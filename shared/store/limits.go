@@ -7,8 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -28,21 +27,15 @@ const (
 func (s *Store) Hit(ctx context.Context, counter string, window time.Duration, limit int, now time.Time) (ok bool, retryAfter time.Time, err error) {
 	start := now.UTC().Truncate(window)
 	end := start.Add(window)
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table),
-		Key: map[string]types.AttributeValue{
-			AttrPK: str(limitPrefix + counter + "#" + strconv.FormatInt(start.Unix(), 10)),
-			AttrSK: str(limitSK),
-		},
-		UpdateExpression:         aws.String("ADD #n :one SET #exp = :exp"),
-		ConditionExpression:      aws.String("attribute_not_exists(#n) OR #n < :limit"),
-		ExpressionAttributeNames: map[string]string{"#n": "n", "#exp": AttrExpires},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one":   number(1),
-			":limit": number(int64(limit)),
-			":exp":   number(end.Add(24 * time.Hour).Unix()),
-		},
-	})
+	key := map[string]types.AttributeValue{
+		AttrPK: str(limitPrefix + counter + "#" + strconv.FormatInt(start.Unix(), 10)),
+		AttrSK: str(limitSK),
+	}
+	n := expression.Name("n")
+	e := build(expression.NewBuilder().
+		WithUpdate(expression.Add(n, expression.Value(1)).Set(nameExpires, expression.Value(end.Add(24*time.Hour).Unix()))).
+		WithCondition(expression.AttributeNotExists(n).Or(n.LessThan(expression.Value(limit)))))
+	_, err = s.db.UpdateItem(ctx, s.updateInput(key, e))
 	if _, over := errors.AsType[*types.ConditionalCheckFailedException](err); over {
 		return false, end, nil
 	}

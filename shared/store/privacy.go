@@ -64,14 +64,7 @@ func (s *Store) RecordConsent(ctx context.Context, id string, read int, rec stor
 			expression.Value(&types.AttributeValueMemberL{Value: []types.AttributeValue{av}}))).
 			Set(size, expression.Value(read+1))).
 		WithCondition(s.current().And(size.Equal(expression.Value(read)))))
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       StoryKey(id),
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	})
+	_, err = s.db.UpdateItem(ctx, s.updateInput(StoryKey(id), e))
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		if _, err := s.GetStory(ctx, id); err != nil {
 			return err // gone, being erased or expired: ErrNotFound

@@ -183,18 +183,8 @@ func (s *Store) PutStory(ctx context.Context, st story.Story) (saved story.Story
 	// never comes back (a replay, an old form).
 	free := build(expression.NewBuilder().WithCondition(absent))
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: &types.Put{
-			TableName:                aws.String(s.table),
-			Item:                     item,
-			ConditionExpression:      free.Condition(),
-			ExpressionAttributeNames: free.Names(),
-		}},
-		{ConditionCheck: &types.ConditionCheck{
-			TableName:                aws.String(s.table),
-			Key:                      tombstoneKey(st.ID),
-			ConditionExpression:      free.Condition(),
-			ExpressionAttributeNames: free.Names(),
-		}},
+		s.txPut(item, free),
+		s.txCheck(tombstoneKey(st.ID), free),
 	}})
 	if err == nil {
 		return st, true, nil
@@ -287,14 +277,7 @@ func (s *Store) claimEmail(ctx context.Context, key map[string]types.AttributeVa
 			And(expression.AttributeNotExists(sentName(kind))).
 			And(expression.AttributeNotExists(failedName(kind))).
 			And(expression.AttributeNotExists(claim).Or(claim.LessThan(expression.Value(now.UnixMilli()))))))
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       key,
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	})
+	_, err := s.db.UpdateItem(ctx, s.updateInput(key, e))
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return false, nil
 	}
@@ -316,14 +299,7 @@ func (s *Store) markEmail(ctx context.Context, key map[string]types.AttributeVal
 	e := build(expression.NewBuilder().
 		WithUpdate(expression.Set(outcome, expression.Value(value)).Remove(claimName(kind))).
 		WithCondition(exists))
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.table),
-		Key:                       key,
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	})
+	_, err := s.db.UpdateItem(ctx, s.updateInput(key, e))
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return nil // erased meanwhile: nothing to mark
 	}
@@ -336,13 +312,7 @@ func (s *Store) markEmail(ctx context.Context, key map[string]types.AttributeVal
 // releaseEmail removes the claim on email kind from the item at key.
 func (s *Store) releaseEmail(ctx context.Context, key map[string]types.AttributeValue, kind string) error {
 	e := build(expression.NewBuilder().WithUpdate(expression.Remove(claimName(kind))).WithCondition(exists))
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.table),
-		Key:                      key,
-		UpdateExpression:         e.Update(),
-		ConditionExpression:      e.Condition(),
-		ExpressionAttributeNames: e.Names(),
-	})
+	_, err := s.db.UpdateItem(ctx, s.updateInput(key, e))
 	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
 		return nil
 	}
