@@ -21,7 +21,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -204,20 +203,9 @@ func (s *Store) reclaimAbandoned(ctx context.Context, id string) (int, error) {
 
 // GetClip reads the record of the clip at key of story id.
 func (s *Store) GetClip(ctx context.Context, id, key string) (ClipRecord, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            ClipKey(id, key),
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return ClipRecord{}, fmt.Errorf("store: get clip: %w", err)
-	}
-	if len(out.Item) == 0 {
-		return ClipRecord{}, ErrNotFound
-	}
 	var r ClipRecord
-	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
-		return ClipRecord{}, fmt.Errorf("store: unmarshal clip: %w", err)
+	if err := s.getItem(ctx, ClipKey(id, key), &r); err != nil {
+		return ClipRecord{}, fmt.Errorf("store: get clip: %w", err)
 	}
 	return r, nil
 }

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -115,4 +117,17 @@ func (s *Store) txPut(item map[string]types.AttributeValue, e expression.Express
 func (s *Store) txCheck(key map[string]types.AttributeValue, e expression.Expression) types.TransactWriteItem {
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table), Key: key,
 		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}
+}
+
+// getItem reads the item at key, strongly consistent, into v. An absent
+// item is ErrNotFound.
+func (s *Store) getItem(ctx context.Context, key map[string]types.AttributeValue, v any) error {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return err
+	}
+	if len(out.Item) == 0 {
+		return ErrNotFound
+	}
+	return attributevalue.UnmarshalMap(out.Item, v)
 }

@@ -7,10 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"frontlinevoices/shared/story"
@@ -79,20 +77,11 @@ func (s *Store) RecordConsent(ctx context.Context, id string, read int, rec stor
 
 // GetTombstone returns the tombstone of an erased story.
 func (s *Store) GetTombstone(ctx context.Context, id string) (Tombstone, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            tombstoneKey(id),
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
+	var t Tombstone
+	if err := s.getItem(ctx, tombstoneKey(id), &t); err != nil {
 		return Tombstone{}, fmt.Errorf("store: get tombstone: %w", err)
 	}
-	if len(out.Item) == 0 {
-		return Tombstone{}, ErrNotFound
-	}
-	var t Tombstone
-	err = attributevalue.UnmarshalMap(out.Item, &t)
-	return t, err
+	return t, nil
 }
 
 func tombstoneKey(id string) map[string]types.AttributeValue {
