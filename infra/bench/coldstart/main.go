@@ -171,7 +171,7 @@ func clientsOf(root, pkg string) (string, error) {
 		return "", fmt.Errorf("go list -deps %s: %w", pkg, err)
 	}
 	var tags []string
-	for _, c := range []string{"dynamodb", "s3", "sesv2"} {
+	for _, c := range []string{"dynamodb", "s3", "secretsmanager", "sesv2"} {
 		if slices.Contains(strings.Fields(string(b)), "github.com/aws/aws-sdk-go-v2/service/"+c) {
 			tags = append(tags, c)
 		}

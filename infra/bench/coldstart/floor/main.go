@@ -1,7 +1,8 @@
 // Command floor is the cold-start bench's SDK floor: hello, plus the AWS
 // configuration every function reads at init (lambdafn.EnvConfig) and the
 // SDK clients a function uses, made at init as the functions make theirs.
-// Which clients is chosen at build time by the tags dynamodb, s3 and sesv2.
+// Which clients is chosen at build time by the tags dynamodb, s3,
+// secretsmanager and sesv2.
 package main
 
 import (
