@@ -83,6 +83,8 @@ type State interface {
 	ReleaseDigest(ctx context.Context, owner string) error
 	CompleteDigest(ctx context.Context, d store.DigestSent) error
 	AdvanceDigest(ctx context.Context, prev, end, now time.Time, recent []string) (bool, error)
+	// StoryHeld reads again whether a story is held (erasure, expiry).
+	StoryHeld(ctx context.Context, id string) (bool, error)
 	// Candidates is the list of MPs and candidates, for its staleness.
 	Candidates(ctx context.Context, consistent bool) (story.CandidateList, error)
 }
@@ -393,6 +395,21 @@ func (h *Handler) complete(ctx context.Context, d store.DigestSent) {
 	}
 }
 
+// stillHeld is entries without the stories no longer held.
+func (h *Handler) stillHeld(ctx context.Context, entries []Entry) ([]Entry, error) {
+	var out []Entry
+	for _, e := range entries {
+		ok, err := h.state.StoryHeld(ctx, e.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 // send builds the export and the email and sends it.
 func (h *Handler) send(ctx context.Context, start, end time.Time, stories []store.PeriodStory, withdrawn []string) (msgID, exportKey string, err error) {
 	entries, err := h.entries(ctx, stories)
@@ -410,6 +427,7 @@ func (h *Handler) send(ctx context.Context, start, end time.Time, stories []stor
 		r.ListWarning = ListWarning(list, h.now())
 	}
 	r.PrivacyURL = mail.PrivacyURL(h.cfg.SiteURL)
+	rebuilt := r
 	if len(entries) > 0 {
 		body, err := CSV(entries)
 		if err != nil {
@@ -419,6 +437,28 @@ func (h *Handler) send(ctx context.Context, start, end time.Time, stories []stor
 		exportKey = bucket.ExportsPrefix + "digest-" + start.UTC().Format("20060102T150405Z") + "-" + end.UTC().Format("20060102T150405Z") + ".csv"
 		if err := h.files.Put(ctx, exportKey, "text/csv; charset=utf-8", body); err != nil {
 			return "", "", fmt.Errorf("digest: export: %w", err)
+		}
+		// An erasure that began after the period was read swept the
+		// exports before this one existed: read each story again and, if
+		// one went, write the export again without it (and leave it out of
+		// the email). An erasure that begins after this check finds the
+		// export and takes its row out itself.
+		held, err := h.stillHeld(ctx, entries)
+		if err != nil {
+			return "", "", fmt.Errorf("digest: export: %w", err)
+		}
+		if len(held) < len(entries) {
+			entries = held
+			r = Build(entries, h.cfg.MaxInEmail, withdrawn)
+			r.Start, r.End, r.Period, r.ListWarning = rebuilt.Start, rebuilt.End, rebuilt.Period, rebuilt.ListWarning
+			r.PrivacyURL = rebuilt.PrivacyURL
+			r.Empty = len(entries) == 0 && len(withdrawn) == 0
+			if body, err = CSV(entries); err != nil {
+				return "", "", fmt.Errorf("digest: export: %w", err)
+			}
+			if err := h.files.Put(ctx, exportKey, "text/csv; charset=utf-8", body); err != nil {
+				return "", "", fmt.Errorf("digest: export: %w", err)
+			}
 		}
 		name := "frontline-voices-digest-" + r.End.Format("2006-01-02") + ".csv"
 		url, err := h.files.Link(ctx, h.files.ExportBucket(), exportKey, name)

@@ -87,6 +87,34 @@ func TestDigestSendsTheNewStoriesOnce(t *testing.T) {
 	}
 }
 
+// An erasure that begins after the digest read its period, and sweeps the
+// exports before the digest writes its own: the digest reads each story
+// again, and neither its export nor its email holds the erased story.
+func TestStoryErasedWhileTheDigestRunsIsLeftOut(t *testing.T) {
+	e := newEnv(t, testConfig())
+	e.setWatermark(t, lastDigest)
+	stories := sampleStories()
+	e.put(t, stories...)
+	gone := stories[0]
+	e.files.beforePut = func() {
+		if _, err := e.store.BeginErasure(context.Background(), gone.ID); err != nil {
+			t.Error(err)
+		}
+	}
+	res := run(t, e, event(thisDigest))
+	if res.Status != digest.StatusSent {
+		t.Fatalf("result = %+v", res)
+	}
+	export := string(e.files.objects[res.ExportKey])
+	if strings.Contains(export, gone.ID) || strings.Contains(export, gone.Email) || !strings.Contains(export, stories[1].Email) {
+		t.Fatalf("export after the erasure began:\n%s", export)
+	}
+	msg := e.mail.Sent()[0]
+	if strings.Contains(msg.Text, gone.Name) || strings.Contains(msg.HTML, gone.Email) || !strings.Contains(msg.Text, stories[1].Name) {
+		t.Fatalf("the email lists the erased story:\n%s", msg.Text)
+	}
+}
+
 func TestConcurrentInvocationsSendOneEmail(t *testing.T) {
 	for _, c := range []struct {
 		name string

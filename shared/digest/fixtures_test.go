@@ -124,11 +124,18 @@ type fakeFiles struct {
 	mu      sync.Mutex
 	objects map[string][]byte
 	fail    int
+	// beforePut, if set, runs once, before the first Put.
+	beforePut func()
 }
 
 func (f *fakeFiles) ExportBucket() string { return "exports-bucket" }
 
 func (f *fakeFiles) Put(_ context.Context, key, _ string, body []byte) error {
+	if f.beforePut != nil {
+		hook := f.beforePut
+		f.beforePut = nil
+		hook()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail > 0 {

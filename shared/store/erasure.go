@@ -295,3 +295,21 @@ func TombstoneIDFromKey(pk, sk string) (string, bool) {
 	}
 	return pk[len(storyPrefix):], true
 }
+
+// StoryHeld reports, from a strongly consistent read, whether story id is
+// still held: not gone, not being erased, not past its expiry. It reads
+// with a Query of the story's own item (for callers granted Query only).
+func (s *Store) StoryHeld(ctx context.Context, id string) (bool, error) {
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String("pk = :pk AND sk = :sk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(storyPrefix + id), ":sk": str(storySK),
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: story held: %w", err)
+	}
+	return len(out.Items) == 1 && !s.isGone(out.Items[0]), nil
+}
