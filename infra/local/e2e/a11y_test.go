@@ -67,7 +67,7 @@ func TestAxeEveryPageAndState(t *testing.T) {
 			}{
 				{"about you", chromedp.Steps(chromedp.Navigate(st.URL+"/"), chromedp.WaitVisible(byID("name")))},
 				{"about you, errors", send("continue")},
-				{"your story", aboutYou(stacktest.Unique("axe.form@example.org"), "islington", nil)},
+				{"your story", chromedp.Steps(aboutYou(stacktest.Unique("axe.form@example.org"), "islington", nil), chromedp.WaitVisible(byID("story")))},
 				{"your story, errors", send("continue")},
 				{"your story, every question shown", chromedp.Steps(yourStory(nil), chromedp.Click(byID("topics-other")), chromedp.Click(byID("patientsWouldSpeak-maybe")))},
 				{"check and send", chromedp.Steps(chromedp.SendKeys(byID("topicOther"), "Estates"), chromedp.Click(byID("continue")), chromedp.WaitVisible(byID("send")))},
@@ -82,7 +82,7 @@ func TestAxeEveryPageAndState(t *testing.T) {
 		})
 	}
 	t.Run("privacy-and-thanks-without-uploader", func(t *testing.T) {
-		ctx := tab(t, false)
+		ctx := privateTab(t, false)
 		for _, path := range []string{"/privacy", "/thanks"} {
 			if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+path), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
 				t.Fatal(err)
@@ -114,11 +114,14 @@ func TestAxeEveryPageAndState(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkAxe(t, ctx, "")
-		if err := chromedp.Do(ctx,
+		wait, cancel := context.WithTimeout(ctx, 45*time.Second)
+		defer cancel()
+		if err := chromedp.Do(wait,
 			press(`.uppy-StatusBar-actionBtn--upload`),
 			until(`document.body.dataset.clipsVerified === '1'`, chromedp.WithPollingInterval(100*time.Millisecond)),
 		); err != nil {
-			t.Fatal(err)
+			state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('uploader-status').textContent + ' | ' + document.getElementById('clip-list').textContent + ' | ' + document.querySelector('#uploader .uppy-StatusBar').textContent`))
+			t.Fatalf("the accepted clip never showed as received: %v: %s", err, state)
 		}
 		screenshot(t, ctx, "axe-accepted")
 		// The verdict is in the file's own row in the uploader, and the

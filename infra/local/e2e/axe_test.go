@@ -38,6 +38,10 @@ func checkAxe(t *testing.T, ctx context.Context, include string) {
 	})); err != nil {
 		t.Fatal(err)
 	}
+	// The whole page: a page still arriving has inputs without their labels yet.
+	if err := chromedp.Do(ctx, until(`document.readyState === 'complete'`)); err != nil {
+		t.Fatalf("waiting for the page to load: %v", err)
+	}
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](string(src)+";true")); err != nil {
 		t.Fatalf("load axe-core: %v", err)
 	}

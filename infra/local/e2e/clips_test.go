@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"frontlinevoices/infra/local/stacktest"
@@ -170,14 +168,9 @@ func TestClipsFromTheThankYouPage(t *testing.T) {
 // where it can work, and the form page never loads it.
 func TestThankYouPageWithoutATokenHasNoUploader(t *testing.T) {
 	t.Parallel()
-	ctx := tab(t, true)
-	// Tabs share the browser's cookies: forget any upload cookie.
-	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, network.ClearBrowserCookies, cdp.Empty{})
-		return err
-	})); err != nil {
-		t.Fatal(err)
-	}
+	// A browser context of its own: no upload cookie from another tab (and
+	// no clearing of the cookies other tests' tabs are using).
+	ctx := privateTab(t, true)
 	for _, path := range []string{"/", "/thanks"} {
 		if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+path)); err != nil {
 			t.Fatal(err)

@@ -107,10 +107,22 @@ func run(m *testing.M) int {
 // Without a browser the test skips, saying what to install.
 func tab(t *testing.T, js bool) context.Context {
 	t.Helper()
+	return newTab(t, js)
+}
+
+// privateTab is a tab in a browser context of its own: no cookies but
+// its own, and clearing them touches no other tab.
+func privateTab(t *testing.T, js bool) context.Context {
+	t.Helper()
+	return newTab(t, js, chromedp.WithNewBrowserContext())
+}
+
+func newTab(t *testing.T, js bool, opts ...chromedp.ContextOption) context.Context {
+	t.Helper()
 	if noBrowser != "" {
 		t.Skip(noBrowser)
 	}
-	ctx, cancel := chromedp.NewContext(browser)
+	ctx, cancel := chromedp.NewContext(browser, opts...)
 	t.Cleanup(cancel)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(cancelTimeout)
