@@ -199,9 +199,20 @@ func TestPlainFormStory(t *testing.T) {
 	v.Set("patientsWouldSpeak", "no")
 	v.Set("consent.contact", "yes")
 	v.Set("consent.store", "yes")
-	resp, _ := postForm(t, v)
+	// Without JavaScript the form is three pages: each of the first two
+	// checks its answers and shows the next, the last sends them all.
+	for _, step := range [][2]string{{"about", "story"}, {"story", "check"}} {
+		v.Set("step", step[0])
+		resp, page := postForm(t, v)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, `name="step" value="`+step[1]+`"`) {
+			t.Fatalf("POST step %s = %d, want 200 and the %s step", step[0], resp.StatusCode, step[1])
+		}
+	}
+	v.Set("step", "check")
+	v.Set("naming", "role")
+	resp, page := postForm(t, v)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/thanks" {
-		t.Fatalf("POST = %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		t.Fatalf("POST = %d %s\n%s", resp.StatusCode, resp.Header.Get("Location"), errorSummary(page))
 	}
 	if _, err := stories().GetStory(context.Background(), hidden["id"]); err != nil {
 		t.Fatal(err)
@@ -210,6 +221,14 @@ func TestPlainFormStory(t *testing.T) {
 	if a, c := emailsTo(t, email); a != 1 || c != 1 {
 		t.Fatalf("alerts=%d confirmations=%d, want 1 and 1", a, c)
 	}
+}
+
+// errorSummary is the error summary of a form page, to say why it came back.
+func errorSummary(page string) string {
+	if i := strings.Index(page, `id="error-summary"`); i >= 0 {
+		return page[i:min(len(page), i+1500)]
+	}
+	return "(no error summary)"
 }
 
 func TestInvalidPlainFormKeepsEveryAnswer(t *testing.T) {
@@ -224,6 +243,7 @@ func TestInvalidPlainFormKeepsEveryAnswer(t *testing.T) {
 	v.Set("email", "not an email")
 	v.Set("story", "Something long enough to count as a story for the test.")
 	v.Set("mp.0.name", "Jane Example")
+	v.Set("step", "check") // sent from the last page: every answer is checked
 	resp, page := postForm(t, v)
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("POST = %d", resp.StatusCode)
@@ -231,7 +251,9 @@ func TestInvalidPlainFormKeepsEveryAnswer(t *testing.T) {
 	for _, want := range []string{
 		`value="Zoë &lt;b&gt;Ångström&lt;/b&gt;"`, `value="The Surgery &amp; Co"`, `value="not an email"`,
 		"Something long enough to count as a story for the test.", `value="Jane Example"`,
-		"Enter an email address like name@example.org", "Choose your role", "Tell us what the contact was",
+		// The first page with errors comes back (about you); the later
+		// pages' answers ride along in it, and their errors show there.
+		"Enter an email address like name@example.org", "Choose your role",
 		`value="` + hidden["id"] + `"`,
 		// The form keeps the time it was first shown, so a quick correction
 		// is not taken for a bot.
