@@ -307,7 +307,7 @@ func newDoc(text string) *doc {
 	return d
 }
 
-// walk is eachMatch over text[pos:end], as though the text ended at end. It
+// walk is each's walk over text[pos:end], as though the text ended at end. It
 // returns where the walk stopped.
 func walk(re *regexp.Regexp, text string, pos, end int, accept func(m []int) bool) int {
 	for pos <= end {
