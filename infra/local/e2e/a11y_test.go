@@ -82,7 +82,7 @@ func TestAxeEveryPageAndState(t *testing.T) {
 		})
 	}
 	t.Run("privacy-and-thanks-without-uploader", func(t *testing.T) {
-		ctx := privateTab(t, false)
+		ctx := tab(t, false)
 		for _, path := range []string{"/privacy", "/thanks"} {
 			if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+path), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
 				t.Fatal(err)

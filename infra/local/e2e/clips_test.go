@@ -170,7 +170,7 @@ func TestThankYouPageWithoutATokenHasNoUploader(t *testing.T) {
 	t.Parallel()
 	// A browser context of its own: no upload cookie from another tab (and
 	// no clearing of the cookies other tests' tabs are using).
-	ctx := privateTab(t, true)
+	ctx := tab(t, true)
 	for _, path := range []string{"/", "/thanks"} {
 		if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+path)); err != nil {
 			t.Fatal(err)

@@ -103,16 +103,12 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// tab opens a new tab; with js false the page runs no script at all.
-// Without a browser the test skips, saying what to install.
+// tab opens a new tab in a browser context of its own, as each volunteer
+// has their own browser: no cookies but its own, so tests running side by
+// side never share the upload cookie, and clearing cookies touches no other
+// tab. With js false the page runs no script at all. Without a browser the
+// test skips, saying what to install.
 func tab(t *testing.T, js bool) context.Context {
-	t.Helper()
-	return newTab(t, js)
-}
-
-// privateTab is a tab in a browser context of its own: no cookies but
-// its own, and clearing them touches no other tab.
-func privateTab(t *testing.T, js bool) context.Context {
 	t.Helper()
 	return newTab(t, js, chromedp.WithNewBrowserContext())
 }
