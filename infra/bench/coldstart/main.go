@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -134,7 +135,8 @@ func run(n int, only []string) error {
 	ratio := func(a, b time.Duration) string { return fmt.Sprintf("%.2f", float64(a)/float64(b)) }
 	hi, hf := median(hello.init), median(hello.first)
 	fmt.Fprintf(w, "hello\t%.1f\t%s\t\t\t%s\t\t\t\n", float64(hello.size)/1e6, ms(hi), ms(hf))
-	for _, fl := range floors {
+	for _, tags := range slices.Sorted(maps.Keys(floors)) { // in a stable order
+		fl := floors[tags]
 		fmt.Fprintf(w, "%s\t%.1f\t%s\t%s\t\t%s\t%s\t\t\n", fl.name, float64(fl.size)/1e6, ms(median(fl.init)), ratio(median(fl.init), hi), ms(median(fl.first)), ratio(median(fl.first), hf))
 	}
 	for _, t := range trios {

@@ -110,15 +110,10 @@ func run(m *testing.M) int {
 // test skips, saying what to install.
 func tab(t *testing.T, js bool) context.Context {
 	t.Helper()
-	return newTab(t, js, chromedp.WithNewBrowserContext())
-}
-
-func newTab(t *testing.T, js bool, opts ...chromedp.ContextOption) context.Context {
-	t.Helper()
 	if noBrowser != "" {
 		t.Skip(noBrowser)
 	}
-	ctx, cancel := chromedp.NewContext(browser, opts...)
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(cancelTimeout)
