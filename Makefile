@@ -1,5 +1,5 @@
 # SAM builds each function with `make build-<LogicalId>` (BuildMethod: makefile).
-# `make build` builds them all into .aws-sam-local/ for a size check.
+# `make build` builds them all into .build/<function>/bootstrap for a size check.
 GOFLAGS_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -trimpath -ldflags='-s -w'
 FUNCTIONS = $(notdir $(wildcard functions/*))
 

@@ -98,10 +98,9 @@ type Sender interface {
 type Files interface {
 	// Put writes an object to the export bucket.
 	Put(ctx context.Context, key, contentType string, body []byte) error
-	// Link is a download link to bucket/key, offered as filename.
-	Link(ctx context.Context, bucket, key, filename string) (string, error)
-	// ExportBucket is where Put writes.
-	ExportBucket() string
+	// Link is a download link to key, offered as filename. Exports and
+	// clips live in the one bucket the download function reads.
+	Link(ctx context.Context, key, filename string) (string, error)
 }
 
 // Clips lists a story's video clips (StoreClips in production). It is
@@ -116,13 +115,11 @@ type NoClips struct{}
 // StoryClips returns no clips.
 func (NoClips) StoryClips(context.Context, story.Story) ([]Clip, error) { return nil, nil }
 
-// StoreClips lists a story's verified clips from the store; their objects
-// are in Bucket.
+// StoreClips lists a story's verified clips from the store.
 type StoreClips struct {
 	Store interface {
 		ListClips(ctx context.Context, id string) ([]story.Clip, error)
 	}
-	Bucket string
 }
 
 // StoryClips lists st's verified clips, named for download after the story.
@@ -137,7 +134,7 @@ func (c StoreClips) StoryClips(ctx context.Context, st story.Story) ([]Clip, err
 			continue
 		}
 		name := fmt.Sprintf("frontline-voices-%s-clip-%d%s", st.ID, len(out)+1, path.Ext(cl.Key))
-		out = append(out, Clip{Bucket: c.Bucket, Key: cl.Key, Name: name, Duration: cl.Duration})
+		out = append(out, Clip{Key: cl.Key, Name: name, Duration: cl.Duration})
 	}
 	return out, nil
 }
@@ -228,9 +225,7 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (func(context.Contex
 	st := store.FromConfig(awsCfg, cfg.TableName)
 	files := NewS3Files(bucket.FromConfig(awsCfg, cfg.Bucket, cfg.S3PathStyle), cfg.SiteURL, signer, cfg.LinkTTL)
 	h := New(cfg, st, files, mail.FromConfig(awsCfg, cfg.Sender).WithConfigurationSet(cfg.ConfigurationSet))
-	if cfg.Bucket != "" {
-		h.Clips = StoreClips{Store: st, Bucket: cfg.Bucket}
-	}
+	h.Clips = StoreClips{Store: st}
 	return h.Handle, nil
 }
 
@@ -461,7 +456,7 @@ func (h *Handler) send(ctx context.Context, start, end time.Time, stories []stor
 			}
 		}
 		name := "frontline-voices-digest-" + r.End.Format("2006-01-02") + ".csv"
-		url, err := h.files.Link(ctx, h.files.ExportBucket(), exportKey, name)
+		url, err := h.files.Link(ctx, exportKey, name)
 		if err != nil {
 			return "", "", fmt.Errorf("digest: export link: %w", err)
 		}
@@ -520,7 +515,7 @@ func (h *Handler) clipLinks(ctx context.Context, st story.Story) ([]ClipLink, er
 		if name == "" {
 			name = fmt.Sprintf("clip-%d", i+1)
 		}
-		url, err := h.files.Link(ctx, c.Bucket, c.Key, name)
+		url, err := h.files.Link(ctx, c.Key, name)
 		if err != nil {
 			return nil, fmt.Errorf("digest: clip link: %w", err)
 		}

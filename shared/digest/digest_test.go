@@ -63,7 +63,7 @@ func TestDigestSendsTheNewStoriesOnce(t *testing.T) {
 	if res.ExportKey != key || e.files.objects[key] == nil {
 		t.Fatalf("export %q, objects %v", res.ExportKey, sortedKeys(e.files.objects))
 	}
-	if !strings.Contains(msg.Text, "https://files.example/exports-bucket/"+key+"?download=frontline-voices-digest-2026-11-30.csv") {
+	if !strings.Contains(msg.Text, "https://files.example/"+key+"?download=frontline-voices-digest-2026-11-30.csv") {
 		t.Errorf("the digest does not link the export:\n%s", msg.Text)
 	}
 	if rows := parseCSV(t, e.files.objects[key]); len(rows) != 4 {
@@ -378,9 +378,9 @@ func TestClipsAreLinkedAndCounted(t *testing.T) {
 	e := newEnv(t, testConfig(), sampleStories()...)
 	e.setWatermark(t, lastDigest)
 	e.h.Clips = fakeClips{
-		"00000000000000000000000001": {{Bucket: "clips", Key: "clips/1/a.mp4", Name: "my clip (1).mp4", Duration: 61 * time.Second}},
+		"00000000000000000000000001": {{Key: "clips/1/a.mp4", Name: "my clip (1).mp4", Duration: 61 * time.Second}},
 		// Clips of a story without clip slots are not asked for.
-		"00000000000000000000000002": {{Bucket: "clips", Key: "clips/2/a.mp4", Name: "never.mp4"}},
+		"00000000000000000000000002": {{Key: "clips/2/a.mp4", Name: "never.mp4"}},
 	}
 	const id = "00000000000000000000000001"
 	if err := e.store.ReserveClip(context.Background(), store.ClipRecord{StoryID: id, Clip: story.Clip{Key: bucket.NewClipKey(id, story.ClipTypes[0])}}, 5); err != nil {
@@ -388,7 +388,7 @@ func TestClipsAreLinkedAndCounted(t *testing.T) {
 	}
 	run(t, e, event(thisDigest))
 	msg := e.mail.Sent()[0]
-	if !strings.Contains(msg.HTML, `<a href="https://files.example/clips/clips/1/a.mp4?download=my_clip_1.mp4&amp;expires=604800"`) {
+	if !strings.Contains(msg.HTML, `<a href="https://files.example/clips/1/a.mp4?download=my_clip_1.mp4&amp;expires=604800"`) {
 		t.Errorf("clip link missing:\n%s", msg.HTML)
 	}
 	if !strings.Contains(msg.Text, "- Have video clips: 1") || !strings.Contains(msg.Text, "Clip: my_clip_1.mp4 (1:01)") || strings.Contains(msg.Text, "never.mp4") {

@@ -26,16 +26,13 @@ func NewS3Files(b *bucket.Bucket, siteURL string, signer token.Signer, ttl time.
 	return &S3Files{bucket: b, siteURL: siteURL, signer: signer, ttl: ttl, now: time.Now}
 }
 
-// ExportBucket is the bucket exports are written to.
-func (f *S3Files) ExportBucket() string { return f.bucket.Name() }
-
 // Put writes an export.
 func (f *S3Files) Put(ctx context.Context, key, contentType string, body []byte) error {
 	return f.bucket.Put(ctx, key, contentType, body)
 }
 
-// Link is a download link to key, offered as filename. Every object lives
-// in the one bucket the download function reads, so bucket is not needed.
-func (f *S3Files) Link(ctx context.Context, _, key, filename string) (string, error) {
+// Link is a download link to key, offered as filename: a /download link
+// the download function serves from the clips bucket, where Put writes.
+func (f *S3Files) Link(ctx context.Context, key, filename string) (string, error) {
 	return links.Download(ctx, f.signer, f.siteURL, key, safeFilename(filename), f.now().Add(f.ttl))
 }

@@ -128,8 +128,6 @@ type fakeFiles struct {
 	beforePut func()
 }
 
-func (f *fakeFiles) ExportBucket() string { return "exports-bucket" }
-
 func (f *fakeFiles) Put(_ context.Context, key, _ string, body []byte) error {
 	if f.beforePut != nil {
 		hook := f.beforePut
@@ -149,8 +147,8 @@ func (f *fakeFiles) Put(_ context.Context, key, _ string, body []byte) error {
 	return nil
 }
 
-func (f *fakeFiles) Link(_ context.Context, bucket, key, filename string) (string, error) {
-	return "https://files.example/" + bucket + "/" + key + "?download=" + filename + "&expires=604800", nil
+func (f *fakeFiles) Link(_ context.Context, key, filename string) (string, error) {
+	return "https://files.example/" + key + "?download=" + filename + "&expires=604800", nil
 }
 
 // fakeMail records what was sent; it can fail, or wait for a signal.

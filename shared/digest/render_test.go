@@ -82,8 +82,8 @@ func TestRenderGolden(t *testing.T) {
 	}{
 		{name: "typical", stories: sampleStories(), clips: fakeClips{
 			"00000000000000000000000002": {
-				{Bucket: "clips-bucket", Key: "clips/00000000000000000000000002/a.mp4", Name: "waiting room.mp4", Duration: 95 * time.Second},
-				{Bucket: "clips-bucket", Key: "clips/00000000000000000000000002/b.webm", Name: "", Duration: 0},
+				{Key: "clips/00000000000000000000000002/a.mp4", Name: "waiting room.mp4", Duration: 95 * time.Second},
+				{Key: "clips/00000000000000000000000002/b.webm", Name: "", Duration: 0},
 			},
 		}, max: 200},
 		{name: "hostile", stories: hostileStories(), max: 200},
@@ -227,7 +227,7 @@ func TestOverflowShowsFirstInFullAndCountsAll(t *testing.T) {
 
 func TestCounts(t *testing.T) {
 	stories := sampleStories()
-	r, _ := report(t, stories, fakeClips{"00000000000000000000000003": {{Bucket: "b", Key: "k", Name: "c.mp4"}}}, 200)
+	r, _ := report(t, stories, fakeClips{"00000000000000000000000003": {{Key: "k", Name: "c.mp4"}}}, 200)
 	c := r.Counts
 	areas := map[string]int{}
 	for _, a := range c.Areas {
@@ -296,9 +296,9 @@ func TestDigestHTMLFitsInOneEmail(t *testing.T) {
 			heavy := n > 50
 			st := busyStory(1000+i, map[bool]int{false: 1, true: 3}[heavy], lastDigest.Add(time.Duration(i+1)*time.Minute))
 			stories = append(stories, st)
-			clips[st.ID] = []digest.Clip{{Bucket: "clips-bucket", Key: "clips/" + st.ID + "/a.mp4", Name: "waiting room.mp4", Duration: 95 * time.Second}}
+			clips[st.ID] = []digest.Clip{{Key: "clips/" + st.ID + "/a.mp4", Name: "waiting room.mp4", Duration: 95 * time.Second}}
 			if heavy {
-				clips[st.ID] = append(clips[st.ID], digest.Clip{Bucket: "clips-bucket", Key: "clips/" + st.ID + "/b.webm", Name: "corridor.webm", Duration: 40 * time.Second})
+				clips[st.ID] = append(clips[st.ID], digest.Clip{Key: "clips/" + st.ID + "/b.webm", Name: "corridor.webm", Duration: 40 * time.Second})
 			}
 		}
 		r, entries := report(t, stories, clips, 50)

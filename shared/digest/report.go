@@ -205,11 +205,11 @@ func (e Entry) ContactLine() string {
 	return s
 }
 
-// Clip is one video clip of a story, wherever it is kept.
+// Clip is one video clip of a story, in the clips bucket.
 type Clip struct {
-	Bucket, Key string
-	Name        string // the file name offered on download
-	Duration    time.Duration
+	Key      string
+	Name     string // the file name offered on download
+	Duration time.Duration
 }
 
 // newEntry turns a stored story into what the digest shows. flags are the

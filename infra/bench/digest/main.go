@@ -295,13 +295,12 @@ func (c *counting) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts 
 // files is an in-memory S3 for the export.
 type files struct{ n int }
 
-func (f *files) ExportBucket() string { return "bench" }
 func (f *files) Put(_ context.Context, _, _ string, body []byte) error {
 	f.n += len(body)
 	return nil
 }
-func (f *files) Link(_ context.Context, bucket, key, name string) (string, error) {
-	return "https://" + bucket + ".example/" + key + "?download=" + name, nil
+func (f *files) Link(_ context.Context, key, name string) (string, error) {
+	return "https://bench.example/" + key + "?download=" + name, nil
 }
 
 // discard is an SES that sends nothing; it notes the email's size.
