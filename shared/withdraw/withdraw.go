@@ -196,6 +196,12 @@ func (h *Handler) show(ctx context.Context, tok string, st story.Story, errMsg, 
 	if err != nil {
 		return apigw.Response{}, err
 	}
+	return page(ctx, status, storyView(tok, st, clips, errMsg, errField)), nil
+}
+
+// storyView is the page showing st, its consents and the ways to change
+// them, with an error about one control (errField) or none.
+func storyView(tok string, st story.Story, clips int, errMsg, errField string) view {
 	v := view{Token: tok, Story: &st, Clips: clips, Error: errMsg, ErrorField: errField, Naming: st.Naming(), Namings: story.Namings}
 	for _, c := range story.ConsentStatements {
 		switch {
@@ -206,7 +212,7 @@ func (h *Handler) show(ctx context.Context, tok string, st story.Story, errMsg, 
 			v.Boxes = append(v.Boxes, consentView{ConsentStatement: c, Agreed: st.Consented(c.ID), Withdraw: b[0], Give: b[1]})
 		}
 	}
-	return page(ctx, status, v), nil
+	return v
 }
 
 // gone answers a link whose story is no longer held: erased (the link was
@@ -442,3 +448,6 @@ func (h *Handler) erase(ctx context.Context, st story.Story) (apigw.Response, er
 func page(ctx context.Context, status int, v view) apigw.Response {
 	return web.Page(ctx, status, "withdraw.html", v, csp)
 }
+
+// render is the withdraw page of v.
+func render(v view) ([]byte, error) { return web.Render("withdraw.html", v) }
