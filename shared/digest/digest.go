@@ -545,15 +545,6 @@ func period(start, end time.Time) string {
 	return start.Format(layout) + " to " + end.Format(layout) + " (UK time)"
 }
 
-// Message is the digest email of r, to the comms team.
-func Message(r Report, to []string) (mail.Message, error) {
-	text, html, err := mail.Render("digest", r)
-	if err != nil {
-		return mail.Message{}, err
-	}
-	return mail.Message{To: to, Subject: r.Subject(), Text: text, HTML: html}, nil
-}
-
 // MaxHTMLBytes is the most HTML a digest email holds. Gmail clips a
 // message over about 102 KB and hides the rest behind a link, so the
 // email stays below that and the export holds everything.

@@ -79,6 +79,7 @@ func TestRenderGolden(t *testing.T) {
 		clips     fakeClips
 		max       int
 		withdrawn []string
+		warning   string
 	}{
 		{name: "typical", stories: sampleStories(), clips: fakeClips{
 			"00000000000000000000000002": {
@@ -90,10 +91,20 @@ func TestRenderGolden(t *testing.T) {
 		{name: "empty", max: 200},
 		{name: "overflow", stories: many, max: 3, withdrawn: []string{"abcdefghijklmnopqrstuvwxyz", "zyxwvutsrqponmlkjihgfedcba"}},
 		{name: "withdrawn-only", max: 200, withdrawn: []string{"abcdefghijklmnopqrstuvwxyz"}},
+		{name: "long-answers", stories: []story.Story{newStory(21, "Long & <Answers>", "camden", lastDigest.Add(time.Hour), func(st *story.Story) {
+			st.Phone, st.PersonalEmailOnly, st.PreferredContact = "+44 20 7946 0000", true, "phone"
+			st.PatientsNote = strings.Repeat("Two patients said they would speak, if asked first & kindly. ", 3)
+			st.Contacts = []story.Contact{{Name: "Ann O'Neil", Party: "Green", When: "May", What: strings.Repeat("We talked about <the> phone queue and the 8am rush. ", 4)}}
+			st.Activities = nil
+		}, consent("public", "clips", "named", "role"))}, clips: fakeClips{
+			"00000000000000000000000021": {{Key: "clips/00000000000000000000000021/a.mp4", Name: `"quoted" <clip> & +1.mp4`, Duration: 61 * time.Second}},
+		}, max: 200, warning: "The list of MPs and candidates was last updated on 1 May 2026, 200 days ago: <check> it & import it again."},
+		{name: "warning-empty", max: 200, warning: "No list of MPs and candidates has been imported."},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r, _ := report(t, c.stories, c.clips, c.max, c.withdrawn...)
+			r.ListWarning = c.warning
 			msg, err := digest.Message(r, []string{"comms@example.org"})
 			if err != nil {
 				t.Fatal(err)

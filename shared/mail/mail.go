@@ -1,20 +1,14 @@
-// Package mail sends the service's emails through SES v2 and renders them
-// from embedded templates: an HTML part (html/template escapes every piece
-// of volunteer text) and a plain-text part.
+// Package mail sends the service's emails through SES v2 and writes them:
+// an HTML part (every piece of volunteer text escaped by markup, as
+// html/template would) and a plain-text part, in plain Go (parts.go).
 package mail
 
 import (
-	"bytes"
 	"context"
-	"embed"
 	"errors"
-	"fmt"
-	htmltemplate "html/template"
 	"log/slog"
 	"net/mail"
 	"strings"
-	"sync"
-	texttemplate "text/template"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -63,9 +57,9 @@ func FromConfig(awsCfg aws.Config, from string) *Mailer {
 }
 
 // sdk is the SDK client's SendEmail seen through SES. The client itself is
-// never reachable from an interface value: a binary that executes a
-// template (text/template reaches reflect's MethodByName) would otherwise
-// keep all of the client's 117 operations.
+// never reachable from an interface value: a binary that reaches reflect's
+// MethodByName (text/template does) would otherwise keep all of the
+// client's 117 operations.
 type sdk func(context.Context, *sesv2.SendEmailInput, ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
 
 var _ SES = sdk(nil)
@@ -151,38 +145,6 @@ func subject(s string) string {
 		s = string(r[:149]) + "…"
 	}
 	return s
-}
-
-//go:embed templates
-var templateFS embed.FS
-
-var funcs = map[string]any{
-	"join":    strings.Join,
-	"pair":    func(k, v string) []string { return []string{k, v} },
-	"excerpt": Excerpt,
-}
-
-// The templates are parsed on first use, not at init: a cold start does not
-// wait for emails it may never send.
-var (
-	htmlTemplates = sync.OnceValue(func() *htmltemplate.Template {
-		return htmltemplate.Must(htmltemplate.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
-	})
-	textTemplates = sync.OnceValue(func() *texttemplate.Template {
-		return texttemplate.Must(texttemplate.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.txt"))
-	})
-)
-
-// Render renders the named email (templates/<name>.html and .txt) with data.
-func Render(name string, data any) (text, html string, err error) {
-	var t, h bytes.Buffer
-	if err := textTemplates().ExecuteTemplate(&t, name+".txt", data); err != nil {
-		return "", "", fmt.Errorf("mail: render %s text: %w", name, err)
-	}
-	if err := htmlTemplates().ExecuteTemplate(&h, name+".html", data); err != nil {
-		return "", "", fmt.Errorf("mail: render %s html: %w", name, err)
-	}
-	return t.String(), h.String(), nil
 }
 
 // Excerpt returns at most n characters of s, cut at a word where it can be.

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"frontlinevoices/shared/markup"
 	"frontlinevoices/shared/story"
 )
 
@@ -15,12 +16,38 @@ type noticeData struct {
 	PrivacyURL string
 }
 
+// notice is an email of a few lines about a request done: the erasure and
+// consent emails, to the volunteer and to the team.
 func notice(to []string, subject string, d noticeData) (Message, error) {
-	text, html, err := Render("withdrawn", d)
-	if err != nil {
-		return Message{}, err
+	var h markup.Builder
+	Head(&h, "Your request is done")
+	h.Add("\n", `<h1 style="font-size:22px;margin:0 0 12px 0;">`, esc(d.Headline), "</h1>\n")
+	for _, l := range d.Lines {
+		h.Add(`<p style="margin:0 0 12px 0;">`, esc(l), "</p>")
 	}
-	return Message{To: to, Subject: subject, Text: text, HTML: html}, nil
+	h.Add("\n")
+	if d.Usage != nil {
+		d.Usage.HTML(&h)
+	}
+	h.Add("\n", `<p style="font-size:13px;color:#505a5f;">Reference `, esc(d.Reference), "</p>\n")
+	Foot(&h, d.PrivacyURL)
+	h.Add("\n")
+
+	var t markup.Builder
+	t.Add(d.Headline, "\n")
+	for _, l := range d.Lines {
+		t.Add("\n", l, "\n")
+	}
+	if d.Usage != nil {
+		t.Add("\n")
+		d.Usage.Text(&t)
+		t.Add("\n")
+	}
+	t.Add("\nReference ", d.Reference, "\n")
+	if d.PrivacyURL != "" {
+		t.Add("\nPrivacy notice: ", d.PrivacyURL, "\n")
+	}
+	return Message{To: to, Subject: subject, Text: t.String(), HTML: h.String()}, nil
 }
 
 // Erased tells the volunteer their story and clips were erased.
