@@ -122,6 +122,11 @@ func TestClipsFromTheThankYouPage(t *testing.T) {
 		screenshot(t, ctx, "clips-upload-failed")
 		t.Fatalf("uploads complete: %q", done)
 	}
+	// The 12 MiB clip's two 8 MiB parts were on the wire at the same time
+	// (the uploader sends a file's parts in parallel, not one after another).
+	if n := partsAtOnce(t, ctx); n < 2 {
+		t.Errorf("at most %d part PUT in flight at once, want the two parts together", n)
+	}
 	waitIdle(t)
 
 	// The page lists the three clips as received, once ingest has checked them.
@@ -179,5 +184,82 @@ func TestThankYouPageWithoutATokenHasNoUploader(t *testing.T) {
 		if err != nil || n != 0 {
 			t.Errorf("%s: %d uploader elements (%v)", path, n, err)
 		}
+	}
+}
+
+// partsAtOnce is the largest number of multipart part PUTs the page had in
+// flight at the same time, from its resource timing (a part's URL names
+// its partNumber).
+func partsAtOnce(t *testing.T, ctx context.Context) int {
+	t.Helper()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`(() => {
+		const edges = []
+		for (const e of performance.getEntriesByType('resource')) {
+			if (!/[?&]partNumber=\d/.test(e.name)) continue
+			edges.push([e.startTime, 1], [e.responseEnd, -1])
+		}
+		edges.sort((a, b) => a[0] - b[0] || a[1] - b[1])
+		let now = 0, most = 0
+		for (const [, d] of edges) { now += d; most = Math.max(most, now) }
+		return most
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestClipUploadPausesAndResumes: a multipart clip paused once its first
+// part is in S3 resumes where it stopped (it lists the parts S3 holds and
+// sends the rest) and arrives whole.
+func TestClipUploadPausesAndResumes(t *testing.T) {
+	t.Parallel()
+	ctx := tab(t, true)
+	big := bigMP4(t, 30<<20) // four parts of 8 MiB, the last smaller
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(st.URL+"/"),
+		fillStory(stacktest.Unique("clips.pause@example.org"), nil),
+		chromedp.Click(byID("send")),
+		chromedp.WaitVisible(chromedp.CSS("#uploader .uppy-Dashboard")),
+		chromedp.SetUploadFiles(chromedp.CSS(`#uploader input.uppy-Dashboard-input[name="files[]"]:not([webkitdirectory])`), []string{big}),
+		until(`window.frontlineUppy.getFiles().length === 1`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// Pause as soon as the first part is in S3, resume half a second later.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		const uppy = window.frontlineUppy, id = uppy.getFiles()[0].id
+		let parts = 0
+		uppy.on('s3-multipart:part-uploaded', () => {
+			if (++parts !== 1) return
+			uppy.pauseResume(id)
+			window.pausedAt = performance.now()
+			setTimeout(() => uppy.pauseResume(id), 500)
+		})
+		uppy.upload()
+		return true
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS(`body[data-uploads-complete]`))); err != nil {
+		t.Fatal(err)
+	}
+	// After the pause the uploader asked which parts S3 holds (GET
+	// …/multipart/{uploadId}?key=, no part number) before going on.
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[Number(document.body.dataset.uploadsComplete), window.pausedAt > 0 ? 1 : 0,
+		performance.getEntriesByType('resource').filter(e => /\/api\/s3\/multipart\/[^/?]+\?key=/.test(e.name) && e.startTime > window.pausedAt).length]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != 1 || got[1] != 1 || got[2] != 1 {
+		t.Fatalf("complete %d, paused %d, parts listed after the pause %d times (want 1, 1, 1)", got[0], got[1], got[2])
+	}
+	waitIdle(t)
+	if err := chromedp.Do(ctx, until(`document.body.dataset.clipsVerified === '1'`, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		list, _ := chromedp.Run(ctx, chromedp.Text(byID("clip-list")))
+		t.Fatalf("the resumed clip was never received: %v\n%s", err, list)
+	}
+	if list, _ := chromedp.Run(ctx, chromedp.Text(byID("clip-list"))); !strings.Contains(list, "ward-round.mp4: received (0:02, 30 MB)") {
+		t.Errorf("clip list after the resumed upload:\n%s", list)
 	}
 }

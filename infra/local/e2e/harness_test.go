@@ -108,7 +108,7 @@ func run(m *testing.M) int {
 // side never share the upload cookie, and clearing cookies touches no other
 // tab. With js false the page runs no script at all. Without a browser the
 // test skips, saying what to install.
-func tab(t *testing.T, js bool) context.Context {
+func tab(t testing.TB, js bool) context.Context {
 	t.Helper()
 	if noBrowser != "" {
 		t.Skip(noBrowser)
@@ -127,7 +127,7 @@ func tab(t *testing.T, js bool) context.Context {
 }
 
 // waitIdle waits until the stack has delivered every event so far.
-func waitIdle(t *testing.T) {
+func waitIdle(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
