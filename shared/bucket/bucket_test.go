@@ -12,13 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
-	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/bucket"
+	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/story"
 )
 
@@ -77,15 +74,12 @@ func noListBucket(h http.Handler) http.Handler {
 	})
 }
 
+// newBucket is the bucket "clips" on a fresh S3 (the local stack's, or
+// the independent one testenv names), seen through wrap.
 func newBucket(t *testing.T, wrap func(http.Handler) http.Handler) *bucket.Bucket {
 	t.Helper()
-	srv := httptest.NewServer(wrap(stack.NewS3(s3mem.New(), nil)))
-	t.Cleanup(srv.Close)
-	client := s3.New(s3.Options{Region: stack.Region, BaseEndpoint: aws.String(srv.URL), UsePathStyle: true, RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
-	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("clips")}); err != nil {
-		t.Fatal(err)
-	}
+	client := testenv.S3Via(t, wrap, nil, "clips")
+	client = s3.New(client.Options(), func(o *s3.Options) { o.RetryMaxAttempts = 1 })
 	return bucket.New(client, s3.NewPresignClient(client), "clips")
 }
 

@@ -9,13 +9,9 @@ package conformance_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
-	"net/http"
+	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"frontlinevoices/infra/local/independent"
 	"frontlinevoices/infra/local/stack"
 )
 
@@ -39,15 +36,11 @@ type target struct {
 }
 
 var (
-	local    *stack.Stack
-	s3s      []*target // the local stack's S3, versitygw
-	dynamos  []*target // the local stack's DynamoDB, dynalite
-	children []*exec.Cmd
-)
-
-const (
-	vgwKey    = "conformance"
-	vgwSecret = "conformance-secret-key"
+	local   *stack.Stack
+	s3s     []*target // the local stack's S3, versitygw
+	dynamos []*target // the local stack's DynamoDB, dynalite
+	servers []*independent.Server
+	fronts  []*httptest.Server
 )
 
 func TestMain(m *testing.M) {
@@ -61,16 +54,17 @@ func TestMain(m *testing.M) {
 	s3s = append(s3s, &target{name: "local", local: true, s3URL: local.S3URL, s3: s3Client(local.S3URL, stack.AdminKey, "local")})
 	dynamos = append(dynamos, &target{name: "local", local: true, db: dynamodb.NewFromConfig(local.AWS)})
 
-	tmp, _ := os.MkdirTemp("", "conformance-*")
-	s3s = append(s3s, startVersityGW(tmp))
+	s3s = append(s3s, startVersityGW())
 	dynamos = append(dynamos, startDynalite())
 
 	code := m.Run()
-	for _, c := range children {
-		_ = c.Process.Kill()
+	for _, f := range fronts {
+		f.Close()
+	}
+	for _, s := range servers {
+		s.Close()
 	}
 	_ = local.Close(ctx)
-	_ = os.RemoveAll(tmp)
 	os.Exit(code)
 }
 
@@ -79,96 +73,48 @@ func s3Client(url, key, secret string) *s3.Client {
 		Credentials: credentials.NewStaticCredentialsProvider(key, secret, "")})
 }
 
-// find looks for an independent implementation's command: $ENV, then PATH.
-func find(env, name string) string {
-	if p := os.Getenv(env); p != "" {
-		return p
-	}
-	p, _ := exec.LookPath(name)
-	return p
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// start runs a server and waits until it answers HTTP on addr.
-func start(name, addr string, args ...string) error {
-	cmd := exec.Command(name, args...)
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	children = append(children, cmd)
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-exited:
-			return fmt.Errorf("%s exited: %v", filepath.Base(name), err)
-		default:
-		}
-		if resp, err := http.Get("http://" + addr + "/"); err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("%s did not answer on %s", filepath.Base(name), addr)
-}
-
-func startVersityGW(tmp string) *target {
+func startVersityGW() *target {
 	t := &target{name: "versitygw"}
-	bin := find("VERSITYGW", "versitygw")
-	if bin == "" {
-		t.missing = "versitygw is not installed (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0, or set VERSITYGW)"
+	if t.missing = independent.Missing(false, true); t.missing != "" {
 		return t
 	}
-	root, side := filepath.Join(tmp, "root"), filepath.Join(tmp, "meta")
-	_ = os.MkdirAll(root, 0o700)
-	_ = os.MkdirAll(side, 0o700)
-	addr := freeAddr()
-	if err := start(bin, addr, "--access", vgwKey, "--secret", vgwSecret, "--region", stack.Region, "--port", addr, "--quiet",
-		"posix", "--sidecar", side, root); err != nil {
+	srv, err := independent.StartVersityGW(independent.VersityGWCommand(), stack.Region)
+	if err != nil {
 		t.missing = "versitygw did not start: " + err.Error()
 		return t
 	}
-	t.s3URL = "http://" + addr
-	t.s3 = s3Client(t.s3URL, vgwKey, vgwSecret)
+	servers = append(servers, srv)
+	t.s3URL = srv.URL
+	t.s3 = s3Client(srv.URL, srv.Key, srv.Secret)
 	return t
 }
 
+// startDynalite starts dynalite behind independent.DynaliteFront, which
+// adds the TransactWriteItems dynalite 4.0.0 lacks (so the transaction
+// rows check that front on dynalite's single-item calls).
 func startDynalite() *target {
 	t := &target{name: "dynalite"}
-	bin := find("DYNALITE", "dynalite")
-	if bin == "" {
-		t.missing = "dynalite is not installed (npm install -g dynalite@4.0.0, or set DYNALITE)"
+	if t.missing = independent.Missing(true, false); t.missing != "" {
 		return t
 	}
-	addr := freeAddr()
-	_, port, _ := net.SplitHostPort(addr)
-	if err := start(bin, addr, "--host", "127.0.0.1", "--port", port); err != nil {
+	srv, err := independent.StartDynalite(independent.DynaliteCommand())
+	if err != nil {
 		t.missing = "dynalite did not start: " + err.Error()
 		return t
 	}
-	t.db = dynamodb.New(dynamodb.Options{Region: stack.Region, BaseEndpoint: aws.String("http://" + addr),
-		Credentials: credentials.NewStaticCredentialsProvider("conformance", "conformance", "")})
+	servers = append(servers, srv)
+	front := httptest.NewServer(independent.NewDynaliteFront(srv.URL))
+	fronts = append(fronts, front)
+	t.db = dynamodb.New(dynamodb.Options{Region: stack.Region, BaseEndpoint: aws.String(front.URL),
+		Credentials: credentials.NewStaticCredentialsProvider(srv.Key, srv.Secret, "")})
 	return t
 }
 
 // known lists where an implementation is known to differ from AWS (its
 // subtest is skipped with the reason): test → target → why.
 var known = map[string]map[string]string{
-	"TestDynamoDBEmptyIndexKeyIsRefused":    {"dynalite": "dynalite 4.0.0 predates DynamoDB's empty-string support (2020) and accepts an empty string as an index key, which DynamoDB refuses"},
-	"TestDynamoDBTransactionIsAllOrNothing": {"dynalite": "dynalite 4.0.0 has no TransactWriteItems (UnknownOperationException)"},
-	"TestDynamoDBRemoveInTransaction":       {"dynalite": "dynalite 4.0.0 has no TransactWriteItems (UnknownOperationException)"},
-	"TestS3LifecycleFromTheTemplate":        {"versitygw": "the template's rules live in the local stack; versitygw's expiry is not driven by a clock a test can move"},
+	"TestDynamoDBEmptyIndexKeyIsRefused": {"dynalite": "dynalite 4.0.0 predates DynamoDB's empty-string support (2020) and accepts an empty string as an index key, which DynamoDB refuses"},
+	"TestS3LifecycleFromTheTemplate":     {"versitygw": "the template's rules live in the local stack; versitygw's expiry is not driven by a clock a test can move"},
 }
 
 // each runs f as a subtest on every target; a missing independent

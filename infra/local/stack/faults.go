@@ -74,3 +74,31 @@ func (f *Faults) take(service, op string) (Fault, bool) {
 	f.pending[service+"/"+op] = q[1:]
 	return q[0], true
 }
+
+// s3 answers r with its pending fault, if one is pending: faults named by
+// the method ("PUT", "POST") fail as a broken connection would (plain
+// text), faults named by S3Operation as S3 errors. It reports whether it
+// answered.
+func (f *Faults) s3(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodPut || r.Method == http.MethodPost {
+		if fault, ok := f.take("s3", r.Method); ok {
+			http.Error(w, fault.Message, fault.Status)
+			return true
+		}
+	}
+	if fault, ok := f.take("s3", S3Operation(r)); ok {
+		writeS3Error(w, r, fault.Status, fault.Code, fault.Message)
+		return true
+	}
+	return false
+}
+
+// WithS3Faults is next (any S3 endpoint) failing as faults say, exactly as
+// the local S3 fails: tests put it in front of an independent S3.
+func WithS3Faults(faults *Faults, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !faults.s3(w, r) {
+			next.ServeHTTP(w, r)
+		}
+	})
+}

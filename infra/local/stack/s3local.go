@@ -178,14 +178,7 @@ func (s *localS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.cors(w, r, bucket) {
 		return
 	}
-	if r.Method == http.MethodPut || r.Method == http.MethodPost {
-		if f, ok := s.faults.take("s3", r.Method); ok {
-			http.Error(w, f.Message, f.Status)
-			return
-		}
-	}
-	if f, ok := s.faults.take("s3", S3Operation(r)); ok {
-		writeS3Error(w, r, f.Status, f.Code, f.Message)
+	if s.faults.s3(w, r) {
 		return
 	}
 	q := r.URL.Query()

@@ -1,10 +1,15 @@
 // Package testenv gives handler tests the real table layout on the local
 // stack's DynamoDB, the sample events in events/, and a fixed clock.
+//
+// The same tests also run against implementations nobody here wrote (the
+// conformance lane does this, see independent.go): TESTENV_DYNALITE and
+// TESTENV_VERSITYGW point Table and S3 at a dynalite or versitygw server.
 package testenv
 
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -79,6 +84,9 @@ func Table(t testing.TB, logicalID string) *dynamodb.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if endpoint := os.Getenv(EnvDynalite); endpoint != "" {
+		return dynaliteTable(t, endpoint, in)
+	}
 	srv := httptest.NewServer(stack.NewDynamoDB(nil))
 	t.Cleanup(srv.Close)
 	db := dynamodb.New(dynamodb.Options{Region: stack.Region, BaseEndpoint: aws.String(srv.URL),
@@ -100,7 +108,21 @@ func S3(t testing.TB, buckets ...string) *s3.Client {
 // names them).
 func S3Faults(t testing.TB, faults *stack.Faults, buckets ...string) *s3.Client {
 	t.Helper()
-	srv := httptest.NewServer(stack.NewS3(s3mem.New(), faults))
+	return S3Via(t, nil, faults, buckets...)
+}
+
+// S3Via is S3Faults with the S3 endpoint seen through wrap (nil: as it
+// is), for a test that makes it answer as it would another caller (one
+// without s3:ListBucket, say).
+func S3Via(t testing.TB, wrap func(http.Handler) http.Handler, faults *stack.Faults, buckets ...string) *s3.Client {
+	t.Helper()
+	if wrap == nil {
+		wrap = func(h http.Handler) http.Handler { return h }
+	}
+	if endpoint := os.Getenv(EnvVersityGW); endpoint != "" {
+		return versityS3(t, endpoint, wrap, faults, buckets)
+	}
+	srv := httptest.NewServer(wrap(stack.NewS3(s3mem.New(), faults)))
 	t.Cleanup(srv.Close)
 	client := s3.New(s3.Options{Region: stack.Region, BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
