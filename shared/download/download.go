@@ -23,7 +23,7 @@ import (
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
-	"frontlinevoices/shared/web"
+	"frontlinevoices/shared/web/layout"
 )
 
 // Config is the download function's configuration.
@@ -84,17 +84,17 @@ var csp = apigw.ContentSecurityPolicy()
 func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response, error) {
 	key, filename, err := links.ParseDownload(ctx, h.signer, apigw.Query(req).Get("t"), time.Now())
 	if errors.Is(err, token.ErrExpired) {
-		return web.Message(ctx, http.StatusGone, "This link has expired", "Download links in the digest last 7 days. A newer digest has fresh links.", "", csp), nil
+		return layout.Message(ctx, http.StatusGone, "This link has expired", "Download links in the digest last 7 days. A newer digest has fresh links.", "", csp), nil
 	}
 	if err != nil && !errors.Is(err, token.ErrInvalid) {
 		return apigw.Response{}, err // the keys could not be read: a fault of ours, not the link's
 	}
 	if err != nil || !bucket.Downloadable(key) {
-		return web.Message(ctx, http.StatusBadRequest, "This link is not valid", "Check that you used the whole link from the email.", "", csp), nil
+		return layout.Message(ctx, http.StatusBadRequest, "This link is not valid", "Check that you used the whole link from the email.", "", csp), nil
 	}
 	if id, ok := bucket.ParseClipKey(key); ok {
 		if _, err := h.stories.GetStory(ctx, id); errors.Is(err, store.ErrNotFound) {
-			return web.Message(ctx, http.StatusGone, "This clip is no longer available",
+			return layout.Message(ctx, http.StatusGone, "This clip is no longer available",
 				"The volunteer withdrew it, or it was deleted at the end of its retention period.", "", csp), nil
 		} else if err != nil {
 			return apigw.Response{}, err
@@ -102,7 +102,7 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	}
 	_, err = h.files.Head(ctx, key)
 	if errors.Is(err, bucket.ErrNotFound) {
-		return web.Message(ctx, http.StatusGone, "This file is no longer available",
+		return layout.Message(ctx, http.StatusGone, "This file is no longer available",
 			"It has been deleted: exports are kept for 7 days, and a volunteer may have withdrawn their clips.", "", csp), nil
 	}
 	if err != nil {

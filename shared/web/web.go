@@ -10,7 +10,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"html"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"sync"
 
 	"frontlinevoices/shared/apigw"
+	"frontlinevoices/shared/web/layout"
 )
 
 //go:embed templates/*.html
@@ -75,24 +75,9 @@ func Page(ctx context.Context, status int, name string, data any, csp string) ap
 }
 
 // Message answers with a simple page: a title, a message and a way back
-// (a path, or "" for none).
-//
-// It is message.html, but written without the template engine, from the
-// page cut at its fields (message_parts.go, generated from the templates by
-// `go test ./shared/web -update`): executing a template keeps every method
-// of the SDK clients in a binary (README, Size and speed), and a function
-// whose only pages are messages (download) then links no template engine.
-func Message(_ context.Context, status int, title, message, back, csp string) apigw.Response {
-	return apigw.HTML(status, messageHTML(title, message, back), csp)
-}
-
-func messageHTML(title, message, back string) []byte {
-	t, m := html.EscapeString(title), html.EscapeString(message)
-	parts := []string{messageParts[0], t, messageParts[1], t, messageParts[2], m}
-	if back == "" {
-		parts = append(parts, messageNoBack)
-	} else {
-		parts = append(parts, messageParts[3], html.EscapeString(back), messageParts[4])
-	}
-	return []byte(strings.Join(parts, ""))
+// (a path, or "" for none). It is layout.Message, written without the
+// template engine (a function whose only pages are messages links none);
+// message.html is what it writes, checked by the tests.
+func Message(ctx context.Context, status int, title, message, back, csp string) apigw.Response {
+	return layout.Message(ctx, status, title, message, back, csp)
 }
