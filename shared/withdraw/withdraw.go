@@ -26,7 +26,6 @@ import (
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
-	"frontlinevoices/shared/web"
 )
 
 // Config is the withdraw function's configuration.
@@ -444,10 +443,3 @@ func (h *Handler) erase(ctx context.Context, st story.Story) (apigw.Response, er
 		DoneDetail: []string{"We have deleted your story, your answers and your video clips.",
 			"The communications team is being told to stop using it, and we are sending you an email to confirm."}}), nil
 }
-
-func page(ctx context.Context, status int, v view) apigw.Response {
-	return web.Page(ctx, status, "withdraw.html", v, csp)
-}
-
-// render is the withdraw page of v.
-func render(v view) ([]byte, error) { return web.Render("withdraw.html", v) }
