@@ -10,5 +10,5 @@ var assetVersions = map[string]string{
 	"safeguard.js": "69d0fcccb2",
 	"site.css":     "a812611fe3",
 	"uploader.css": "c8122da809",
-	"uploader.js":  "48c7c8635d",
+	"uploader.js":  "55e19fb13c",
 }
