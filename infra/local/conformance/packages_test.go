@@ -24,13 +24,14 @@ var packageSuites = []struct {
 }{
 	{"./shared/store/", true, false},
 	{"./shared/bucket/", false, true},
+	{"./shared/uploads/", true, true},
 	{"./shared/ingest/", true, true},
 	{"./shared/withdraw/", true, true},
 	{"./shared/download/", true, true},
 }
 
-// TestPackagesOnIndependentImplementations runs the store, bucket, ingest,
-// withdraw and download tests (the same `go test` of each package) with
+// TestPackagesOnIndependentImplementations runs the store, bucket, uploads,
+// ingest, withdraw and download tests (the same `go test` of each package) with
 // their DynamoDB on dynalite (behind independent.DynaliteFront) and, apart,
 // their S3 on versitygw: one run per package and implementation, each
 // with a server of its own, pointed at by independent.EnvDynalite and
