@@ -51,7 +51,8 @@ func withdrawURL(t *testing.T, email string) string {
 // and AA rules (and its best practices): the form with and without
 // JavaScript and with its errors, the privacy notice, the thank-you page
 // without an uploader, with one, after an accepted clip and after a
-// rejected one, and the withdraw page, its error and its results.
+// rejected one, the uploader's camera panel (recording and the recorded
+// preview), and the withdraw page, its error and its results.
 func TestAxeEveryPageAndState(t *testing.T) {
 	t.Parallel()
 	for _, js := range []bool{true, false} {
@@ -90,33 +91,34 @@ func TestAxeEveryPageAndState(t *testing.T) {
 			checkAxe(t, ctx, "")
 		}
 	})
-	t.Run("thanks-and-uploads", func(t *testing.T) {
+	// The uploader's states, each in a tab of its own (its own deadline):
+	// before and after choosing a file and an accepted clip; a rejected
+	// clip; the camera panel, recording and the recorded preview.
+	good, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "media", "testdata", "faststart.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileInput := chromedp.CSS(`#uploader input.uppy-Dashboard-input[name="files[]"]:not([webkitdirectory])`)
+	thanks := func(t *testing.T, who string) context.Context {
 		ctx := tab(t, true)
-		sendStory(t, ctx, stacktest.Unique("axe.uploads@example.org"))
+		sendStory(t, ctx, stacktest.Unique(who+"@example.org"))
 		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#uploader .uppy-Dashboard"))); err != nil {
 			t.Fatal(err)
 		}
+		return ctx
+	}
+	t.Run("thanks-accepted-clip", func(t *testing.T) {
+		ctx := thanks(t, "axe.uploads")
 		checkAxe(t, ctx, "")
-		good, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "media", "testdata", "faststart.mp4"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		bad := filepath.Join(t.TempDir(), "not-a-video.mp4")
-		if err := os.WriteFile(bad, []byte(strings.Repeat("This is a text file, not a video.\n", 40)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		input := chromedp.CSS(`#uploader input.uppy-Dashboard-input[name="files[]"]:not([webkitdirectory])`)
 		// A file chosen, not yet sent.
 		if err := chromedp.Do(ctx,
-			chromedp.SetUploadFiles(input, []string{good}),
+			chromedp.SetUploadFiles(fileInput, []string{good}),
 			until(`window.frontlineUppy.getFiles().length === 1`),
 		); err != nil {
 			t.Fatal(err)
 		}
 		checkAxe(t, ctx, "")
-		wait, cancel := context.WithTimeout(ctx, 45*time.Second)
-		defer cancel()
-		if err := chromedp.Do(wait,
+		if err := chromedp.Do(ctx,
 			press(`.uppy-StatusBar-actionBtn--upload`),
 			until(`document.body.dataset.clipsVerified === '1'`, chromedp.WithPollingInterval(100*time.Millisecond)),
 		); err != nil {
@@ -134,12 +136,18 @@ func TestAxeEveryPageAndState(t *testing.T) {
 			t.Errorf("after an accepted clip: row %q", got)
 		}
 		checkAxe(t, ctx, "")
+	})
+	t.Run("thanks-rejected-clip", func(t *testing.T) {
+		ctx := thanks(t, "axe.rejected")
 		// A text file named .mp4: the browser lets it through, the check on
 		// arrival does not.
+		bad := filepath.Join(t.TempDir(), "not-a-video.mp4")
+		if err := os.WriteFile(bad, []byte(strings.Repeat("This is a text file, not a video.\n", 40)), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		if err := chromedp.Do(ctx,
-			press(`.uppy-DashboardContent-addMore`),
-			chromedp.SetUploadFiles(input, []string{bad}),
-			until(`window.frontlineUppy.getFiles().length === 2`),
+			chromedp.SetUploadFiles(fileInput, []string{bad}),
+			until(`window.frontlineUppy.getFiles().length === 1`),
 			press(`.uppy-StatusBar-actionBtn--upload`),
 			until(`!!document.querySelector('#clip-list [data-status=rejected]')`, chromedp.WithPollingInterval(100*time.Millisecond)),
 		); err != nil {
@@ -149,11 +157,32 @@ func TestAxeEveryPageAndState(t *testing.T) {
 			t.Fatal(err)
 		}
 		screenshot(t, ctx, "axe-rejected")
-		got, _ = chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.querySelector('#uploader .clip-verdict-no').textContent, document.getElementById('uploader-status').textContent, String(document.querySelectorAll('#uploader .uppy-Dashboard-Item.is-complete:not(.is-error)').length)]`))
-		if len(got) != 3 || !strings.HasPrefix(got[0], "Not accepted: ") || !strings.Contains(got[1], "not-a-video.mp4: not accepted. ") || got[2] != "1" {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.querySelector('#uploader .clip-verdict-no').textContent, document.getElementById('uploader-status').textContent, String(document.querySelectorAll('#uploader .uppy-Dashboard-Item.is-complete:not(.is-error)').length)]`))
+		if len(got) != 3 || !strings.HasPrefix(got[0], "Not accepted: ") || !strings.Contains(got[1], "not-a-video.mp4: not accepted. ") || got[2] != "0" {
 			t.Errorf("after a rejected clip: %q", got)
 		}
 		checkAxe(t, ctx, "")
+	})
+	t.Run("thanks-camera", func(t *testing.T) {
+		ctx := thanks(t, "axe.camera")
+		// The camera panel (Chromium's fake camera), while recording, and
+		// the recorded video's preview before it is kept.
+		for _, s := range []struct {
+			name string
+			do   chromedp.Action[chromedp.Void]
+		}{
+			{"camera panel", chromedp.Steps(press(`[data-uppy-acquirer-id="Webcam"] button`), until(`!!document.querySelector('button[aria-label="Begin video recording"]')`))},
+			{"recording", chromedp.Steps(press(`button[aria-label="Begin video recording"]`), until(`(document.querySelector('.uppy-Webcam-recordingLength') || {}).textContent >= '0:01'`))},
+			{"recorded preview", chromedp.Steps(press(`button[aria-label="Stop video recording"]`), until(`!!document.querySelector('button[aria-label="Submit recorded file"]')`))},
+		} {
+			if err := chromedp.Do(ctx, s.do); err != nil {
+				screenshot(t, ctx, "axe-camera-failed")
+				t.Fatalf("%s: %v", s.name, err)
+			}
+			t.Logf("axe: uploader, %s", s.name)
+			screenshot(t, ctx, "axe-camera-"+strings.ReplaceAll(s.name, " ", "-"))
+			checkAxe(t, ctx, "")
+		}
 	})
 	t.Run("uploader-script-fails", func(t *testing.T) {
 		ctx := tab(t, true)
