@@ -35,15 +35,20 @@ func AssetURL(name string) string {
 type Head struct {
 	Title  string
 	Styles []string
+	// InForm: a step of the form, where the brand in the header is not a
+	// link (it would leave the form mid-way, and it is one more Tab stop
+	// on each step).
+	InForm bool
 }
 
 var funcs = template.FuncMap{
-	"head":  func(title string, styles ...string) Head { return Head{Title: title, Styles: styles} },
-	"asset": AssetURL,
-	"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
-	"join":  strings.Join,
-	"add":   func(a, b int) int { return a + b },
-	"typed": typedContacts,
+	"head":     func(title string, styles ...string) Head { return Head{Title: title, Styles: styles} },
+	"formHead": func(title string) Head { return Head{Title: title, InForm: true} },
+	"asset":    AssetURL,
+	"has":      func(list []string, v string) bool { return slices.Contains(list, v) },
+	"join":     strings.Join,
+	"add":      func(a, b int) int { return a + b },
+	"typed":    typedContacts,
 }
 
 // pages are parsed on first use, not at init: a cold start that answers

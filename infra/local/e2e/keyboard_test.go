@@ -93,7 +93,9 @@ func TestKeyboardOnly(t *testing.T) {
 			}
 			k := &keys{t: t, ctx: ctx}
 			var stops []string
+			all := 0
 			done := func(step string) {
+				all += k.tabs
 				stops = append(stops, fmt.Sprintf("%s %d", step, k.tabs))
 				if k.tabs > maxTabStops {
 					t.Errorf("%s: %d Tab presses to reach its button, want at most %d", step, k.tabs, maxTabStops)
@@ -145,7 +147,7 @@ func TestKeyboardOnly(t *testing.T) {
 			if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(".panel h1"))); err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("short path by keyboard, Tab presses per step: %s", strings.Join(stops, ", "))
+			t.Logf("short path by keyboard, Tab presses per step: %s (%d in all)", strings.Join(stops, ", "), all)
 			waitIdle(t)
 			var alert string
 			for _, e := range st.Outbox.Emails() {
