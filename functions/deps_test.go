@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,10 +20,12 @@ import (
 // plain Go and must not link the engine at all.
 var templated = []string{"form", "submit"}
 
-// TestNoTemplateEngine fails if a function that should not link
-// text/template or html/template does, with the build tags of the
-// Makefile's build.
-func TestNoTemplateEngine(t *testing.T) {
+// TestWhatFunctionsLink fails if a function that should not link
+// text/template or html/template does, or if any function links
+// time/tzdata (the whole tz database, about 450 KB: shared/uktime holds
+// Europe/London alone). It lists each function's packages as the
+// Makefile builds it.
+func TestWhatFunctionsLink(t *testing.T) {
 	t.Parallel()
 	dirs, err := os.ReadDir(".")
 	if err != nil {
@@ -30,28 +33,36 @@ func TestNoTemplateEngine(t *testing.T) {
 	}
 	var fns []string
 	for _, d := range dirs {
-		if d.IsDir() && !slices.Contains(templated, d.Name()) {
+		if d.IsDir() {
 			fns = append(fns, "./"+d.Name())
 		}
 	}
-	if len(fns) < 8 {
+	if len(fns) < 10 {
 		t.Fatalf("found only %v", fns)
 	}
 	statSources(t)
-	// Deps lists every package a function's binary links, with the
+	// Deps are every package a function's binary links, with the
 	// Makefile's build tags (without lambda.norpc, aws-lambda-go's net/rpc
 	// would bring html/template in).
 	out, err := exec.Command("go", append([]string{"list", "-tags", "lambda.norpc", "-f", `{{.ImportPath}} {{join .Deps " "}}`}, fns...)...).Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
+	seen := 0
 	for line := range strings.Lines(string(out)) {
 		fn, deps, _ := strings.Cut(strings.TrimSpace(line), " ")
+		seen++
 		for _, p := range strings.Fields(deps) {
-			if p == "text/template" || p == "html/template" {
+			switch {
+			case (p == "text/template" || p == "html/template") && !slices.Contains(templated, path.Base(fn)):
 				t.Errorf("%s links %s: write its pages and emails without the template engine (see the markup package)", fn, p)
+			case p == "time/tzdata":
+				t.Errorf("%s links time/tzdata: use shared/uktime for Europe/London", fn)
 			}
 		}
+	}
+	if seen != len(fns) {
+		t.Errorf("go list gave %d functions of %d", seen, len(fns))
 	}
 }
 

@@ -37,7 +37,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	_ "time/tzdata" // Europe/London on a runtime without zoneinfo
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -47,6 +46,7 @@ import (
 	"frontlinevoices/shared/signing"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
+	"frontlinevoices/shared/uktime"
 )
 
 // Config is the digest function's configuration.
@@ -179,16 +179,9 @@ const (
 	StatusDone  = "done"  // this period was already sent
 )
 
-// ukTime is the comms team's clock.
-var ukTime = mustLoadLocation("Europe/London")
-
-func mustLoadLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
+// ukTime is the comms team's clock (every digest shows it, so it is
+// loaded at init).
+var ukTime = uktime.London()
 
 // Handler runs digests.
 type Handler struct {

@@ -30,6 +30,7 @@ import (
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/token"
 	"frontlinevoices/shared/turnstile"
+	"frontlinevoices/shared/uktime"
 	"frontlinevoices/shared/web"
 )
 
@@ -355,7 +356,7 @@ func (h *Handler) limit(ctx context.Context, req apigw.Request, jsonClient bool,
 		}
 		slog.InfoContext(ctx, "submission over a rate limit", "apiRequestId", req.RequestContext.RequestID, "limit", c.counter[:strings.IndexByte(c.counter, '#')])
 		wait := max(until.Sub(now), time.Second)
-		detail := c.detail + " Your answers are kept: please send your story again after " + until.In(london).Format("15:04") + " (London time)."
+		detail := c.detail + " Your answers are kept: please send your story again after " + until.In(uktime.London()).Format("15:04") + " (London time)."
 		var resp apigw.Response
 		if jsonClient {
 			resp = apigw.ProblemWith(apigw.ProblemDetails{Type: "/problems/too-many-stories", Title: "Too many stories just now",
@@ -368,13 +369,6 @@ func (h *Handler) limit(ctx context.Context, req apigw.Request, jsonClient bool,
 	}
 	return apigw.Response{}, false
 }
-
-var london = func() *time.Location {
-	if l, err := time.LoadLocation("Europe/London"); err == nil {
-		return l
-	}
-	return time.UTC
-}()
 
 // unavailable answers a fault of ours (the table, the signing keys) with a
 // 503 that keeps every answer, so nothing the volunteer typed is lost.

@@ -5,11 +5,10 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
-	"time"
-	_ "time/tzdata" // Europe/London on a runtime without zoneinfo
 
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/story"
+	"frontlinevoices/shared/uktime"
 )
 
 // Lists is what the pages need from the store: the list of MPs and
@@ -66,7 +65,7 @@ func newPeopleView(list *story.CandidateList, sub story.Submission, errs story.F
 		return v
 	}
 	if !list.UpdatedAt.IsZero() {
-		v.Updated = list.UpdatedAt.In(london).Format("2 January 2006")
+		v.Updated = list.UpdatedAt.In(uktime.London()).Format("2 January 2006")
 	}
 	if v.Borough == "" {
 		return v
@@ -88,15 +87,6 @@ func newPeopleView(list *story.CandidateList, sub story.Submission, errs story.F
 	}
 	return v
 }
-
-// london is the time zone the list's date is shown in.
-var london = func() *time.Location {
-	l, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		return time.UTC
-	}
-	return l
-}()
 
 // PeoplePage renders the MP and candidate question for one borough alone,
 // for the form's script to put in place.
