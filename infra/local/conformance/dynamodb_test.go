@@ -285,13 +285,22 @@ func TestDynamoDBQueryPagesAt1MB(t *testing.T) {
 	})
 }
 
-// A transaction whose condition fails writes nothing.
+// A transaction whose condition fails writes nothing: an item it put is
+// absent, one it updated is as it was, and neither shows in an index.
 func TestDynamoDBTransactionIsAllOrNothing(t *testing.T) {
 	each(t, dynamos, func(t *testing.T, tg *target) {
 		ctx := context.Background()
 		table := newTable(t, tg)
+		kept := item{"pk": s("STORY#6"), "sk": s("STORY")}
+		if _, err := tg.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table),
+			Item: item{"pk": s("STORY#6"), "sk": s("STORY"), "n": n("1"), "emailKey": s("kept@example.org")}}); err != nil {
+			t.Fatal(err)
+		}
 		_, err := tg.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{TableName: aws.String(table), Item: item{"pk": s("STORY#4"), "sk": s("STORY")}}},
+			{Put: &types.Put{TableName: aws.String(table), Item: item{"pk": s("STORY#4"), "sk": s("STORY"), "emailKey": s("put@example.org")}}},
+			{Update: &types.Update{TableName: aws.String(table), Key: kept,
+				UpdateExpression:          aws.String("SET emailKey = :e ADD n :one"),
+				ExpressionAttributeValues: item{":e": s("updated@example.org"), ":one": n("1")}}},
 			{ConditionCheck: &types.ConditionCheck{TableName: aws.String(table), Key: item{"pk": s("STORY#5"), "sk": s("STORY")},
 				ConditionExpression: aws.String("attribute_exists(pk)")}},
 		}})
@@ -300,6 +309,20 @@ func TestDynamoDBTransactionIsAllOrNothing(t *testing.T) {
 		}
 		if got := get(t, tg, table, item{"pk": s("STORY#4"), "sk": s("STORY")}); got != nil {
 			t.Fatalf("the cancelled transaction's Put was applied: %v", got)
+		}
+		got := get(t, tg, table, kept)
+		if v, _ := got["n"].(*types.AttributeValueMemberN); v == nil || v.Value != "1" {
+			t.Fatalf("the cancelled transaction's Update was applied: %v", got)
+		}
+		for email, want := range map[string]int{"put@example.org": 0, "updated@example.org": 0, "kept@example.org": 1} {
+			out, err := tg.db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(table), IndexName: aws.String("byEmail"),
+				KeyConditionExpression: aws.String("emailKey = :e"), ExpressionAttributeValues: item{":e": s(email)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Items) != want {
+				t.Errorf("byEmail %s: %d items after the cancelled transaction, want %d", email, len(out.Items), want)
+			}
 		}
 	})
 }

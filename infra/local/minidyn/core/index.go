@@ -45,22 +45,35 @@ func (i *index) Clear() {
 
 type indexSnapshot struct {
 	sortedKeys []string
-	refs       map[string]string
+	refs       map[string]*string // at the snapshot's keys; nil: none
 }
 
-func (i *index) snapshot() indexSnapshot {
-	keys := make([]string, len(i.sortedKeys))
-	copy(keys, i.sortedKeys)
+func (i *index) snapshot(keys []string) indexSnapshot {
+	sorted := make([]string, len(i.sortedKeys))
+	copy(sorted, i.sortedKeys)
 
-	refs := make(map[string]string, len(i.refs))
-	maps.Copy(refs, i.refs)
+	refs := make(map[string]*string, len(keys))
+	for _, k := range keys {
+		if v, ok := i.refs[k]; ok {
+			refs[k] = &v
+		} else {
+			refs[k] = nil
+		}
+	}
 
-	return indexSnapshot{sortedKeys: keys, refs: refs}
+	return indexSnapshot{sortedKeys: sorted, refs: refs}
 }
 
 func (i *index) restore(s indexSnapshot) {
 	i.sortedKeys = s.sortedKeys
-	i.refs = s.refs
+
+	for k, v := range s.refs {
+		if v == nil {
+			delete(i.refs, k)
+		} else {
+			i.refs[k] = *v
+		}
+	}
 }
 
 // ProjectItem returns the attributes visible through this index's projection (ALL, KEYS_ONLY, INCLUDE).

@@ -659,34 +659,52 @@ func (t *Table) Clear() {
 	t.Data = map[string]map[string]*types.Item{}
 }
 
-// TableSnapshot captures a point-in-time copy of mutable table state for transactional rollback
+// TableSnapshot captures what a transaction can change, for its rollback:
+// the items at the keys it touches (nil: absent), the sorted keys, and each
+// index's sorted keys and its references of those keys.
+//
+// patched: it used to deep-copy every item of the table, so each
+// transaction cost time in proportion to the table's size.
 type TableSnapshot struct {
-	data       map[string]map[string]*types.Item
+	items      map[string]map[string]*types.Item
 	sortedKeys []string
 	indexes    map[string]indexSnapshot
 }
 
-// Snapshot returns a deep copy of the table's mutable state
-func (t *Table) Snapshot() TableSnapshot {
-	data := make(map[string]map[string]*types.Item, len(t.Data))
-	for k, v := range t.Data {
-		data[k] = deepCopyItemMap(v)
+// Snapshot returns a copy of the table's state at keys (the primary keys
+// a transaction touches), enough to restore the table after it.
+func (t *Table) Snapshot(keys ...string) TableSnapshot {
+	items := make(map[string]map[string]*types.Item, len(keys))
+	for _, k := range keys {
+		if v, ok := t.Data[k]; ok {
+			items[k] = deepCopyItemMap(v)
+		} else {
+			items[k] = nil
+		}
 	}
 
-	keys := make([]string, len(t.SortedKeys))
-	copy(keys, t.SortedKeys)
+	sorted := make([]string, len(t.SortedKeys))
+	copy(sorted, t.SortedKeys)
 
 	indexes := make(map[string]indexSnapshot, len(t.Indexes))
 	for name, idx := range t.Indexes {
-		indexes[name] = idx.snapshot()
+		indexes[name] = idx.snapshot(keys)
 	}
 
-	return TableSnapshot{data: data, sortedKeys: keys, indexes: indexes}
+	return TableSnapshot{items: items, sortedKeys: sorted, indexes: indexes}
 }
 
-// Restore replaces the table's mutable state with a previously taken snapshot
+// Restore puts the table back as it was when s was taken (only the keys
+// given to Snapshot may have changed since).
 func (t *Table) Restore(s TableSnapshot) {
-	t.Data = s.data
+	for k, v := range s.items {
+		if v == nil {
+			delete(t.Data, k)
+		} else {
+			t.Data[k] = v
+		}
+	}
+
 	t.SortedKeys = s.sortedKeys
 
 	for name, idx := range t.Indexes {

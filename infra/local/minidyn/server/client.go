@@ -791,7 +791,7 @@ func (c *Client) batchGetItemForTable(ctx context.Context, tableName string, req
 }
 
 func (c *Client) prepareTransact(items []TransactWriteItem) (map[string]core.TableSnapshot, error) {
-	snapshots := map[string]core.TableSnapshot{}
+	touched := map[string][]string{} // table name → the primary keys the transaction touches
 	seenKeys := make(map[string]struct{}, len(items))
 
 	for _, item := range items {
@@ -817,13 +817,12 @@ func (c *Client) prepareTransact(items []TransactWriteItem) (map[string]core.Tab
 			return nil, ferr
 		}
 
-		if _, alreadySnapped := snapshots[tableName]; !alreadySnapped {
-			table, err := c.getTable(tableName)
-			if err != nil {
+		if _, seen := touched[tableName]; !seen {
+			if _, err := c.getTable(tableName); err != nil {
 				return nil, mapKnownError(err)
 			}
 
-			snapshots[tableName] = table.Snapshot()
+			touched[tableName] = nil
 		}
 
 		table := c.tables[tableName]
@@ -840,7 +839,14 @@ func (c *Client) prepareTransact(items []TransactWriteItem) (map[string]core.Tab
 			}
 
 			seenKeys[id] = struct{}{}
+			touched[tableName] = append(touched[tableName], key)
 		}
+	}
+
+	// patched: only the touched items are copied, not the whole table.
+	snapshots := make(map[string]core.TableSnapshot, len(touched))
+	for name, keys := range touched {
+		snapshots[name] = c.tables[name].Snapshot(keys...)
 	}
 
 	return snapshots, nil

@@ -797,7 +797,7 @@ func executeBatchWriteRequest(ctx context.Context, fd *Client, table *string, re
 }
 
 func (fd *Client) prepareTransact(items []types.TransactWriteItem) (map[string]core.TableSnapshot, error) {
-	snapshots := map[string]core.TableSnapshot{}
+	touched := map[string][]string{} // table name → the primary keys the transaction touches
 	seenKeys := make(map[string]struct{}, len(items))
 
 	for _, item := range items {
@@ -823,13 +823,12 @@ func (fd *Client) prepareTransact(items []types.TransactWriteItem) (map[string]c
 			return nil, ferr
 		}
 
-		if _, alreadySnapped := snapshots[tableName]; !alreadySnapped {
-			table, err := fd.getTable(tableName)
-			if err != nil {
+		if _, seen := touched[tableName]; !seen {
+			if _, err := fd.getTable(tableName); err != nil {
 				return nil, mapKnownError(err)
 			}
 
-			snapshots[tableName] = table.Snapshot()
+			touched[tableName] = nil
 		}
 
 		table := fd.tables[tableName]
@@ -846,7 +845,14 @@ func (fd *Client) prepareTransact(items []types.TransactWriteItem) (map[string]c
 			}
 
 			seenKeys[id] = struct{}{}
+			touched[tableName] = append(touched[tableName], key)
 		}
+	}
+
+	// patched: only the touched items are copied, not the whole table.
+	snapshots := make(map[string]core.TableSnapshot, len(touched))
+	for name, keys := range touched {
+		snapshots[name] = fd.tables[name].Snapshot(keys...)
 	}
 
 	return snapshots, nil
