@@ -377,26 +377,34 @@ func toAttrs(item map[string]json.RawMessage) map[string]events.DynamoDBAttribut
 
 // expire deletes items whose TTL attribute is more than the TTL lag in the
 // past, as DynamoDB's TTL does (there within a few days, so an expired
-// item is still read until then), with REMOVE stream records.
+// item is still read until then), with REMOVE stream records. Only the
+// keys of expired items are read by the scan, so a sweep of a large table
+// is cheap (it runs every two seconds, holding the table).
 func (d *dynamo) expire(now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// An item expires once int64(ttl) + lag <= now, so once ttl < cutoff.
+	cutoff := strconv.FormatInt(now.Add(-d.ttlLag).Unix()+1, 10)
 	for name, t := range d.tables {
 		if t.ttlAttr == "" {
 			continue
 		}
-		for _, item := range d.scan(name) {
-			var n struct{ N string }
-			if json.Unmarshal(item[t.ttlAttr], &n) != nil || n.N == "" {
+		names := map[string]string{"#ttl": t.ttlAttr}
+		projection := make([]string, len(t.keys))
+		for i, k := range t.keys {
+			projection[i] = "#k" + strconv.Itoa(i)
+			names[projection[i]] = k
+		}
+		keys := d.scan(name, map[string]any{
+			"FilterExpression":          "#ttl < :cutoff",
+			"ProjectionExpression":      strings.Join(projection, ", "),
+			"ExpressionAttributeNames":  names,
+			"ExpressionAttributeValues": map[string]any{":cutoff": map[string]string{"N": cutoff}},
+		})
+		for _, key := range keys {
+			item := d.getItem(name, key)
+			if item == nil {
 				continue
-			}
-			secs, err := strconv.ParseFloat(n.N, 64)
-			if err != nil || time.Unix(int64(secs), 0).Add(d.ttlLag).After(now) {
-				continue
-			}
-			key := map[string]json.RawMessage{}
-			for _, k := range t.keys {
-				key[k] = item[k]
 			}
 			if _, err := d.call("DeleteItem", map[string]any{"TableName": name, "Key": key}); err == nil {
 				d.dirty = true
@@ -406,11 +414,18 @@ func (d *dynamo) expire(now time.Time) {
 	}
 }
 
-func (d *dynamo) scan(tableName string) []map[string]json.RawMessage {
+// scan reads every item of a table, with the Scan parameters in params
+// (a filter, a projection) if given.
+func (d *dynamo) scan(tableName string, params ...map[string]any) []map[string]json.RawMessage {
 	var items []map[string]json.RawMessage
 	var start json.RawMessage
 	for {
 		in := map[string]any{"TableName": tableName}
+		for _, p := range params {
+			for k, v := range p {
+				in[k] = v
+			}
+		}
 		if start != nil {
 			in["ExclusiveStartKey"] = start
 		}
