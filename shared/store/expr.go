@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -130,4 +133,45 @@ func (s *Store) getItem(ctx context.Context, key map[string]types.AttributeValue
 		return ErrNotFound
 	}
 	return attributevalue.UnmarshalMap(out.Item, v)
+}
+
+// transact writes items in one transaction. DynamoDB cancels a transaction
+// that meets another one writing one of its items at the same moment
+// (TransactionConflict), and the SDK does not retry that: nothing of it was
+// written, so it is tried again, up to four times, after a short random
+// wait (two stories sent at once from one practice share a counter).
+func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) error {
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: items}
+	for try := 0; ; try++ {
+		_, err := s.db.TransactWriteItems(ctx, in)
+		if err == nil || try == 4 || !onlyConflicts(err) {
+			return err
+		}
+		wait := time.Duration(5<<try)*time.Millisecond + rand.N(5*time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// onlyConflicts reports whether err is a transaction cancelled by a
+// conflict with another transaction, and for no other reason.
+func onlyConflicts(err error) bool {
+	tce, ok := errors.AsType[*types.TransactionCanceledException](err)
+	if !ok {
+		return false
+	}
+	conflict := false
+	for _, r := range tce.CancellationReasons {
+		switch aws.ToString(r.Code) {
+		case "TransactionConflict":
+			conflict = true
+		case "", "None":
+		default:
+			return false
+		}
+	}
+	return conflict
 }

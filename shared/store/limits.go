@@ -1,9 +1,6 @@
 package store
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -19,28 +16,42 @@ const (
 	limitSK     = "LIMIT"
 )
 
-// Hit counts one event against counter in the fixed window of length
-// window that holds now, and reports whether the event is within limit
-// (false: limit events were already counted in this window, and this one
-// is not counted). retryAfter is when the window ends. counter must hold
-// no personal data: callers name it with a keyed digest.
-func (s *Store) Hit(ctx context.Context, counter string, window time.Duration, limit int, now time.Time) (ok bool, retryAfter time.Time, err error) {
-	start := now.UTC().Truncate(window)
-	end := start.Add(window)
+// Limit is a rate limit a write is counted against: at most Max writes per
+// Counter in each fixed window of length Window (windows start at whole
+// multiples of Window since the Unix epoch, UTC). Counter must hold no
+// personal data: callers name it with a keyed digest.
+type Limit struct {
+	Counter string
+	Window  time.Duration
+	Max     int
+}
+
+// OverLimitError is a write refused because Max writes were already
+// counted against Limit in the current window. Nothing of the write was
+// done: neither the item, nor any of its counts.
+type OverLimitError struct {
+	Limit Limit
+	// RetryAfter is when the window ends.
+	RetryAfter time.Time
+}
+
+func (e *OverLimitError) Error() string { return "store: over a rate limit" }
+
+// windowEnd is the end of l's window that holds t.
+func (l Limit) windowEnd(t time.Time) time.Time {
+	return t.UTC().Truncate(l.Window).Add(l.Window)
+}
+
+// txCount is a transaction item counting one write at t against l: it adds
+// one to the window's counter, if fewer than l.Max are counted.
+func (s *Store) txCount(l Limit, t time.Time) types.TransactWriteItem {
+	end := l.windowEnd(t)
 	key := map[string]types.AttributeValue{
-		AttrPK: str(limitPrefix + counter + "#" + strconv.FormatInt(start.Unix(), 10)),
+		AttrPK: str(limitPrefix + l.Counter + "#" + strconv.FormatInt(end.Add(-l.Window).Unix(), 10)),
 		AttrSK: str(limitSK),
 	}
 	n := expression.Name("n")
-	e := build(expression.NewBuilder().
+	return s.txUpdate(key, build(expression.NewBuilder().
 		WithUpdate(expression.Add(n, expression.Value(1)).Set(nameExpires, expression.Value(end.Add(24*time.Hour).Unix()))).
-		WithCondition(expression.AttributeNotExists(n).Or(n.LessThan(expression.Value(limit)))))
-	_, err = s.db.UpdateItem(ctx, s.updateInput(key, e))
-	if _, over := errors.AsType[*types.ConditionalCheckFailedException](err); over {
-		return false, end, nil
-	}
-	if err != nil {
-		return false, end, fmt.Errorf("store: count %s: %w", counter, err)
-	}
-	return true, end, nil
+		WithCondition(expression.AttributeNotExists(n).Or(n.LessThan(expression.Value(l.Max))))))
 }

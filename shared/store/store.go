@@ -158,10 +158,14 @@ func StoryIDFromKey(pk, sk string) (string, bool) {
 	return pk[len(storyPrefix):], true
 }
 
-// PutStory saves a new story. Sending the same story again (same id, same
-// answers) returns the one saved first with created false; a different
-// story with the same id is ErrConflict.
-func (s *Store) PutStory(ctx context.Context, st story.Story) (saved story.Story, created bool, err error) {
+// PutStory saves a new story, counted against limits (at its SubmittedAt)
+// in the same transaction: one round trip, and all or nothing. A story over
+// a limit is an *OverLimitError, and then neither the story nor any count
+// is written. Sending the same story again (same id, same answers) returns
+// the one saved first with created false, counting nothing; a different
+// story with the same id is ErrConflict; an erased one is ErrErased. Those
+// answers come before a limit's: they hold whatever the counts.
+func (s *Store) PutStory(ctx context.Context, st story.Story, limits ...Limit) (saved story.Story, created bool, err error) {
 	item, err := attributevalue.MarshalMap(st)
 	if err != nil {
 		return story.Story{}, false, fmt.Errorf("store: marshal story: %w", err)
@@ -182,17 +186,25 @@ func (s *Store) PutStory(ctx context.Context, st story.Story) (saved story.Story
 	// The story is kept only if its id has no tombstone: an erased story
 	// never comes back (a replay, an old form).
 	free := build(expression.NewBuilder().WithCondition(absent))
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		s.txPut(item, free),
-		s.txCheck(tombstoneKey(st.ID), free),
-	}})
+	items := []types.TransactWriteItem{s.txPut(item, free), s.txCheck(tombstoneKey(st.ID), free)}
+	for _, l := range limits {
+		items = append(items, s.txCount(l, at))
+	}
+	err = s.transact(ctx, items)
 	if err == nil {
 		return st, true, nil
 	}
+	// DynamoDB may report every item whose condition failed; the story's
+	// own answers come first.
 	if cancelledAt(err, 1) {
 		return story.Story{}, false, ErrErased
 	}
 	if !cancelledAt(err, 0) {
+		for i, l := range limits {
+			if cancelledAt(err, 2+i) {
+				return story.Story{}, false, &OverLimitError{Limit: l, RetryAfter: l.windowEnd(at)}
+			}
+		}
 		return story.Story{}, false, fmt.Errorf("store: put story: %w", err)
 	}
 	existing, err := s.GetStory(ctx, st.ID)

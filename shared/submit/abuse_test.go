@@ -3,6 +3,7 @@ package submit_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -161,10 +162,17 @@ func TestRateLimitsAnswer429(t *testing.T) {
 			}
 		}
 	}
-	// Per IP per hour: 3 counted (the refused one above was refused by the
-	// address limit after the IP's count), so the next is over.
-	if got := post("other@example.org"); got.StatusCode != http.StatusTooManyRequests || !strings.Contains(got.Body, "internet connection") {
+	// Per IP per hour: 3. A refused story is counted nowhere (the one above
+	// did not count against the IP), so one more goes through, and the
+	// next is over, with nothing kept.
+	if got := post("other@example.org"); got.StatusCode != http.StatusCreated {
+		t.Fatalf("third from the IP: %d %s", got.StatusCode, got.Body)
+	}
+	if got := post("another@example.org"); got.StatusCode != http.StatusTooManyRequests || !strings.Contains(got.Body, "internet connection") {
 		t.Fatalf("ip: %d %s", got.StatusCode, got.Body)
+	}
+	if _, err := stories.GetStory(context.Background(), body["id"].(string)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a refused story was kept: %v", err)
 	}
 	// Another IP is not held back; the no-JS form keeps the answers.
 	req.RequestContext.HTTP.SourceIP = "198.51.100.7"

@@ -55,9 +55,8 @@ type Config struct {
 
 // Stories is what the handler needs from the store.
 type Stories interface {
-	PutStory(ctx context.Context, st story.Story) (story.Story, bool, error)
+	PutStory(ctx context.Context, st story.Story, limits ...store.Limit) (story.Story, bool, error)
 	Candidates(ctx context.Context, consistent bool) (story.CandidateList, error)
-	Hit(ctx context.Context, counter string, window time.Duration, limit int, now time.Time) (bool, time.Time, error)
 }
 
 // BotCheck verifies the answer of the form's bot check.
@@ -291,11 +290,15 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 			return h.unavailable(ctx, req, jsonClient, sub, posted.Started, fmt.Errorf("bot check: %w", err)), nil
 		}
 	}
-	if resp, over := h.limit(ctx, req, jsonClient, sub, posted.Started, now); over {
-		return resp, nil
+	limits, err := h.limits(ctx, req, sub)
+	if err != nil {
+		return h.unavailable(ctx, req, jsonClient, sub, posted.Started, err), nil
 	}
 	st.Flags = safeguard.Flags(found, sub.SafeguardingConfirmed)
-	saved, _, err := h.stories.PutStory(ctx, st)
+	saved, _, err := h.stories.PutStory(ctx, st, limits...)
+	if over, ok := errors.AsType[*store.OverLimitError](err); ok {
+		return h.tooMany(ctx, req, jsonClient, sub, posted.Started, over, now), nil
+	}
 	switch {
 	case errors.Is(err, store.ErrErased):
 		// A replay of an erased story: it never comes back, and no email goes.
@@ -323,51 +326,46 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	return resp, nil
 }
 
-// limit counts the story against the sender's limits: stories per source
-// IP per hour, and stories (so confirmation emails) per address per day.
-// Counters are named by keyed digests, so the table holds neither.
-func (h *Handler) limit(ctx context.Context, req apigw.Request, jsonClient bool, sub story.Submission, started string, now time.Time) (apigw.Response, bool) {
-	var digests [2]string
-	for i, v := range [][2]string{{"ip", req.RequestContext.HTTP.SourceIP}, {"email", strings.ToLower(sub.Email)}} {
-		d, err := h.signer.Digest(ctx, v[0], v[1])
-		if err != nil {
-			return h.unavailable(ctx, req, jsonClient, sub, started, fmt.Errorf("naming a counter: %w", err)), true
-		}
-		digests[i] = d
+// limits are the sender's limits the story is counted against, in the
+// same write as the story: stories per source IP per hour, and stories (so
+// confirmation emails) per address per day. Counters are named by keyed
+// digests, so the table holds neither.
+func (h *Handler) limits(ctx context.Context, req apigw.Request, sub story.Submission) ([]store.Limit, error) {
+	ip, err := h.signer.Digest(ctx, "ip", req.RequestContext.HTTP.SourceIP)
+	if err != nil {
+		return nil, fmt.Errorf("naming a counter: %w", err)
 	}
-	checks := []struct {
-		counter string
-		window  time.Duration
-		limit   int
-		detail  string
-	}{
-		{"ip#" + digests[0], time.Hour, h.cfg.PerIPPerHour,
-			fmt.Sprintf("At most %d stories can be sent from one internet connection in an hour.", h.cfg.PerIPPerHour)},
-		{"email#" + digests[1], 24 * time.Hour, h.cfg.PerAddressPerDay,
-			fmt.Sprintf("At most %d stories can be sent for one email address in a day.", h.cfg.PerAddressPerDay)},
+	email, err := h.signer.Digest(ctx, "email", strings.ToLower(sub.Email))
+	if err != nil {
+		return nil, fmt.Errorf("naming a counter: %w", err)
 	}
-	for _, c := range checks {
-		ok, until, err := h.stories.Hit(ctx, c.counter, c.window, c.limit, now)
-		if err != nil {
-			return h.unavailable(ctx, req, jsonClient, sub, started, fmt.Errorf("counting a submission: %w", err)), true
-		}
-		if ok {
-			continue
-		}
-		slog.InfoContext(ctx, "submission over a rate limit", "apiRequestId", req.RequestContext.RequestID, "limit", c.counter[:strings.IndexByte(c.counter, '#')])
-		wait := max(until.Sub(now), time.Second)
-		detail := c.detail + " Your answers are kept: please send your story again after " + until.In(uktime.London()).Format("15:04") + " (London time)."
-		var resp apigw.Response
-		if jsonClient {
-			resp = apigw.ProblemWith(apigw.ProblemDetails{Type: "/problems/too-many-stories", Title: "Too many stories just now",
-				Status: http.StatusTooManyRequests, Detail: detail})
-		} else {
-			resp = h.form(ctx, http.StatusTooManyRequests, web.StepCheck, sub, nil, "Too many stories just now. "+detail, started)
-		}
-		resp.Headers["retry-after"] = strconv.Itoa(int(wait.Round(time.Second) / time.Second))
-		return resp, true
+	return []store.Limit{
+		{Counter: "ip#" + ip, Window: time.Hour, Max: h.cfg.PerIPPerHour},
+		{Counter: "email#" + email, Window: 24 * time.Hour, Max: h.cfg.PerAddressPerDay},
+	}, nil
+}
+
+// tooMany answers a story refused by one of its limits (and so not kept)
+// with a 429 saying when to send it again, the form with every answer kept.
+func (h *Handler) tooMany(ctx context.Context, req apigw.Request, jsonClient bool, sub story.Submission, started string, over *store.OverLimitError, now time.Time) apigw.Response {
+	kind, _, _ := strings.Cut(over.Limit.Counter, "#")
+	slog.InfoContext(ctx, "submission over a rate limit", "apiRequestId", req.RequestContext.RequestID, "limit", kind)
+	detail := fmt.Sprintf("At most %d stories can be sent from one internet connection in an hour.", over.Limit.Max)
+	if kind == "email" {
+		detail = fmt.Sprintf("At most %d stories can be sent for one email address in a day.", over.Limit.Max)
 	}
-	return apigw.Response{}, false
+	until := over.RetryAfter
+	wait := max(until.Sub(now), time.Second)
+	detail += " Your answers are kept: please send your story again after " + until.In(uktime.London()).Format("15:04") + " (London time)."
+	var resp apigw.Response
+	if jsonClient {
+		resp = apigw.ProblemWith(apigw.ProblemDetails{Type: "/problems/too-many-stories", Title: "Too many stories just now",
+			Status: http.StatusTooManyRequests, Detail: detail})
+	} else {
+		resp = h.form(ctx, http.StatusTooManyRequests, web.StepCheck, sub, nil, "Too many stories just now. "+detail, started)
+	}
+	resp.Headers["retry-after"] = strconv.Itoa(int(wait.Round(time.Second) / time.Second))
+	return resp
 }
 
 // unavailable answers a fault of ours (the table, the signing keys) with a
