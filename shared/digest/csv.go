@@ -12,12 +12,15 @@ import (
 // bom makes Excel read the file as UTF-8.
 const bom = "\uFEFF"
 
-var csvHeader = []string{
-	"Reference", "Submitted (UK time)", "Name", "Role", "Practice", "Borough", "ICB area",
-	"Email", "Phone", "Prefers contact by", "Personal email only", "Topics", "Would do", "MP or candidate contacts", "MP or candidate list ids",
-	"Patients would speak", "About patients", "Story", "Clips", "Clip links",
-	"Check before use", "May quote publicly", "May name them", "Clips in campaigns",
-}
+// csvHeader is the export's first row: the story's reference and time,
+// its answers (story.Columns), then its clips, flags and current consents.
+var csvHeader = func() []string {
+	h := []string{"Reference", "Submitted (UK time)"}
+	for _, c := range story.Columns(story.Story{}) {
+		h = append(h, c.Header)
+	}
+	return append(h, "Clips", "Clip links", "Check before use", "May quote publicly", "May name them", "Clips in campaigns")
+}()
 
 // CSV is the export of a period's stories: RFC 4180 (CRLF line ends,
 // quoted where needed), UTF-8 with a byte order mark, one row a story, and
@@ -31,26 +34,16 @@ func CSV(entries []Entry) ([]byte, error) {
 		return nil, err
 	}
 	for _, e := range entries {
-		contacts := make([]string, len(e.Contacts))
-		ids := make([]string, len(e.Contacts))
-		for i, c := range e.Contacts {
-			contacts[i] = c.String()
-			ids[i] = c.Person
-			if ids[i] == "" {
-				ids[i] = story.Unmatched
-			}
-		}
 		links := make([]string, len(e.Clips))
 		for i, c := range e.Clips {
 			links[i] = c.URL
 		}
-		row := []string{
-			e.ID, e.SubmittedAt.In(ukTime).Format("2006-01-02 15:04"), e.Name, e.Role, e.Practice, e.Borough, e.Area,
-			e.Email, e.Phone, e.PreferredContact, yesNo(e.PersonalEmailOnly), strings.Join(e.Topics, "; "), strings.Join(e.Activities, "; "),
-			strings.Join(contacts, "\n"), strings.Join(ids, "\n"), e.PatientsSpeak, e.PatientsNote, e.Text,
-			strconv.Itoa(len(e.Clips)), strings.Join(links, "\n"), strings.Join(e.Flags, "\n"),
-			yesNo(e.Use.Public), yesNo(e.Use.Named), yesNo(e.Use.Clips),
+		row := []string{e.ID, e.SubmittedAt.In(ukTime).Format("2006-01-02 15:04")}
+		for _, c := range e.answers {
+			row = append(row, c.Value)
 		}
+		row = append(row, strconv.Itoa(len(e.Clips)), strings.Join(links, "\n"), strings.Join(e.Flags, "\n"),
+			yesNo(e.Use.Public), yesNo(e.Use.Named), yesNo(e.Use.Clips))
 		for i := range row {
 			row[i] = SafeCell(row[i])
 		}

@@ -164,6 +164,7 @@ type Entry struct {
 	Submitted   string // in words, UK time
 
 	areaID, boroughID, patientsID string
+	answers                       []story.Column // the export's (story.Columns)
 }
 
 // Contact is a contact with an MP or candidate, cleaned for display.
@@ -248,6 +249,7 @@ func newEntry(st story.Story, loc *time.Location, flags []string, clips []ClipLi
 		areaID:            areaID,
 		boroughID:         st.Borough,
 		patientsID:        st.PatientsSpeak,
+		answers:           story.Columns(st),
 	}
 	e.Excerpt = mail.Excerpt(ExcerptChars, story.CleanLine(st.Text))
 	for _, c := range st.Contacts {

@@ -59,22 +59,10 @@ func (e *FieldErrors) add(field, format string, args ...any) {
 // long answers. Empty MP contacts are dropped.
 func (s Submission) Normalize() Submission {
 	s.ID = CleanLine(s.ID)
-	s.Name = CleanLine(s.Name)
-	s.Role = CleanLine(s.Role)
-	s.RoleOther = CleanLine(s.RoleOther)
-	s.Practice = CleanLine(s.Practice)
-	s.Borough = CleanLine(s.Borough)
-	s.Email = asciiEmail(CleanLine(s.Email))
-	s.Phone = CleanLine(s.Phone)
-	s.PreferredContact = CleanLine(s.PreferredContact)
-	s.Topics = ids(s.Topics)
-	s.TopicOther = CleanLine(s.TopicOther)
-	s.Story = CleanText(s.Story)
-	s.Activities = ids(s.Activities)
-	s.HadContact = CleanLine(s.HadContact)
+	for _, f := range Fields {
+		f.normalize(&s)
+	}
 	s.Naming = CleanLine(s.Naming)
-	s.PatientsSpeak = CleanLine(s.PatientsSpeak)
-	s.PatientsNote = CleanText(s.PatientsNote)
 	s.ConsentVersion = CleanLine(s.ConsentVersion)
 	contacts := make([]Contact, 0, len(s.Contacts))
 	for _, c := range s.Contacts {
@@ -169,78 +157,15 @@ func ids(v []string) []string {
 // Validate checks a normalised submission. It returns the story to keep, or
 // every problem found, each worded so a person knows what to change.
 func (s Submission) Validate(now time.Time) (Story, FieldErrors) {
+	for _, f := range Fields {
+		if !f.Shown(s) {
+			f.Set(&s, nil) // hidden: not asked, so not kept
+		}
+	}
 	var errs FieldErrors
-	required(&errs, "name", s.Name, "Enter your full name", 2, maxShort)
-	if s.Role == "" {
-		errs.add("role", "Choose your role")
-	} else if !has(Options.Roles, s.Role) {
-		errs.add("role", "Choose your role from the list")
-	} else if s.Role == "other" {
-		required(&errs, "roleOther", s.RoleOther, "Tell us your role", 2, maxShort)
+	for _, f := range Fields {
+		f.check(s, &errs)
 	}
-	required(&errs, "practice", s.Practice, "Enter the name of your practice", 2, 150)
-	borough, ok := FindBorough(s.Borough)
-	if s.Borough == "" {
-		errs.add("borough", "Choose the borough your practice is in")
-	} else if !ok {
-		errs.add("borough", "Choose a borough from the list")
-	}
-	checkEmail(&errs, s.Email)
-	checkPhone(&errs, s.Phone)
-	switch s.PreferredContact {
-	case "":
-		errs.add("preferredContact", "Choose how you would like us to contact you")
-	case "email":
-	case "phone":
-		if s.Phone == "" && errs.For("phone") == "" {
-			errs.add("phone", "Enter a phone number, or choose email as the way to contact you")
-		}
-	default:
-		errs.add("preferredContact", "Choose email or phone")
-	}
-	if len(s.Topics) == 0 {
-		errs.add("topics", "Choose at least one topic your story is about")
-	}
-	for _, t := range s.Topics {
-		if !has(Options.Topics, t) {
-			errs.add("topics", "Choose topics from the list")
-			break
-		}
-	}
-	if slices.Contains(s.Topics, "other") {
-		required(&errs, "topicOther", s.TopicOther, "Tell us what the other topic is", 2, maxShort)
-	} else {
-		s.TopicOther = ""
-	}
-	if n := utf8.RuneCountInString(s.Story); n == 0 {
-		errs.add("story", "Tell us your story")
-	} else if n < MinStoryChars {
-		errs.add("story", "Tell us a little more: your story must be at least %d characters", MinStoryChars)
-	} else if n > MaxStoryChars {
-		errs.add("story", "Your story must be %d characters or fewer: it is %d now", MaxStoryChars, n)
-	}
-	for _, a := range s.Activities {
-		if !has(Options.Activities, a) {
-			errs.add("activities", "Choose activities from the list")
-			break
-		}
-	}
-	switch s.HadContact {
-	case "", "no":
-	case "yes":
-		if len(s.Contacts) == 0 {
-			errs.add("mpContacts.0.name", "Tell us about the MP or candidate you were in touch with, or answer no")
-		}
-	default:
-		errs.add("hadContact", "Answer yes or no")
-	}
-	checkContacts(&errs, s.Contacts)
-	if s.PatientsSpeak == "" {
-		errs.add("patientsWouldSpeak", "Tell us whether patients might speak about this too")
-	} else if !has(Options.PatientsWouldSpeak, s.PatientsSpeak) {
-		errs.add("patientsWouldSpeak", "Choose one of the answers")
-	}
-	optional(&errs, "patientsNote", s.PatientsNote, maxNote)
 	if s.ConsentVersion != ConsentVersion() {
 		errs.add("consent", "The consent wording has changed since you opened the form. Please read it again and tick the boxes you agree to")
 	} else {
@@ -272,19 +197,13 @@ func (s Submission) Validate(now time.Time) (Story, FieldErrors) {
 	for _, c := range ConsentStatements {
 		consents = append(consents, ConsentRecord{Statement: c.ID, Version: c.Version(), Agreed: s.Consent[c.ID], At: now, Channel: "form"})
 	}
-	roleOther := ""
-	if s.Role == "other" {
-		roleOther = s.RoleOther
+	st := Story{ID: s.ID, Contacts: s.Contacts, Consents: consents, SubmittedAt: now, ContentHash: hashOf(s)}
+	for _, f := range Fields {
+		f.keep(s, &st)
 	}
-	phone := s.Phone
-	return Story{
-		ID: s.ID, Name: s.Name, Role: s.Role, RoleOther: roleOther, Practice: s.Practice,
-		Borough: s.Borough, Area: borough.Area.ID, Email: s.Email, Phone: phone,
-		PreferredContact: s.PreferredContact, PersonalEmailOnly: s.PersonalEmailOnly, Topics: s.Topics, TopicOther: s.TopicOther,
-		Text: s.Story, Activities: s.Activities, Contacts: s.Contacts,
-		PatientsSpeak: s.PatientsSpeak, PatientsNote: s.PatientsNote,
-		Consents: consents, SubmittedAt: now, ContentHash: hashOf(s),
-	}, nil
+	borough, _ := FindBorough(s.Borough)
+	st.Area = borough.Area.ID
+	return st, nil
 }
 
 // NamingMissing is the error for an unanswered or unknown naming question.

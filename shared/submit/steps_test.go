@@ -108,7 +108,7 @@ func TestFormStepsCarryEveryAnswer(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, `name="step" value="check"`) {
 		t.Fatalf("after the story step: %d %.600s", resp.StatusCode, resp.Body)
 	}
-	for _, want := range []string{"Jo Bloggs: A surgery visit", "Sam Candidate: A hustings", "Tomasz Nowak", `id="naming-name"`, `id="consent.contact"`, `id="send"`, `id="change-about"`} {
+	for _, want := range []string{"Jo Bloggs, Walthamstow (Labour): A surgery visit", "Sam Candidate: A hustings", "Tomasz Nowak", `id="naming-name"`, `id="consent.contact"`, `id="send"`, `id="change-about"`} {
 		if !strings.Contains(resp.Body, want) {
 			t.Errorf("the check step lacks %s", want)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -112,32 +113,40 @@ func FormStep(body string) (step, jump string) {
 // The form's steps, in order: a volunteer sees one at a time (each fits a
 // few phone screens), and the last shows every answer before sending.
 const (
-	StepAbout = "about"
-	StepStory = "story"
-	StepCheck = "check"
+	StepAbout = story.StepAbout
+	StepStory = story.StepStory
+	StepCheck = story.StepCheck
 )
 
 // Steps are the form's steps in order.
 var Steps = []string{StepAbout, StepStory, StepCheck}
 
-// fieldOrder is every field in the order the form shows it: error
-// summaries list errors in this order.
-var fieldOrder = []string{
-	"name", "role", "roleOther", "practice", "borough", "email", "phone", "preferredContact",
-	"topics", "topicOther", "story", "safeguardingConfirmed", "activities", "hadContact", "mpPerson", "mpContacts",
-	"patientsWouldSpeak", "patientsNote",
-	"naming", "consent", "id", "send",
-}
+// fieldOrder is every field in the order the form shows it (the
+// questions', with the story's and the MP list's own controls beside
+// them): error summaries list errors in this order.
+var fieldOrder = func() []string {
+	var out []string
+	for _, f := range story.Fields {
+		if f.ID == "mpContacts" {
+			out = append(out, "mpPerson")
+		}
+		out = append(out, f.ID)
+		if f.ID == "story" {
+			out = append(out, "safeguardingConfirmed")
+		}
+	}
+	return append(out, "naming", "consent", "id", "send")
+}()
 
 // StepOf is the step that shows field.
 func StepOf(field string) string {
 	f, _, _ := strings.Cut(field, ".")
 	switch f {
-	case "name", "role", "roleOther", "practice", "borough", "email", "phone", "preferredContact":
-		return StepAbout
-	case "topics", "topicOther", "story", "safeguardingConfirmed", "activities", "hadContact", "mpPerson", "mpContacts",
-		"patientsWouldSpeak", "patientsNote":
+	case "safeguardingConfirmed", "mpPerson":
 		return StepStory
+	}
+	if q, ok := story.FindField(f); ok {
+		return q.Step
 	}
 	return StepCheck
 }
@@ -225,18 +234,10 @@ func (v formView) Err(field string) string { return v.Errors.For(field) }
 // Anchor is the id of the control an error about field links to: the
 // field itself, or the first input of a group of radios or checkboxes.
 func (v formView) Anchor(field string) string {
-	first := func(name string, opts []story.Option) string { return name + "-" + opts[0].ID }
+	if q, ok := story.FindField(field); ok && (q.Kind == story.KindRadios || q.Kind == story.KindCheckboxes) {
+		return field + "-" + q.Choices()[0].ID
+	}
 	switch field {
-	case "preferredContact":
-		return first(field, v.Options.ContactMethods)
-	case "topics":
-		return first(field, v.Options.Topics)
-	case "activities":
-		return first(field, v.Options.Activities)
-	case "patientsWouldSpeak":
-		return first(field, v.Options.PatientsWouldSpeak)
-	case "hadContact":
-		return "hadContact-yes"
 	case "naming":
 		return "naming-" + story.Namings[0].ID
 	case "consent":
@@ -306,6 +307,9 @@ type groupView struct {
 	Described                           template.HTMLAttr
 }
 
+// Choices are the answers offered.
+func (g groupView) Choices() []story.Option { return g.Options }
+
 // Group is a radio question.
 func (v formView) Group(name, label, hint string, opts []story.Option, value string, inline bool) groupView {
 	g := groupView{ID: name, Name: name, Label: label, Hint: hint, Error: v.Err(name), Value: value, Options: opts, Inline: inline}
@@ -320,18 +324,6 @@ func (v formView) Group(name, label, hint string, opts []story.Option, value str
 	return g
 }
 
-// Checks is a checkbox question.
-func (v formView) Checks(name, label, hint string, opts []story.Option, values []string) groupView {
-	g := v.Group(name, label, hint, opts, "", false)
-	g.Values = values
-	return g
-}
-
-// YesNo are the answers to a yes or no question.
-func (v formView) YesNo() []story.Option {
-	return []story.Option{{ID: "yes", Label: "Yes"}, {ID: "no", Label: "No"}}
-}
-
 // Namings are the answers to "How would you like to be named?".
 func (v formView) Namings() []story.Option {
 	out := make([]story.Option, len(story.Namings))
@@ -341,35 +333,135 @@ func (v formView) Namings() []story.Option {
 	return out
 }
 
-func (v formView) asStory() story.Story {
-	s := v.Values
-	return story.Story{Role: s.Role, RoleOther: s.RoleOther, Borough: s.Borough, Topics: s.Topics, TopicOther: s.TopicOther, Activities: s.Activities, PatientsSpeak: s.PatientsSpeak}
+// question is one question as the form's templates show it: its
+// definition, the answer so far and its error.
+type question struct {
+	story.Field
+	Name, Type, Value, Error string
+	Values                   []string
+	Ticked                   bool
+	Described                template.HTMLAttr
+	Form                     formView // for the blocks' templates
 }
 
-// RoleLabel and the others are the answers as people read them, for the
-// check step.
-func (v formView) RoleLabel() string        { return v.asStory().RoleLabel() }
-func (v formView) BoroughLabel() string     { return v.asStory().BoroughLabel() }
-func (v formView) TopicLabels() []string    { return v.asStory().TopicLabels() }
-func (v formView) ActivityLabels() []string { return v.asStory().ActivityLabels() }
-func (v formView) PatientsLabel() string    { return v.asStory().PatientsSpeakLabel() }
-
-// value is the answer so far to a one-control question.
-func (v formView) value(id string) string {
-	s := v.Values
-	if rest, ok := strings.CutPrefix(id, "mpContacts."); ok {
-		var i int
-		var part string
-		if _, err := fmt.Sscanf(strings.Replace(rest, ".", " ", 1), "%d %s", &i, &part); err != nil || i >= len(v.ContactSlots) {
-			return ""
+// Questions are the step's questions, in order.
+func (v formView) Questions() []question {
+	var out []question
+	for _, f := range story.Fields {
+		if f.Step != v.Step {
+			continue
 		}
-		c := v.ContactSlots[i].Contact
-		return map[string]string{"name": c.Name, "constituency": c.Constituency, "party": c.Party, "when": c.When, "what": c.What}[part]
+		q := question{Field: f, Name: f.ID, Type: string(f.Kind), Value: f.Value(v.Values), Values: f.Values(v.Values),
+			Ticked: f.Ticked(v.Values), Error: v.Err(f.ID), Form: v}
+		hint := ""
+		if f.Hint != "" {
+			hint = f.ID + "-hint"
+		}
+		if f.Count != nil {
+			hint = strings.TrimSpace(hint + " " + f.ID + "-count")
+		}
+		q.Described = describedBy(f.ID, hint, q.Error != "")
+		if f.Kind == story.KindRadios || f.Kind == story.KindCheckboxes {
+			// A fieldset is described, not invalid: its inputs are.
+			q.Described = template.HTMLAttr(strings.TrimSuffix(string(q.Described), ` aria-invalid="true"`))
+		}
+		out = append(out, q)
 	}
-	return map[string]string{
-		"name": s.Name, "roleOther": s.RoleOther, "practice": s.Practice, "email": s.Email, "phone": s.Phone,
-		"topicOther": s.TopicOther, "patientsNote": s.PatientsNote,
-	}[id]
+	return out
+}
+
+// CountText is a question's character count wording with its limits
+// filled in ({n} is left for the script).
+func (q question) CountText(msg string) string {
+	return strings.NewReplacer("{min}", strconv.Itoa(q.Min), "{max}", thousands(q.Max)).Replace(msg)
+}
+
+// thousands writes n as people read it: 5,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// hidden is one answer of another step, carried in a hidden field.
+type hidden struct{ Name, Value string }
+
+// Kept are the answers of the other steps, carried in hidden fields so
+// a form without script loses nothing between steps.
+func (v formView) Kept() []hidden {
+	var out []hidden
+	s := v.Values
+	for _, f := range story.Fields {
+		if f.Step == v.Step {
+			continue
+		}
+		switch {
+		case f.Kind == story.KindCheckbox:
+			if f.Ticked(s) {
+				out = append(out, hidden{f.ID, "yes"})
+			}
+		case f.Kind == story.KindCheckboxes:
+			for _, x := range f.Values(s) {
+				out = append(out, hidden{f.ID, x})
+			}
+		case f.ID == "mpContacts":
+			for _, c := range s.Contacts {
+				if c.Person != "" {
+					p := "mp.person." + c.Person + "."
+					out = append(out, hidden{"mp.person", c.Person}, hidden{p + "when", c.When}, hidden{p + "what", c.What})
+				}
+			}
+			for i, c := range typedContacts(s.Contacts) {
+				p := fmt.Sprintf("mp.%d.", i)
+				out = append(out, hidden{p + "name", c.Name}, hidden{p + "constituency", c.Constituency}, hidden{p + "party", c.Party},
+					hidden{p + "when", c.When}, hidden{p + "what", c.What})
+			}
+		case f.ID == "story":
+			out = append(out, hidden{f.ID, f.Value(s)})
+			if s.SafeguardingConfirmed {
+				out = append(out, hidden{"safeguardingConfirmed", "yes"})
+			}
+		default:
+			out = append(out, hidden{f.ID, f.Value(s)})
+		}
+	}
+	if v.Step != StepCheck {
+		out = append(out, hidden{"naming", s.Naming})
+		for _, k := range slices.Sorted(maps.Keys(s.Consent)) {
+			if s.Consent[k] {
+				out = append(out, hidden{"consent." + k, "yes"})
+			}
+		}
+	}
+	return out
+}
+
+// Rows are the answers of a step as the check step shows them.
+func (v formView) Rows(step string) []story.Row {
+	var out []story.Row
+	for _, r := range story.Rows(v.Values.Draft(), story.ViewCheck) {
+		if r.Step == step {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// value is the answer so far to a contact's question.
+func (v formView) value(id string) string {
+	rest, ok := strings.CutPrefix(id, "mpContacts.")
+	if !ok {
+		return ""
+	}
+	var i int
+	var part string
+	if _, err := fmt.Sscanf(strings.Replace(rest, ".", " ", 1), "%d %s", &i, &part); err != nil || i >= len(v.ContactSlots) {
+		return ""
+	}
+	c := v.ContactSlots[i].Contact
+	return map[string]string{"name": c.Name, "constituency": c.Constituency, "party": c.Party, "when": c.When, "what": c.What}[part]
 }
 
 type contactSlot struct {
@@ -430,26 +522,13 @@ func typedContacts(cs []story.Contact) []story.Contact {
 func parseForm(v url.Values) story.Submission {
 	sub := story.Submission{
 		ID:                    v.Get("id"),
-		Name:                  v.Get("name"),
-		Role:                  v.Get("role"),
-		RoleOther:             v.Get("roleOther"),
-		Practice:              v.Get("practice"),
-		Borough:               v.Get("borough"),
-		Email:                 v.Get("email"),
-		Phone:                 v.Get("phone"),
-		PreferredContact:      v.Get("preferredContact"),
-		PersonalEmailOnly:     v.Get("personalEmailOnly") != "",
-		Topics:                v["topics"],
-		TopicOther:            v.Get("topicOther"),
-		Story:                 v.Get("story"),
-		Activities:            v["activities"],
-		HadContact:            v.Get("hadContact"),
-		PatientsSpeak:         v.Get("patientsWouldSpeak"),
-		PatientsNote:          v.Get("patientsNote"),
 		Naming:                v.Get("naming"),
 		ConsentVersion:        v.Get("consentVersion"),
 		SafeguardingConfirmed: v.Get("safeguardingConfirmed") != "",
 		Consent:               map[string]bool{},
+	}
+	for _, f := range story.Fields {
+		f.Set(&sub, v[f.ID])
 	}
 	for k, vals := range v {
 		if id, ok := strings.CutPrefix(k, "consent."); ok && len(vals) > 0 && vals[0] != "" {

@@ -6,7 +6,7 @@ package web
 var assetVersions = map[string]string{
 	"clips.js":     "fdd61499f5",
 	"favicon.ico":  "d6c545c75f",
-	"form.js":      "b784312c32",
+	"form.js":      "017f096d9c",
 	"safeguard.js": "69d0fcccb2",
 	"site.css":     "a812611fe3",
 	"uploader.css": "c8122da809",

@@ -30,17 +30,23 @@
     });
   }
 
-  // Character count: shown at once, announced 1 s after typing stops.
+  // Character count: shown at once, announced 1 s after typing stops. Its
+  // limits (maxlength, data-min) and wording (the count's data-short,
+  // data-left, data-over; {n} is a number) are the page's, written from the
+  // question's definition: nothing is copied here.
   var story = document.getElementById('story');
   var count = document.getElementById('story-count');
   var live = document.getElementById('story-count-live');
-  var max = story ? Number(story.getAttribute('maxlength')) || 5000 : 0;
+  var max = story ? Number(story.getAttribute('maxlength')) : 0;
+  var min = story ? Number(story.getAttribute('data-min')) : 0;
   var timer = null;
+  function say(kind, n) {
+    return count.getAttribute('data-' + kind).replace('{n}', n.toLocaleString('en-GB'));
+  }
   function countText() {
     var n = Array.from(story.value).length;
-    if (n < 20) return 'You have ' + n + ' characters: at least 20 are needed';
-    var left = max - n;
-    return left >= 0 ? 'You have ' + left.toLocaleString('en-GB') + ' characters remaining' : 'You have ' + (-left).toLocaleString('en-GB') + ' characters too many';
+    if (n < min) return say('short', n);
+    return n <= max ? say('left', max - n) : say('over', n - max);
   }
   function updateCount(announce) {
     if (!story) return;
