@@ -16,7 +16,8 @@ import (
 // with a title and no extra stylesheet, cut at the title, and its bottom.
 func TestLayoutParts(t *testing.T) {
 	const title, content = "\x01title\x01", "\x01content\x01"
-	probe := template.Must(template.Must(pages().Clone()).Parse(`{{define "probe"}}{{template "top" (head .)}}` + content + `{{template "bottom"}}{{end}}`))
+	// A fresh parse: the shared set cannot be cloned once a test has rendered a page.
+	probe := template.Must(template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")).Parse(`{{define "probe"}}{{template "top" (head .)}}` + content + `{{template "bottom"}}{{end}}`))
 	var page strings.Builder
 	if err := probe.ExecuteTemplate(&page, "probe", title); err != nil {
 		t.Fatal(err)
