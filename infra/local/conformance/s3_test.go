@@ -87,7 +87,8 @@ func multipartUpload(t *testing.T, tg *target, b, key string, sizes ...int) (eta
 }
 
 // A multipart object's ETag is the MD5 of its parts' MD5s, a dash and the
-// part count; the CreateMultipartUpload's Tagging is the object's.
+// part count (at complete, on HEAD, and in ListObjects and ListObjectsV2);
+// the CreateMultipartUpload's Tagging is the object's.
 func TestS3MultipartETagAndTagging(t *testing.T) {
 	each(t, s3s, func(t *testing.T, tg *target) {
 		b := newBucket(t, tg)
@@ -108,6 +109,29 @@ func TestS3MultipartETagAndTagging(t *testing.T) {
 		head, err := tg.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String(key)})
 		if err != nil || aws.ToString(head.ETag) != want {
 			t.Errorf("HEAD ETag = %s (%v), want %s", aws.ToString(head.ETag), err, want)
+		}
+		for _, v2 := range []bool{true, false} {
+			var listed []types.Object
+			if v2 {
+				out, err := tg.s3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(b)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				listed = out.Contents
+			} else {
+				out, err := tg.s3.ListObjects(context.Background(), &s3.ListObjectsInput{Bucket: aws.String(b)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				listed = out.Contents
+			}
+			var got []string
+			for _, o := range listed {
+				got = append(got, fmt.Sprintf("%s %d %s", aws.ToString(o.Key), aws.ToInt64(o.Size), aws.ToString(o.ETag)))
+			}
+			if len(listed) != 1 || aws.ToString(listed[0].ETag) != want || aws.ToInt64(listed[0].Size) != 5<<20+7 {
+				t.Errorf("listed (V2 %v) = %q, want one object with ETag %s", v2, got, want)
+			}
 		}
 		if tags := tagsOf(t, tg, b, key); tags[bucket.StatusTag] != "pending" {
 			t.Errorf("tags after complete = %v, want the upload's %s=pending", tags, bucket.StatusTag)

@@ -34,7 +34,7 @@ const minPartSize = 5 << 20
 //     x-amz-tagging on PutObject and CreateMultipartUpload, and the
 //     browser form POST's tagging field;
 //   - multipart: parts under 5 MiB but the last are EntityTooSmall at
-//     complete, and the object's ETag is md5-of-md5s-N;
+//     complete, and the object's ETag is md5-of-md5s-N (listed so too);
 //   - conditional GET and HEAD (If-Match → 412, If-None-Match → 304),
 //     ranged or not;
 //   - browser form POSTs checked against their signed policy, presigned
@@ -217,6 +217,10 @@ func (s *localS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if key == "" {
 		if r.Method == http.MethodGet && has("uploads") {
 			s.listUploads(w, r)
+			return
+		}
+		if r.Method == http.MethodGet && bucket != "" {
+			s.listObjects(w, r, bucket)
 			return
 		}
 		s.inner.ServeHTTP(w, r)
@@ -591,6 +595,42 @@ func (s *localS3) createMultipart(w http.ResponseWriter, r *http.Request, bucket
 }
 
 var etagElement = regexp.MustCompile(`<ETag>[^<]*</ETag>`)
+
+var contentsElement = regexp.MustCompile(`(?s)<Contents>.*?</Contents>`)
+
+// listObjects is ListObjects (V1 or V2) with each multipart object's S3
+// ETag (md5-of-md5s-N), as HEAD and GET give it, where gofakes3 lists the
+// MD5 of the whole object.
+func (s *localS3) listObjects(w http.ResponseWriter, r *http.Request, bucket string) {
+	rec := s.record(r)
+	if rec.Code == http.StatusOK {
+		urlEncoded := r.URL.Query().Get("encoding-type") == "url"
+		out := contentsElement.ReplaceAllFunc(rec.Body.Bytes(), func(c []byte) []byte {
+			var entry struct{ Key string }
+			if xml.Unmarshal(c, &entry) != nil {
+				return c
+			}
+			key := entry.Key
+			if urlEncoded {
+				if k, err := url.QueryUnescape(key); err == nil {
+					key = k
+				}
+			}
+			obj, err := s.backend.HeadObject(bucket, key)
+			if err != nil || obj == nil {
+				return c
+			}
+			_ = obj.Contents.Close()
+			etag := obj.Metadata[multipartETagMeta]
+			if etag == "" {
+				return c
+			}
+			return etagElement.ReplaceAll(c, []byte("<ETag>"+strings.ReplaceAll(etag, `"`, "&#34;")+"</ETag>"))
+		})
+		rec.Body = bytes.NewBuffer(out)
+	}
+	copyS3Response(w, rec)
+}
 
 // completeMultipart checks part sizes as S3 does, then completes the
 // upload with S3's ETag (md5 of the parts' md5s, dash, part count) and the
