@@ -3,6 +3,7 @@ package stack_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,11 +17,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gopkg.in/yaml.v3"
 
 	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/links"
+	"frontlinevoices/shared/store"
 )
 
 // withoutAction writes a copy of template.yaml in which function fn's
@@ -209,6 +212,50 @@ var iamCases = []iamCase{
 		}
 		return fmt.Sprintf("POST /withdraw (erase) → %d, the story and clip kept", resp.StatusCode)
 	}},
+	// The erase function finishes what the request could not (here the
+	// request's DeleteObjects fails once): without s3:DeleteObject it
+	// cannot delete the clip, which is kept, and the tombstone's stream
+	// record fails and is retried.
+	{"EraseFunction", "s3:DeleteObject", func(t *testing.T, s *stack.Stack) string {
+		v := submitStory(t, s)
+		v.uploadSmall(t, "clip.mp4", "video/mp4", fixture(t, "faststart.mp4"))
+		waitFor(t, s)
+		if objs, _ := objects(t, v); objs != 1 {
+			t.Fatalf("the story has %d clips, want 1", objs)
+		}
+		s.Faults.Inject("s3", "DeleteObjects", 1, stack.Denied)
+		tok, err := stackSigner(t, s).Sign(context.Background(), links.WithdrawPurpose, v.id, time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.PostForm(s.URL+"/withdraw", url.Values{"t": {tok}, "action": {"erase"}, "confirm": {"yes"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		waitFor(t, s)
+		if s.Faults.Pending("s3", "DeleteObjects") != 0 {
+			t.Fatal("the request's DeleteObjects was never called")
+		}
+		if objs, _ := objects(t, v); objs == 0 {
+			t.Errorf("the clip was deleted without the erase function's s3:DeleteObject")
+		}
+		return fmt.Sprintf("POST /withdraw (erase) → %d, its DeleteObjects failing once; the erase function cannot finish: the clip kept, the stream record retried", resp.StatusCode)
+	}},
+	// A permanent bounce is recorded by a PutItem of the address's mark.
+	{"BounceFunction", "dynamodb:PutItem", func(t *testing.T, s *stack.Stack) string {
+		resp := postStoryFrom(t, s, stack.SimulatorBounce)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("POST /api/stories = %d", resp.StatusCode)
+		}
+		waitFor(t, s)
+		st := store.New(dynamodb.NewFromConfig(s.AWS), s.Tables["StoriesTable"])
+		if marked, err := st.Undeliverable(context.Background(), stack.SimulatorBounce); err != nil || marked {
+			t.Errorf("the bounced address: marked %v (%v), want it unmarked", marked, err)
+		}
+		return "the bounce event fails; the address is not marked, so later emails to it are still tried"
+	}},
 	{"DigestFunction", "dynamodb:Query", func(t *testing.T, s *stack.Stack) string {
 		submitStory(t, s)
 		waitFor(t, s)
@@ -225,6 +272,30 @@ var iamCases = []iamCase{
 		}
 		return "digest fails (AccessDenied), retried, no email"
 	}},
+}
+
+// postStoryFrom sends a story whose volunteer's email is email.
+func postStoryFrom(t *testing.T, s *stack.Stack, email string) *http.Response {
+	t.Helper()
+	resp, err := client.Get(s.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	hidden := map[string]string{}
+	for _, m := range hiddenField.FindAllStringSubmatch(string(page), -1) {
+		hidden[m[1]] = m[2]
+	}
+	time.Sleep(fillTime + 50*time.Millisecond)
+	b, _ := json.Marshal(jsonStory(hidden, email))
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/stories", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if resp, err = client.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }
 
 // Each function is held to its policies in template.yaml: with one action
