@@ -8,8 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"frontlinevoices/infra/local/independent"
+	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/bucket"
 )
 
@@ -185,6 +191,83 @@ func TestS3HeadMissingKeyIsNotFound(t *testing.T) {
 			t.Fatalf("HEAD of a missing key: %v, want 404", err)
 		}
 	})
+}
+
+// S3 answers a HEAD of a missing key with 404 only to a caller that may
+// list the bucket; to one granted s3:GetObject but not s3:ListBucket it is
+// 403 (HeadObject, "Permissions"). The caller: on the local stack,
+// DownloadFunction on a copy of template.yaml without its s3:ListBucket;
+// on versitygw, a user account whose only right is the bucket policy's
+// s3:GetObject. In both the caller can HEAD an object that exists.
+func TestS3HeadMissingKeyWithoutListBucketIsForbidden(t *testing.T) {
+	each(t, s3s, func(t *testing.T, tg *target) {
+		ctx := context.Background()
+		var owner, caller *s3.Client
+		var b string
+		if tg.local {
+			s := localWithoutListBucket(t, "DownloadFunction")
+			owner, caller = s3Client(s.S3URL, stack.AdminKey, "local"), s3Client(s.S3URL, "DownloadFunction", "local")
+			b = s.Buckets["ClipsBucket"]
+		} else {
+			srv, err := independent.StartVersityGWWithIAM(independent.VersityGWCommand(), stack.Region)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(srv.Close)
+			if err := srv.CreateUser("reader", "reader-secret-key"); err != nil {
+				t.Fatal(err)
+			}
+			owner, caller = s3Client(srv.URL, srv.Key, srv.Secret), s3Client(srv.URL, "reader", "reader-secret-key")
+			b = newBucket(t, &target{s3: owner})
+			policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["reader"]},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::` + b + `/exports/*"]}]}`
+			if _, err := owner.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b), Policy: aws.String(policy)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := owner.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String("exports/there.csv"), Body: strings.NewReader("a,b\r\n")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := caller.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String("exports/there.csv")}); err != nil {
+			t.Fatalf("HEAD of an object the caller may get: %v", err)
+		}
+		_, err := caller.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b), Key: aws.String("exports/none.csv")})
+		if got := httpStatus(err); got != http.StatusForbidden {
+			if tg.name == "versitygw" && got == http.StatusNotFound {
+				t.Skip("known difference from AWS: versitygw " + independent.VersityGWVersion + " answers 404 to a caller without s3:ListBucket, where S3 answers 403")
+			}
+			t.Fatalf("HEAD of a missing key without s3:ListBucket: %v, want 403", err)
+		}
+	})
+}
+
+// localWithoutListBucket is a local stack on a copy of template.yaml in
+// which fn's statement granting s3:ListBucket grants nothing.
+func localWithoutListBucket(t *testing.T, fn string) *stack.Stack {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(src)
+	start := strings.Index(text, "\n  "+fn+":\n")
+	if start < 0 {
+		t.Fatalf("template.yaml has no %s", fn)
+	}
+	end := start + 1 + regexp.MustCompile(`\n  [A-Za-z]+:\n`).FindStringIndex(text[start+1:])[0]
+	block := text[start:end]
+	if strings.Count(block, "Action: s3:ListBucket\n") != 1 {
+		t.Fatalf("%s has no one statement with Action: s3:ListBucket", fn)
+	}
+	path := filepath.Join(t.TempDir(), "template.yaml")
+	if err := os.WriteFile(path, []byte(text[:start]+strings.Replace(block, "Action: s3:ListBucket\n", "Action: local:Nothing\n", 1)+text[end:]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := stack.Start(context.Background(), stack.Options{Template: path, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	return s
 }
 
 // The browser's presigned POST (the project's bucket.PresignPost) keeps

@@ -47,6 +47,7 @@ type Server struct {
 	Key, Secret string // the credentials it accepts (dynalite accepts any)
 	cmd         *exec.Cmd
 	dir         string
+	bin, region string
 	exited      chan struct{}
 	once        sync.Once
 }
@@ -175,12 +176,23 @@ func StartDynalite(bin string) (*Server, error) {
 // and metadata sidecar in a temporary directory of its own, with one root
 // account (VersityGWKey, VersityGWSecret) in region.
 func StartVersityGW(bin, region string) (*Server, error) {
+	return startVersityGW(bin, region, false)
+}
+
+// StartVersityGWWithIAM is StartVersityGW with versitygw's internal IAM
+// service (accounts kept in its directory), so CreateUser can add users
+// whose rights on a bucket come from its bucket policy.
+func StartVersityGWWithIAM(bin, region string) (*Server, error) {
+	return startVersityGW(bin, region, true)
+}
+
+func startVersityGW(bin, region string, iam bool) (*Server, error) {
 	dir, err := os.MkdirTemp("", "versitygw-*")
 	if err != nil {
 		return nil, err
 	}
-	root, side := filepath.Join(dir, "root"), filepath.Join(dir, "meta")
-	for _, d := range []string{root, side} {
+	root, side, iamDir := filepath.Join(dir, "root"), filepath.Join(dir, "meta"), filepath.Join(dir, "iam")
+	for _, d := range []string{root, side, iamDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, err
 		}
@@ -189,13 +201,27 @@ func StartVersityGW(bin, region string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Name: "versitygw", Key: VersityGWKey, Secret: VersityGWSecret, dir: dir}
-	if err := start(s, addr, bin, "--access", VersityGWKey, "--secret", VersityGWSecret, "--region", region, "--port", addr, "--quiet",
-		"posix", "--sidecar", side, root); err != nil {
+	s := &Server{Name: "versitygw", Key: VersityGWKey, Secret: VersityGWSecret, dir: dir, bin: bin, region: region}
+	args := []string{"--access", VersityGWKey, "--secret", VersityGWSecret, "--region", region, "--port", addr, "--quiet"}
+	if iam {
+		args = append(args, "--iam-dir", iamDir)
+	}
+	if err := start(s, addr, bin, append(args, "posix", "--sidecar", side, root)...); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
 	return s, nil
+}
+
+// CreateUser adds a versitygw user account (role "user": it may act only
+// where a bucket policy lets it) through versitygw's admin API.
+func (s *Server) CreateUser(access, secret string) error {
+	out, err := exec.Command(s.bin, "admin", "--access", s.Key, "--secret", s.Secret, "--region", s.region, "--endpoint-url", s.URL,
+		"create-user", "--access", access, "--secret", secret, "--role", "user").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("versitygw admin create-user: %v: %s", err, out)
+	}
+	return nil
 }
 
 // HostProxy passes every request to upstream unchanged, Host header
