@@ -7,6 +7,7 @@ import (
 
 	"frontlinevoices/shared/mail"
 	"frontlinevoices/shared/markup"
+	"frontlinevoices/shared/story"
 )
 
 // The digest email is written in plain Go, as every email is (see the
@@ -37,18 +38,22 @@ type row struct {
 const briefChars = 100
 
 // entryRows are the answers of e the digest shows below its excerpt, in
-// order.
+// order: the story's rows (one a contact, long answers cut short in the
+// HTML part), then its clips, how to reach the volunteer and the reference.
 func entryRows(e Entry) []row {
-	rows := []row{
-		{Label: "Topics", Value: strings.Join(e.Topics, ", ")},
-		{Label: "Would do", Value: cmp.Or(strings.Join(e.Activities, ", "), "None chosen")},
-	}
-	for _, c := range e.Contacts {
-		rows = append(rows, row{Label: "MP or candidate", PlainLabel: "MP or candidate contact", Value: c.Who() + ": " + c.What, Brief: c.Who() + ": " + mail.Excerpt(briefChars, c.What)})
-	}
-	rows = append(rows, row{Label: "Patients would speak", Value: e.PatientsSpeak})
-	if e.PatientsNote != "" {
-		rows = append(rows, row{Label: "About patients", Value: e.PatientsNote, Brief: mail.Excerpt(briefChars, e.PatientsNote)})
+	var rows []row
+	for _, r := range e.Rows {
+		switch {
+		case r.ID == "mpContacts":
+			for _, c := range e.Contacts {
+				rows = append(rows, row{Label: "MP or candidate", PlainLabel: "MP or candidate contact", Value: c.Who() + ": " + c.What, Brief: c.Who() + ": " + mail.Excerpt(briefChars, c.What)})
+			}
+		case r.Long:
+			v := story.CleanLine(r.Value()) // one line in the digest
+			rows = append(rows, row{Label: r.Label, Value: v, Brief: mail.Excerpt(briefChars, v)})
+		default:
+			rows = append(rows, row{Label: r.Label, Value: r.Value()})
+		}
 	}
 	for _, c := range e.Clips {
 		r := row{Label: "Clip", Value: c.Name, URL: c.URL}

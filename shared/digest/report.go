@@ -135,35 +135,32 @@ type BoroughGroup struct {
 	Stories []Entry
 }
 
-// Entry is one story as the digest shows it.
+// Entry is one story as the digest shows it. Its answers are the
+// story's rows and columns as the question definitions give them
+// (story.Rows, story.Columns), so a new question needs nothing here.
 type Entry struct {
-	ID               string
-	Name             string
-	Role             string
-	Practice         string
-	Borough          string
-	Area             string
-	Email            string
-	Phone            string
-	PreferredContact string
-	// PersonalEmailOnly: contact them only at Email, never at the practice.
-	PersonalEmailOnly bool
-	Topics            []string
-	Activities        []string
-	Contacts          []Contact
-	Excerpt           string // one line, at most ExcerptChars
-	Text              string // the whole story (for the export)
-	PatientsSpeak     string
-	PatientsNote      string
-	Flags             []string
-	Clips             []ClipLink
+	ID       string
+	Name     string
+	Role     string
+	Practice string
+	Borough  string
+	Area     string
+	// Rows are the answers the digest shows below the excerpt, in the
+	// form's order (story.ViewDigest).
+	Rows     []story.Row
+	Contacts []Contact
+	Excerpt  string // one line, at most ExcerptChars
+	Flags    []string
+	Clips    []ClipLink
 	// Use is what the team may do with the story under its current
 	// consents (the "Can we use this?" block).
 	Use         mail.Usage
 	SubmittedAt time.Time
 	Submitted   string // in words, UK time
 
+	contact                       string // ContactLine
 	areaID, boroughID, patientsID string
+	activities                    []string
 	answers                       []story.Column // the export's (story.Columns)
 }
 
@@ -192,15 +189,18 @@ type ClipLink struct {
 }
 
 // ContactLine is how to reach the volunteer, in one line.
-func (e Entry) ContactLine() string {
-	s := e.Email
-	if e.Phone != "" {
-		s += " · " + e.Phone
+func (e Entry) ContactLine() string { return e.contact }
+
+// contactLine is how to reach st's volunteer, in one line.
+func contactLine(st story.Story) string {
+	s := story.CleanLine(st.Email)
+	if p := story.CleanLine(st.Phone); p != "" {
+		s += " · " + p
 	}
-	if e.PreferredContact != "" {
-		s += " (prefers " + e.PreferredContact + ")"
+	if p := story.CleanLine(st.PreferredContact); p != "" {
+		s += " (prefers " + p + ")"
 	}
-	if e.PersonalEmailOnly {
+	if st.PersonalEmailOnly {
 		s += " · only at this personal email, never through the practice"
 	}
 	return s
@@ -226,30 +226,24 @@ func newEntry(st story.Story, loc *time.Location, flags []string, clips []ClipLi
 		}
 	}
 	e := Entry{
-		ID:                story.CleanLine(st.ID),
-		Name:              story.CleanLine(st.Name),
-		Role:              story.CleanLine(st.RoleLabel()),
-		Practice:          story.CleanLine(st.Practice),
-		Borough:           borough,
-		Area:              area,
-		Email:             story.CleanLine(st.Email),
-		Phone:             story.CleanLine(st.Phone),
-		PreferredContact:  story.CleanLine(st.PreferredContact),
-		PersonalEmailOnly: st.PersonalEmailOnly,
-		Topics:            cleanAll(st.TopicLabels()),
-		Activities:        cleanAll(st.ActivityLabels()),
-		Text:              story.CleanText(st.Text),
-		PatientsSpeak:     story.CleanLine(st.PatientsSpeakLabel()),
-		PatientsNote:      story.CleanLine(st.PatientsNote),
-		Flags:             cleanAll(flags),
-		Clips:             clips,
-		Use:               mail.UsageOf(st),
-		SubmittedAt:       st.SubmittedAt,
-		Submitted:         st.SubmittedAt.In(loc).Format("Mon 2 Jan 2006, 15:04"),
-		areaID:            areaID,
-		boroughID:         st.Borough,
-		patientsID:        st.PatientsSpeak,
-		answers:           story.Columns(st),
+		ID:          story.CleanLine(st.ID),
+		Name:        story.CleanLine(st.Name),
+		Role:        story.CleanLine(st.RoleLabel()),
+		Practice:    story.CleanLine(st.Practice),
+		Borough:     borough,
+		Area:        area,
+		Rows:        story.Rows(st, story.ViewDigest),
+		Flags:       cleanAll(flags),
+		Clips:       clips,
+		Use:         mail.UsageOf(st),
+		SubmittedAt: st.SubmittedAt,
+		Submitted:   st.SubmittedAt.In(loc).Format("Mon 2 Jan 2006, 15:04"),
+		contact:     contactLine(st),
+		areaID:      areaID,
+		boroughID:   st.Borough,
+		patientsID:  st.PatientsSpeak,
+		activities:  st.Activities,
+		answers:     story.Columns(st),
 	}
 	e.Excerpt = mail.Excerpt(ExcerptChars, story.CleanLine(st.Text))
 	for _, c := range st.Contacts {
@@ -290,7 +284,7 @@ func count(entries []Entry) Counts {
 		} else {
 			areaN[e.areaID]++
 		}
-		for _, a := range e.Activities {
+		for _, a := range e.activities {
 			actN[a]++
 		}
 		if len(e.Contacts) > 0 {
@@ -323,7 +317,7 @@ func count(entries []Entry) Counts {
 		c.Areas = append(c.Areas, Count{unknownArea, unknown})
 	}
 	for _, a := range story.Options.Activities {
-		c.Activities = append(c.Activities, Count{a.Label, actN[a.Label]})
+		c.Activities = append(c.Activities, Count{a.Label, actN[a.ID]})
 	}
 	for seat, n := range seatN {
 		c.Constituencies = append(c.Constituencies, Count{seat, n})

@@ -1,7 +1,6 @@
 package mail
 
 import (
-	"cmp"
 	"strings"
 
 	"frontlinevoices/shared/markup"
@@ -172,26 +171,14 @@ func Alert(st story.Story, to []string, privacyURL string) (Message, error) {
 	}, nil
 }
 
-// alertRows are the story's answers in the alert, in order.
+// alertRows are the story's answers in the alert, in the form's order,
+// as the question definitions show them to the team (story.ViewAlert).
 func alertRows(st story.Story) []row {
-	var only, onlyPlain string
-	if st.PersonalEmailOnly {
-		only, onlyPlain = "Only at this personal email, never through the practice", "only at this personal email, never through the practice"
+	var rows []row
+	for _, r := range story.Rows(st, story.ViewAlert) {
+		rows = append(rows, row{Label: r.Label, Value: r.Value()})
 	}
-	return []row{
-		{Label: "Name", Value: st.Name},
-		{Label: "Role", Value: st.RoleLabel()},
-		{Label: "Practice", Value: st.Practice},
-		{Label: "Borough", Value: st.BoroughLabel()},
-		{Label: "Email", Value: st.Email},
-		{Label: "Phone", Value: st.Phone, Optional: true},
-		{Label: "Prefers contact by", Value: st.PreferredContact},
-		{Label: "Contact", Value: only, Plain: onlyPlain, Optional: true},
-		{Label: "Topics", Value: strings.Join(st.TopicLabels(), ", ")},
-		{Label: "Would do", Value: cmp.Or(strings.Join(st.ActivityLabels(), ", "), "None chosen")},
-		{Label: "Patients would speak", Value: st.PatientsSpeakLabel()},
-		{Label: "About patients", Value: st.PatientsNote, Optional: true},
-	}
+	return rows
 }
 
 // Links are the personal links in a volunteer's confirmation.

@@ -193,7 +193,7 @@ var Fields = []Field{
 				return nil
 			}
 			if v&(ViewAlert|ViewDigest) != 0 {
-				return []string{"Yes: only at this personal email, never through the practice"}
+				return []string{"Yes: never through the practice"}
 			}
 			return []string{"Yes: never through my practice"}
 		},
@@ -252,7 +252,7 @@ var Fields = []Field{
 			}
 			checkContacts(errs, s.Contacts)
 		},
-		Mine: "MPs and candidates", Team: "MP or candidate contacts", None: "None", NotIn: ViewAlert | ViewDigest, Lines: true,
+		Mine: "MPs and candidates", Team: "MP or candidate contacts", None: "None", NotIn: ViewAlert, Lines: true,
 		Show: func(st Story, v View) []string {
 			var out []string
 			for _, c := range st.Contacts {

@@ -1,10 +1,8 @@
 package withdraw
 
 import (
-	"cmp"
 	"context"
 	"strconv"
-	"strings"
 
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/markup"
@@ -36,50 +34,21 @@ type row struct {
 // storyRows are what the page shows of st, in its two lists: about the
 // volunteer, and their story. clips is how many clips it has.
 func storyRows(st story.Story, clips int) (about, yours []row) {
-	email := []string{st.Email}
-	if st.PersonalEmailOnly {
-		email = append(email, "Only contact me at this personal address, never through my practice")
-	}
-	contactBy := "Email"
-	if st.PreferredContact == "phone" {
-		contactBy = "Phone"
-	}
-	var contacts []string
-	for _, c := range st.Contacts {
-		s := c.Name
-		if c.Constituency != "" {
-			s += ", " + c.Constituency
+	for _, r := range story.Rows(st, story.ViewWithdraw) {
+		w := row{Label: r.Label, Lines: []string{r.Value()}}
+		if r.Lines {
+			w.Lines = r.Values
 		}
-		if c.Party != "" {
-			s += " (" + c.Party + ")"
+		if r.Long {
+			w.Class = "text"
 		}
-		if c.When != "" {
-			s += ", " + c.When
+		if r.Step == story.StepAbout {
+			about = append(about, w)
+		} else {
+			yours = append(yours, w)
 		}
-		contacts = append(contacts, s+": "+c.What)
 	}
-	if contacts == nil {
-		contacts = []string{"None"}
-	} else {
-		contacts = append(contacts, "") // each contact ends with a line break
-	}
-	about = []row{
-		{Label: "Name", Lines: []string{st.Name}},
-		{Label: "Role", Lines: []string{st.RoleLabel()}},
-		{Label: "Practice", Lines: []string{st.Practice + ", " + st.BoroughLabel()}},
-		{Label: "Email", Lines: email},
-		{Label: "Phone", Lines: []string{cmp.Or(st.Phone, "Not given")}},
-		{Label: "Contact me by", Lines: []string{contactBy}},
-	}
-	yours = []row{
-		{Label: "Topics", Lines: []string{strings.Join(st.TopicLabels(), ", ")}},
-		{Label: "Your story", Lines: []string{st.Text}, Class: "text"},
-		{Label: "Willing to do", Lines: []string{cmp.Or(strings.Join(st.ActivityLabels(), ", "), "Nothing chosen")}},
-		{Label: "MPs and candidates", Lines: contacts},
-		{Label: "Patients would speak", Lines: []string{st.PatientsSpeakLabel()}},
-		{Label: "About patients", Lines: []string{cmp.Or(st.PatientsNote, "Nothing")}},
-		{Label: "Video clips", Lines: []string{strconv.Itoa(clips)}, ID: "clip-count"},
-	}
+	yours = append(yours, row{Label: "Video clips", Lines: []string{strconv.Itoa(clips)}, ID: "clip-count"})
 	return about, yours
 }
 

@@ -325,11 +325,17 @@ func TestEveryFieldShownAndConsentGivenAgain(t *testing.T) {
 	st := f.story(t, "Amara Okafor")
 	tok := sign(t, f.signer, links.WithdrawPurpose, st.ID, time.Now().Add(time.Hour))
 	body := f.get(t, tok).Body
-	for _, want := range []string{"Amara Okafor", "Salaried GP", "Hillside Surgery, Croydon", "amara.okafor@example.org",
-		"Access and appointments", "A morning in the life", "Willing to do", "Nothing chosen", "Patients would speak", "Contact me by", "Email",
+	for _, want := range []string{"Amara Okafor", "Salaried GP", "Hillside Surgery", "Croydon", "amara.okafor@example.org",
+		"Access and appointments", "A morning in the life", "Willing to do", "None chosen", "Patients would speak", "Contact me by", "Email",
 		"Stop quoting my story publicly", "Stop using my clips in campaigns", "Change how I am named", `value="anonymous" checked`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page does not show %q", want)
+		}
+	}
+	// Every answer the definitions show the volunteer is on the page.
+	for _, r := range story.Rows(st, story.ViewWithdraw) {
+		if !strings.Contains(body, "<dt>"+r.Label+"</dt>") {
+			t.Errorf("the page does not show the answer %q", r.Label)
 		}
 	}
 	if strings.Contains(body, "Withdraw this") {
