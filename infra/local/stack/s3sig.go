@@ -37,7 +37,10 @@ func checkPresigned(r *http.Request, iam *IAM, now time.Time) (int, string, stri
 	// Sign the request again as it arrived: the signed headers with the
 	// values it carries, the body's real length, the query without the
 	// signature. A different length gives a different signature.
-	again := &http.Request{Method: r.Method, Host: r.Host, Header: http.Header{}, ContentLength: r.ContentLength}
+	// The SDK's signer signs content-length whenever the request has one, so
+	// the length goes in only when the URL signed it: S3 accepts a URL
+	// signed without it (SignedHeaders=host) for a body of any length.
+	again := &http.Request{Method: r.Method, Host: r.Host, Header: http.Header{}}
 	u := *r.URL
 	q.Del("X-Amz-Signature")
 	u.RawQuery = q.Encode()
@@ -50,6 +53,7 @@ func checkPresigned(r *http.Request, iam *IAM, now time.Time) (int, string, stri
 			if r.ContentLength < 0 {
 				return http.StatusLengthRequired, "MissingContentLength", "You must provide the Content-Length HTTP header."
 			}
+			again.ContentLength = r.ContentLength
 		default:
 			for _, v := range r.Header.Values(h) {
 				again.Header.Add(h, v)
