@@ -45,8 +45,7 @@ var packageSuites = []struct {
 // independent.EnvVersityGW (read by the packages' shared/internal/testenv).
 // Their run on the local stack is the ordinary one. Each subtest logs how
 // many of the package's tests passed and which were skipped, with the
-// reason (testenv.SkipOn: where the implementation is known to differ from
-// AWS).
+// reason.
 func TestPackagesOnIndependentImplementations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the packages' tests are not run again on dynalite and versitygw")

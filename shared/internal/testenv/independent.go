@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -38,29 +37,6 @@ const (
 	EnvDynalite  = independent.EnvDynalite
 	EnvVersityGW = independent.EnvVersityGW
 )
-
-// Implementations says which implementations this process's tests run on:
-// "local", or the independent ones named in the environment.
-func Implementations() (dynamoDB, s3 string) {
-	dynamoDB, s3 = "local", "local"
-	if os.Getenv(EnvDynalite) != "" {
-		dynamoDB = "dynalite"
-	}
-	if os.Getenv(EnvVersityGW) != "" {
-		s3 = "versitygw"
-	}
-	return dynamoDB, s3
-}
-
-// SkipOn skips t when it runs on the named implementation ("dynalite",
-// "versitygw"), saying why: where that implementation is known to differ
-// from AWS in what t checks.
-func SkipOn(t testing.TB, implementation, why string) {
-	t.Helper()
-	if d, s := Implementations(); d == implementation || s == implementation {
-		t.Skip("known difference of " + implementation + " from AWS: " + why)
-	}
-}
 
 var (
 	heldMu sync.Mutex
