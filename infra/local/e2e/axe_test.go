@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -31,12 +29,17 @@ func checkAxe(t *testing.T, ctx context.Context, include string) {
 		t.Skipf("axe-core is not installed: run npm ci --prefix infra/local/e2e/axe (%v)", err)
 	}
 	// axe needs script, even on a page tested without: the page's own
-	// scripts did not run at load, and do not run now.
-	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false})
-		return err
-	})); err != nil {
+	// scripts did not run at load, and do not run now. A tab without
+	// script is without again once axe is done, for the steps after.
+	if err := setScript(ctx, true); err != nil {
 		t.Fatal(err)
+	}
+	if ctx.Value(noScriptKey{}) != nil {
+		defer func() {
+			if err := setScript(ctx, false); err != nil {
+				t.Errorf("turning script off again: %v", err)
+			}
+		}()
 	}
 	// The whole page: a page still arriving has inputs without their labels yet.
 	if err := chromedp.Do(ctx, until(`document.readyState === 'complete'`)); err != nil {

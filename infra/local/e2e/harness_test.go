@@ -5,6 +5,7 @@ package e2e_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,6 +48,15 @@ func findBrowser() (string, error) {
 const fillTime = 300 * time.Millisecond
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	// The browser tests wait on the browser and the stack far more than
+	// they compute: run up to four at once (go test's default is one per
+	// CPU), unless -parallel says otherwise.
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", "4")
+	}
 	os.Exit(run(m))
 }
 
@@ -100,6 +110,12 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: start chromium:", err)
 		return 1
 	}
+	// Every test sees the same form: with the example list of MPs and
+	// candidates, as the tests of the list need it.
+	if err := loadExample(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: import the example list:", err)
+		return 1
+	}
 	return m.Run()
 }
 
@@ -115,15 +131,28 @@ func tab(t testing.TB, js bool) context.Context {
 	}
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	if !js {
+		ctx = context.WithValue(ctx, noScriptKey{}, true)
+	}
+	// A deadline for a hung page, not a speed check: tests run side by
+	// side on a machine that may be busy.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(cancelTimeout)
-	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !js})
-		return err
-	})); err != nil {
+	if err := setScript(ctx, js); err != nil {
 		t.Fatal(err)
 	}
 	return ctx
+}
+
+// noScriptKey marks the context of a tab that runs no script.
+type noScriptKey struct{}
+
+// setScript turns the page's script on or off in the tab of ctx.
+func setScript(ctx context.Context, on bool) error {
+	return chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on})
+		return err
+	}))
 }
 
 // waitIdle waits until the stack has delivered every event so far.
