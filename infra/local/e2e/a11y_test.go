@@ -58,6 +58,7 @@ func TestAxeEveryPageAndState(t *testing.T) {
 	for _, js := range []bool{true, false} {
 		name := map[bool]string{true: "with-js", false: "without-js"}[js]
 		t.Run("form-"+name, func(t *testing.T) {
+			t.Parallel()
 			ctx := tab(t, js)
 			send := func(button string) chromedp.Action[chromedp.Void] {
 				return chromedp.Steps(chromedp.Click(byID(button)), chromedp.WaitVisible(chromedp.CSS("#error-summary li")))
@@ -83,6 +84,7 @@ func TestAxeEveryPageAndState(t *testing.T) {
 		})
 	}
 	t.Run("privacy-and-thanks-without-uploader", func(t *testing.T) {
+		t.Parallel()
 		ctx := tab(t, false)
 		for _, path := range []string{"/privacy", "/thanks"} {
 			if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+path), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
@@ -108,6 +110,7 @@ func TestAxeEveryPageAndState(t *testing.T) {
 		return ctx
 	}
 	t.Run("thanks-accepted-clip", func(t *testing.T) {
+		t.Parallel()
 		ctx := thanks(t, "axe.uploads")
 		checkAxe(t, ctx, "")
 		// A file chosen, not yet sent.
@@ -138,6 +141,7 @@ func TestAxeEveryPageAndState(t *testing.T) {
 		checkAxe(t, ctx, "")
 	})
 	t.Run("thanks-rejected-clip", func(t *testing.T) {
+		t.Parallel()
 		ctx := thanks(t, "axe.rejected")
 		// A text file named .mp4: the browser lets it through, the check on
 		// arrival does not.
@@ -164,6 +168,7 @@ func TestAxeEveryPageAndState(t *testing.T) {
 		checkAxe(t, ctx, "")
 	})
 	t.Run("thanks-camera", func(t *testing.T) {
+		t.Parallel()
 		ctx := thanks(t, "axe.camera")
 		// The camera panel (Chromium's fake camera), while recording, and
 		// the recorded video's preview before it is kept.
@@ -185,6 +190,7 @@ func TestAxeEveryPageAndState(t *testing.T) {
 		}
 	})
 	t.Run("uploader-script-fails", func(t *testing.T) {
+		t.Parallel()
 		ctx := tab(t, true)
 		sendStory(t, ctx, stacktest.Unique("axe.noscript@example.org"))
 		// The uploader's script does not arrive (a network that drops it).
@@ -197,6 +203,7 @@ func TestAxeEveryPageAndState(t *testing.T) {
 		checkAxe(t, ctx, "")
 	})
 	t.Run("withdraw", func(t *testing.T) {
+		t.Parallel()
 		ctx := tab(t, false)
 		email := stacktest.Unique("axe.withdraw@example.org")
 		sendStory(t, ctx, email)

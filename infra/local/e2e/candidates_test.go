@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -21,39 +20,33 @@ import (
 	"frontlinevoices/shared/story"
 )
 
-var (
-	importOnce  sync.Once
-	exampleErr  error
-	exampleList story.CandidateList
-)
+var exampleList story.CandidateList
 
-// importExample imports the example list (infra/candidates/example.csv)
-// into the stack, once, as the import command does.
+// loadExample imports the example list (infra/candidates/example.csv)
+// into the stack, as the import command does. TestMain does it once,
+// before any test runs.
+func loadExample() error {
+	f, err := os.Open(filepath.Join("..", "..", "candidates", "example.csv"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	people, err := story.ParseCandidatesCSV(f)
+	if err != nil {
+		return err
+	}
+	s := store.FromConfig(st.AWS, st.Tables["StoriesTable"])
+	kept, err := s.Candidates(context.Background(), true)
+	if err != nil {
+		return err
+	}
+	exampleList, err = s.ReplaceCandidates(context.Background(), people, kept.Version)
+	return err
+}
+
+// importExample is the example list, which the stack holds.
 func importExample(t *testing.T) story.CandidateList {
 	t.Helper()
-	importOnce.Do(func() {
-		f, err := os.Open(filepath.Join("..", "..", "candidates", "example.csv"))
-		if err != nil {
-			exampleErr = err
-			return
-		}
-		defer f.Close()
-		people, err := story.ParseCandidatesCSV(f)
-		if err != nil {
-			exampleErr = err
-			return
-		}
-		s := store.FromConfig(st.AWS, st.Tables["StoriesTable"])
-		kept, err := s.Candidates(context.Background(), true)
-		if err != nil {
-			exampleErr = err
-			return
-		}
-		exampleList, exampleErr = s.ReplaceCandidates(context.Background(), people, kept.Version)
-	})
-	if exampleErr != nil {
-		t.Fatal(exampleErr)
-	}
 	return exampleList
 }
 
@@ -86,6 +79,7 @@ type tick struct {
 // JavaScript the list follows the borough; without, a button reloads the
 // form with it, every answer kept.
 func TestListedPeopleReachTheAlertDigestAndCSV(t *testing.T) {
+	t.Parallel()
 	list := importExample(t)
 	type run struct {
 		js      bool
@@ -265,8 +259,10 @@ func TestListedPeopleReachTheAlertDigestAndCSV(t *testing.T) {
 // The list is usable by keyboard alone and axe finds nothing wrong with it,
 // with and without JavaScript.
 func TestListAccessibility(t *testing.T) {
+	t.Parallel()
 	list := importExample(t)
 	t.Run("keyboard-with-js", func(t *testing.T) {
+		t.Parallel()
 		ctx := tab(t, true)
 		if err := chromedp.Do(ctx,
 			chromedp.Navigate(st.URL+"/"),
@@ -309,6 +305,7 @@ func TestListAccessibility(t *testing.T) {
 		checkAxe(t, ctx, "#mp-section")
 	})
 	t.Run("axe-without-js", func(t *testing.T) {
+		t.Parallel()
 		ctx := tab(t, false)
 		if err := chromedp.Do(ctx,
 			chromedp.Navigate(st.URL+"/"),
