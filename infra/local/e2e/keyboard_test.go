@@ -328,7 +328,9 @@ func TestDraftSurvivesAReloadAndTheCountWaits(t *testing.T) {
 		aboutYou(stacktest.Unique("draft@example.org"), "islington", map[string]bool{"name": true, "email": true, "phone": true}),
 		chromedp.WaitVisible(byID("story")),
 		chromedp.SendKeys(byID("story"), "Our waiting room is full by eight."),
-		until(`document.getElementById('story-count-live').textContent !== ''`),
+		// The live region speaks once typing pauses: wait for it to say
+		// what the visible count says (a slow machine may pause mid-way).
+		until(`document.getElementById('story-count-live').textContent === document.getElementById('story-count').textContent && document.getElementById('story-count').textContent.includes('remaining')`),
 	); err != nil {
 		t.Fatal(err)
 	}
