@@ -255,7 +255,7 @@ func TestListedContactsAreMatchedToTheList(t *testing.T) {
 	}
 	var req apigw.Request
 	testenv.Event(t, "submit-json.json", &req)
-	req.Body = strings.Replace(req.Body, `"mpContacts": [`, `"mpContacts": [{"person": "jo-peckham", "name": "Forged", "when": "May 2026", "what": "A visit"}, `, 1)
+	req.Body = strings.Replace(req.Body, `"mpContacts":[`, `"mpContacts":[{"person": "jo-peckham", "name": "Forged", "when": "May 2026", "what": "A visit"}, `, 1)
 	resp, err := h.Handle(context.Background(), req)
 	if err != nil || resp.StatusCode != http.StatusCreated {
 		t.Fatalf("status %d: %s (%v)", resp.StatusCode, resp.Body, err)

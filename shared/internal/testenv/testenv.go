@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -23,12 +22,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"frontlinevoices/infra/events/samples"
 	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/token"
 )
 
 // Secret is the signing secret the sample events were made with.
-const Secret = "frontline-voices-sample-events-secret-0000"
+const Secret = samples.Secret
 
 // Signer signs with Secret under key id k1, as the sample events were.
 func Signer(t testing.TB) token.Signer {
@@ -40,7 +40,7 @@ func Signer(t testing.TB) token.Signer {
 }
 
 // SampleTime is when the sample events' forms were shown.
-var SampleTime = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+var SampleTime = samples.SampleTime
 
 // Root is the repository root.
 func Root(t testing.TB) string {
