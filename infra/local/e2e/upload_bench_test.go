@@ -1,15 +1,20 @@
 package e2e_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"frontlinevoices/infra/local/stacktest"
@@ -23,6 +28,11 @@ import (
 // each; the order alternates between iterations. Run it with
 //
 //	go test ./infra/local/e2e -run '^$' -bench ClipUpload64MiB -benchtime 5x
+//
+// With UPLOAD_PEER set to a directory holding @uppy/companion's server
+// (server.mjs) and a bundle of stock Uppy and @uppy/aws-s3 6.3.1
+// (peer.bundle.js), each iteration also sends the same file with stock Uppy
+// through Companion signing for the same local S3: the peer.
 func BenchmarkClipUpload64MiB(b *testing.B) {
 	out, err := stacktest.PaddedMP4(64 << 20)
 	if err != nil {
@@ -35,12 +45,23 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 	presign := s3.NewPresignClient(s3.NewFromConfig(st.AWS, func(o *s3.Options) { o.UsePathStyle = true }))
 	bucket := st.Buckets["ClipsBucket"]
 
-	var uppyTime, putTime time.Duration
+	peer := startPeer(b)
+	var uppyTime, putTime, peerTime time.Duration
 	b.SetBytes(int64(len(out)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		ctx := tab(b, true)
+		if peer.url != "" {
+			// The site's CSP lets the page connect to itself and S3 only;
+			// the peer's Companion is a third origin.
+			if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, page.SetBypassCSP, page.SetBypassCSPParams{Enabled: true})
+				return err
+			})); err != nil {
+				b.Fatal(err)
+			}
+		}
 		if err := chromedp.Do(ctx,
 			chromedp.Navigate(st.URL+"/"),
 			fillStory(stacktest.Unique("bench.uploader@example.org"), nil),
@@ -57,14 +78,28 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 		}
 		waitIdle(b)
 		b.StartTimer()
-		for _, uploader := range [][2]bool{{true, false}, {false, true}}[i%2] {
-			if uploader {
+		order := []string{"uploader", "put", "peer"}
+		if peer.url == "" {
+			order = order[:2]
+		} else if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](peer.bundle+`;true`)); err != nil {
+			b.Fatal(err)
+		}
+		for j := range order {
+			switch what := order[(i+j)%len(order)]; what {
+			case "uploader":
 				uppyTime += timeInPage(b, ctx, `window.frontlineUppy.upload().then(r => r.successful.length === 1 && !r.failed.length || JSON.stringify(r.failed.map(f => f.error)))`)
-			} else {
+			case "put":
 				putTime += timeInPage(b, ctx, fmt.Sprintf(`fetch(%q, {method: 'PUT', body: window.frontlineUppy.getFiles()[0].data}).then(async r => r.ok || r.status + ' ' + await r.text())`, req.URL))
+			case "peer":
+				peerTime += timeInPage(b, ctx, fmt.Sprintf(`(() => {
+					const u = new PeerUppy.Uppy({id: 'peer-%d'})
+					u.use(PeerUppy.AwsS3, {companionEndpoint: %q, shouldUseMultipart: true, getChunkSize: () => 8 * 1024 * 1024})
+					u.addFile({name: 'ward-round.mp4', type: 'video/mp4', data: window.frontlineUppy.getFiles()[0].data})
+					return u.upload().then(r => r.successful.length === 1 && !r.failed.length || JSON.stringify(r.failed.map(f => String(f.error))))
+				})()`, i, peer.url))
 			}
 			b.StopTimer()
-			if uploader && testing.Verbose() {
+			if order[(i+j)%len(order)] == "uploader" && testing.Verbose() {
 				phases, err := chromedp.Run(ctx, chromedp.Evaluate[string](uploaderPhases))
 				if err != nil {
 					b.Fatal(err)
@@ -79,6 +114,60 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 	b.ReportMetric(float64(uppyTime.Milliseconds())/n, "uploader-ms/op")
 	b.ReportMetric(float64(putTime.Milliseconds())/n, "put-ms/op")
 	b.ReportMetric(float64(uppyTime)/float64(putTime), "uploader/put")
+	if peer.url != "" {
+		b.ReportMetric(float64(peerTime.Milliseconds())/n, "peer-ms/op")
+		b.ReportMetric(float64(peerTime)/float64(putTime), "peer/put")
+	}
+}
+
+// peerServer is @uppy/companion for the local S3 (see BenchmarkClipUpload64MiB).
+type peerServer struct {
+	url    string // its origin, "" without UPLOAD_PEER
+	bundle string // stock Uppy and @uppy/aws-s3, as a script
+}
+
+// startPeer starts Companion from $UPLOAD_PEER with the stack's S3 and
+// credentials, for this benchmark's life.
+func startPeer(b *testing.B) peerServer {
+	dir := os.Getenv("UPLOAD_PEER")
+	if dir == "" {
+		return peerServer{}
+	}
+	bundle, err := os.ReadFile(filepath.Join(dir, "peer.bundle.js"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	creds, err := st.AWS.Credentials.Retrieve(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command("node", "server.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"PEER_S3_KEY="+creds.AccessKeyID, "PEER_S3_SECRET="+creds.SecretAccessKey,
+		"PEER_S3_BUCKET="+st.Buckets["ClipsBucket"], "PEER_S3_REGION="+st.AWS.Region,
+		"PEER_S3_ENDPOINT="+st.S3URL, "PEER_SITE_ORIGIN="+st.URL)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		if u, ok := strings.CutPrefix(lines.Text(), "listening "); ok {
+			go func() {
+				for lines.Scan() {
+				}
+			}()
+			return peerServer{url: u, bundle: string(bundle)}
+		}
+	}
+	b.Fatalf("companion did not start: %v", lines.Err())
+	return peerServer{}
 }
 
 // uploaderPhases says, from the page's resource timing, where the
