@@ -29,16 +29,16 @@ var packageSuites = []struct {
 	{"./shared/withdraw/", true, true},
 	{"./shared/download/", true, true},
 	// Beyond the list, the other handlers whose tests read and
-	// write the table (submit's tests hold two tables at once, which one
-	// dynalite server cannot give: see testenv).
+	// write the table.
+	{"./shared/submit/", true, false},
 	{"./shared/notify/", true, false},
 	{"./shared/digest/", true, false},
 	{"./shared/pages/", true, false},
 }
 
 // TestPackagesOnIndependentImplementations runs the store, bucket, uploads,
-// ingest, withdraw and download tests, and notify's, digest's and pages'
-// (the same tests of each package, each binary built once) with their
+// ingest, withdraw and download tests, and submit's, notify's, digest's
+// and pages' (the same tests of each package, each binary built once) with their
 // DynamoDB on dynalite (behind independent.DynaliteFront) and, apart, their
 // S3 on versitygw: one run per package and implementation, each with a
 // server of its own, pointed at by independent.EnvDynalite and

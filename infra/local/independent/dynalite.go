@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -29,6 +31,7 @@ import (
 type DynaliteFront struct {
 	upstream string
 	client   *http.Client
+	prefix   string // see WithPrefix
 
 	mu sync.RWMutex // held by a transaction, shared by every other call
 
@@ -53,6 +56,15 @@ func (f *DynaliteFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
+	if f.prefix != "" {
+		if body, err = f.prefixTables(body); err != nil {
+			resp := errorReply(http.StatusBadRequest, "SerializationException", err.Error(), nil)
+			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+			w.WriteHeader(resp.status)
+			_, _ = w.Write(resp.body)
+			return
+		}
+	}
 	var resp reply
 	if op == "TransactWriteItems" {
 		f.mu.Lock()
@@ -66,14 +78,100 @@ func (f *DynaliteFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resp = f.call(r.Header, op, body)
 		f.mu.RUnlock()
 	}
+	if f.prefix != "" {
+		resp.body = f.unprefixTables(op, resp.body)
+	}
 	for k, v := range resp.header {
-		if k == "Content-Length" {
+		if k == "Content-Length" || k == "X-Amz-Crc32" {
 			continue
 		}
 		w.Header()[k] = v
 	}
+	w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(resp.body)), 10))
 	w.WriteHeader(resp.status)
 	_, _ = w.Write(resp.body)
+}
+
+// WithPrefix gives this front's caller tables of its own on a shared
+// dynalite: every table name it sends is prefixed with prefix, and taken
+// off again in the answers (ListTables lists only its own tables).
+func (f *DynaliteFront) WithPrefix(prefix string) *DynaliteFront {
+	f.prefix = prefix
+	return f
+}
+
+// prefixTables prefixes the table names of a request: TableName at the
+// top or in a transaction's action, and RequestItems' keys.
+func (f *DynaliteFront) prefixTables(body []byte) ([]byte, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, err
+	}
+	rename := func(raw json.RawMessage) json.RawMessage {
+		var name string
+		if json.Unmarshal(raw, &name) != nil {
+			return raw
+		}
+		b, _ := json.Marshal(f.prefix + name)
+		return b
+	}
+	for _, k := range []string{"TableName", "ExclusiveStartTableName"} {
+		if v, ok := doc[k]; ok {
+			doc[k] = rename(v)
+		}
+	}
+	if v, ok := doc["RequestItems"]; ok {
+		var items map[string]json.RawMessage
+		if err := json.Unmarshal(v, &items); err != nil {
+			return nil, err
+		}
+		renamed := map[string]json.RawMessage{}
+		for name, it := range items {
+			renamed[f.prefix+name] = it
+		}
+		doc["RequestItems"], _ = json.Marshal(renamed)
+	}
+	if v, ok := doc["TransactItems"]; ok {
+		var items []map[string]map[string]json.RawMessage
+		if err := json.Unmarshal(v, &items); err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			for _, a := range it {
+				if t, ok := a["TableName"]; ok {
+					a["TableName"] = rename(t)
+				}
+			}
+		}
+		doc["TransactItems"], _ = json.Marshal(items)
+	}
+	return json.Marshal(doc)
+}
+
+// unprefixTables takes the prefix off the table names (in names, ARNs and
+// messages) of an answer. The prefix is unique, so it is taken out
+// wherever it appears.
+func (f *DynaliteFront) unprefixTables(op string, body []byte) []byte {
+	if op == "ListTables" {
+		var out struct {
+			TableNames             []string
+			LastEvaluatedTableName string `json:",omitempty"`
+		}
+		if json.Unmarshal(body, &out) == nil {
+			var own []string
+			for _, n := range out.TableNames {
+				if strings.HasPrefix(n, f.prefix) {
+					own = append(own, n)
+				}
+			}
+			out.TableNames = own
+			if own == nil {
+				out.TableNames = []string{}
+			}
+			body, _ = json.Marshal(out)
+		}
+	}
+	return bytes.ReplaceAll(body, []byte(f.prefix), nil)
 }
 
 // reply is an answer of dynalite's, or one made here.

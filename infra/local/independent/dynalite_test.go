@@ -200,3 +200,70 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// Two fronts with their own prefixes share one dynalite: each sees only its
+// own table under the name it gave, unprefixed in every answer.
+func TestDynaliteFrontPrefixes(t *testing.T) {
+	if missing := independent.Missing(true, false); missing != "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(missing)
+		}
+		t.Skip(missing)
+	}
+	srv, err := independent.StartDynalite(independent.DynaliteCommand())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	var dbs []*dynamodb.Client
+	for _, prefix := range []string{"one-", "two-"} {
+		front := httptest.NewServer(independent.NewDynaliteFront(srv.URL).WithPrefix(prefix))
+		t.Cleanup(front.Close)
+		db := dynamodb.New(dynamodb.Options{Region: "eu-west-2", BaseEndpoint: aws.String(front.URL), RetryMaxAttempts: 1,
+			Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+		out, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: table, BillingMode: types.BillingModePayPerRequest,
+			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
+				{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS}},
+			KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := out.TableDescription; aws.ToString(d.TableName) != "txs" || !strings.HasSuffix(aws.ToString(d.TableArn), ":table/txs") {
+			t.Fatalf("CreateTable answered %s %s", aws.ToString(d.TableName), aws.ToString(d.TableArn))
+		}
+		dbs = append(dbs, db)
+	}
+	for i, db := range dbs {
+		w := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
+			o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
+		})
+		if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: table}, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		put(t, db, "p", []string{"first", "second"}[i])
+		list, err := db.ListTables(ctx, &dynamodb.ListTablesInput{})
+		if err != nil || len(list.TableNames) != 1 || list.TableNames[0] != "txs" {
+			t.Fatalf("ListTables = %v %v, want [txs]", list.TableNames, err)
+		}
+	}
+	if a, b := value(t, dbs[0], "p"), value(t, dbs[1], "p"); a != "first" || b != "second" {
+		t.Fatalf("the two tables hold %q and %q, want first and second", a, b)
+	}
+	_, err = dbs[0].TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: table, Key: key("p"), ConditionExpression: exists}},
+		{ConditionCheck: &types.ConditionCheck{TableName: table, Key: key("q"), ConditionExpression: exists}},
+	}})
+	if _, ok := errors.AsType[*types.TransactionCanceledException](err); !ok {
+		t.Fatalf("a transaction with a failing check: %v", err)
+	}
+	if _, err := dbs[1].TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: table, Key: key("p"), ConditionExpression: exists}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := value(t, dbs[0], "p"), value(t, dbs[1], "p"); a != "first" || b != "" {
+		t.Fatalf("after the transactions the tables hold %q and %q, want first and nothing", a, b)
+	}
+}

@@ -3,10 +3,13 @@ package testenv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,18 +24,18 @@ import (
 )
 
 // The environment variables that point the tests at an independent
-// implementation (independent.EnvDynalite, independent.EnvVersityGW). Each
-// names a server this test process may empty at will (the conformance lane
-// starts one per package run):
+// implementation (independent.EnvDynalite, independent.EnvVersityGW):
 //
 //	TESTENV_DYNALITE=http://127.0.0.1:4567                 dynalite, fronted by independent.DynaliteFront
 //	TESTENV_VERSITYGW=http://key:secret@127.0.0.1:7070     versitygw, with its root account's keys
 //
-// A server holds one namespace where the local emulators give each call a
-// fresh one, so Table and S3 first empty it (every table, or every bucket
-// with its objects and uploads), a test may hold one table and one S3 at a
-// time (the packages' tests run one after another), and one test process
-// may use a server at a time (by hand: one package per server, or -p 1).
+// On dynalite each Table call gets table names of its own (the front
+// prefixes them), so any number of tests and processes may share one
+// server. versitygw's buckets are one namespace where the local S3 gives
+// each call a fresh one, so S3 first empties that server (every bucket,
+// with its objects and uploads): a test may hold one S3 there at a time,
+// and one test process may use a server at a time (by hand: one package
+// per server, or -p 1; the conformance lane starts one per package run).
 const (
 	EnvDynalite  = independent.EnvDynalite
 	EnvVersityGW = independent.EnvVersityGW
@@ -49,7 +52,7 @@ func hold(t testing.TB, env string) {
 	heldMu.Lock()
 	defer heldMu.Unlock()
 	if other, ok := held[env]; ok {
-		t.Fatalf("testenv: %s is one server, already in use by %s: a test may hold one table or S3 there at a time", env, other)
+		t.Fatalf("testenv: %s is one namespace of buckets, already in use by %s: a test may hold one S3 there at a time", env, other)
 	}
 	held[env] = t.Name()
 	t.Cleanup(func() {
@@ -59,33 +62,24 @@ func hold(t testing.TB, env string) {
 	})
 }
 
-// dynaliteTable empties the dynalite server at endpoint and makes in there.
+// tables numbers the tables this process makes on dynalite.
+var tables atomic.Int64
+
+// dynaliteTable makes in on the dynalite server at endpoint, under a name
+// of its own: a DynaliteFront prefixes every table name this client sends
+// with one unique to the call (process and count), and takes it off the
+// answers, so tests and test processes may share one server.
 func dynaliteTable(t testing.TB, endpoint string, in *dynamodb.CreateTableInput) *dynamodb.Client {
 	t.Helper()
-	hold(t, EnvDynalite)
-	srv := httptest.NewServer(independent.NewDynaliteFront(endpoint))
+	prefix := fmt.Sprintf("testenv-%d-%d-", os.Getpid(), tables.Add(1))
+	srv := httptest.NewServer(independent.NewDynaliteFront(endpoint).WithPrefix(prefix))
 	t.Cleanup(srv.Close)
 	db := dynamodb.New(dynamodb.Options{Region: stack.Region, BaseEndpoint: aws.String(srv.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("testenv", "testenv", "")})
 	ctx := context.Background()
 	in.StreamSpecification = nil // dynalite has no streams; no test here reads one
-	tables, err := db.ListTables(ctx, &dynamodb.ListTablesInput{})
-	if err != nil {
-		t.Fatalf("%s: %v", EnvDynalite, err)
-	}
-	gone := dynamodb.NewTableNotExistsWaiter(db, func(o *dynamodb.TableNotExistsWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
-	})
-	for _, name := range tables.TableNames {
-		if _, err := db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
-			t.Fatal(err)
-		}
-		if err := gone.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
-			t.Fatal(err)
-		}
-	}
 	if _, err := db.CreateTable(ctx, in); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", EnvDynalite, err)
 	}
 	active := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
 		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
@@ -93,6 +87,9 @@ func dynaliteTable(t testing.TB, endpoint string, in *dynamodb.CreateTableInput)
 	if err := active.Wait(ctx, &dynamodb.DescribeTableInput{TableName: in.TableName}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: in.TableName})
+	})
 	return db
 }
 
