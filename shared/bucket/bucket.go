@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -228,15 +227,18 @@ func NewClipKey(storyID string, t story.ClipType) string {
 	return ClipPrefix(storyID) + story.NewID() + "." + t.Ext
 }
 
-var clipKeyPattern = regexp.MustCompile(`^clips/([a-z2-7]{26})/[a-z2-7]{26}\.(mp4|mov|webm)$`)
-
 // ParseClipKey returns the story id of a key NewClipKey made.
 func ParseClipKey(key string) (storyID string, ok bool) {
-	m := clipKeyPattern.FindStringSubmatch(key)
-	if m == nil {
+	rest, ok := strings.CutPrefix(key, "clips/")
+	if !ok {
 		return "", false
 	}
-	return m[1], true
+	storyID, name, ok := strings.Cut(rest, "/")
+	id, ext, ok2 := strings.Cut(name, ".")
+	if !ok || !ok2 || !story.ValidID(storyID) || !story.ValidID(id) || (ext != "mp4" && ext != "mov" && ext != "webm") {
+		return "", false
+	}
+	return storyID, true
 }
 
 // Downloadable reports whether a download link may name key: clips and

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -202,4 +203,22 @@ func TestUploads(t *testing.T) {
 	if err != nil || !strings.HasSuffix(post.URL, "/") || post.Fields["tagging"] == "" || post.Fields["Content-Type"] != "video/mp4" {
 		t.Fatalf("PresignPost = %+v %v", post, err)
 	}
+}
+
+// clipKeyRegexp is what ParseClipKey checks, as a regexp.
+var clipKeyRegexp = regexp.MustCompile(`^clips/([a-z2-7]{26})/[a-z2-7]{26}\.(mp4|mov|webm)$`)
+
+func FuzzParseClipKeyIsItsRegexp(f *testing.F) {
+	id := story.NewID()
+	for _, k := range []string{"", "clips/", "clips/" + id + "/" + id + ".mp4", "clips/" + id + "/" + id + ".mp4.mp4", "clips/" + id + "/" + id + ".MOV",
+		"clips/" + id + "/" + id + ".webm", "clips/" + id + "/x/" + id + ".mov", "exports/" + id + ".csv", "clips/" + id + "/" + id[:25] + ".mp4", "clips/" + id + id + ".mp4"} {
+		f.Add(k)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		got, ok := bucket.ParseClipKey(key)
+		m := clipKeyRegexp.FindStringSubmatch(key)
+		if ok != (m != nil) || ok && got != m[1] {
+			t.Errorf("ParseClipKey(%q) = %q %v, the regexp says %q", key, got, ok, m)
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -37,16 +38,17 @@ type Constituency struct {
 var constituenciesJSON []byte
 
 // Constituencies are London's Westminster constituencies, in name order.
-// They are data (constituencies.json) the comms team can correct.
-var Constituencies = mustLoadConstituencies(constituenciesJSON)
+// They are data (constituencies.json) the comms team can correct. They are
+// read on first use, not at init: most cold starts never need them.
+var Constituencies = sync.OnceValue(func() []Constituency { return mustLoadConstituencies(constituenciesJSON) })
 
-var constituencyByID = func() map[string]Constituency {
+var constituencyByID = sync.OnceValue(func() map[string]Constituency {
 	m := map[string]Constituency{}
-	for _, c := range Constituencies {
+	for _, c := range Constituencies() {
 		m[c.ID] = c
 	}
 	return m
-}()
+})
 
 func mustLoadConstituencies(b []byte) []Constituency {
 	var f struct {
@@ -62,11 +64,11 @@ func mustLoadConstituencies(b []byte) []Constituency {
 // FindConstituency looks a constituency up by its id or its name, ignoring
 // case, runs of spaces, the kind of apostrophe and "&" for "and".
 func FindConstituency(idOrName string) (Constituency, bool) {
-	if c, ok := constituencyByID[idOrName]; ok {
+	if c, ok := constituencyByID()[idOrName]; ok {
 		return c, true
 	}
 	key := constituencyKey(idOrName)
-	for _, c := range Constituencies {
+	for _, c := range Constituencies() {
 		if constituencyKey(c.Name) == key {
 			return c, true
 		}
@@ -93,7 +95,7 @@ func ConstituencyName(id string) string {
 // borough, in name order.
 func ConstituenciesIn(borough string) []Constituency {
 	var out []Constituency
-	for _, c := range Constituencies {
+	for _, c := range Constituencies() {
 		if slices.Contains(c.Boroughs, borough) {
 			out = append(out, c)
 		}

@@ -15,8 +15,8 @@ import (
 // boundaries, each in at least one borough the form offers, every borough
 // the form offers with at least one constituency, names and ids unique.
 func TestConstituencyData(t *testing.T) {
-	if len(Constituencies) != 75 {
-		t.Errorf("%d constituencies, want London's 75", len(Constituencies))
+	if len(Constituencies()) != 75 {
+		t.Errorf("%d constituencies, want London's 75", len(Constituencies()))
 	}
 	offered := map[string]bool{}
 	for _, a := range Options.ICBAreas {
@@ -25,7 +25,7 @@ func TestConstituencyData(t *testing.T) {
 		}
 	}
 	names, ids := map[string]bool{}, map[string]bool{}
-	for _, c := range Constituencies {
+	for _, c := range Constituencies() {
 		if c.Name == "" || c.ID == "" {
 			t.Errorf("%+v has no name or id", c)
 		}
@@ -50,7 +50,7 @@ func TestConstituencyData(t *testing.T) {
 			t.Errorf("borough %s has no constituency", b)
 		}
 	}
-	t.Logf("%d constituencies in %d boroughs", len(Constituencies), len(offered))
+	t.Logf("%d constituencies in %d boroughs", len(Constituencies()), len(offered))
 	// A constituency that spans boroughs appears under each.
 	for _, b := range []string{"kensington_chelsea_westminster", "hammersmith_fulham"} {
 		if !slices.ContainsFunc(ConstituenciesIn(b), func(c Constituency) bool { return c.Name == "Chelsea and Fulham" }) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -58,7 +57,20 @@ func (e RowErrors) Error() string {
 	return strings.Join(msgs, "\n")
 }
 
-var personIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,79}$`)
+// validPersonID: a person's id is 2 to 80 of a-z, 0-9 and "-", not
+// starting with "-" (checked without a regexp, which would be compiled at
+// every cold start).
+func validPersonID(id string) bool {
+	if len(id) < 2 || len(id) > 80 || id[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // ParseCandidatesCSV reads and checks a list file. It returns every person,
 // or RowErrors naming each bad line; nothing is returned from a file with
@@ -200,7 +212,7 @@ func ParseCandidatesCSV(r io.Reader) ([]Person, error) {
 		if p.ID == "" && p.Name != "" && p.Constituency != "" {
 			p.ID = slug(p.Name + " " + p.Constituency)
 		}
-		if p.ID != "" && !personIDPattern.MatchString(p.ID) {
+		if p.ID != "" && !validPersonID(p.ID) {
 			bad("id", "an id is 2 to 80 lower-case letters, digits and hyphens (or leave it empty to have one made)")
 		}
 		if len(errs) > rowErrs {
@@ -284,7 +296,7 @@ func slug(s string) string {
 func suggestConstituency(raw string) string {
 	key := constituencyKey(raw)
 	best, bestD := "", len(key)/3+1
-	for _, c := range Constituencies {
+	for _, c := range Constituencies() {
 		if d := editDistance(key, constituencyKey(c.Name)); d < bestD {
 			best, bestD = c.Name, d
 		}
