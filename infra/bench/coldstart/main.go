@@ -12,6 +12,8 @@
 // init). It prints the medians of
 //
 //   - init: process start to the runtime's first request for an event;
+//   - init CPU: the CPU time the process used by then (Linux; it moves far
+//     less than init with the machine's load);
 //   - first response: process start to the answer to that first event;
 //
 // and each function's ratios to hello and to its SDK floor. Ratios taken in
@@ -59,6 +61,7 @@ type binary struct {
 	env        []string
 	event      []byte
 	init       []time.Duration
+	initCPU    []time.Duration // CPU time the process used by then, on Linux
 	first      []time.Duration
 	size       int64
 }
@@ -130,19 +133,31 @@ func run(n int, only []string) error {
 	}
 
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "function\tMB\tinit ms\t÷ hello\t÷ floor\tfirst response ms\t÷ hello\t÷ floor\t")
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/1e6) }
-	ratio := func(a, b time.Duration) string { return fmt.Sprintf("%.2f", float64(a)/float64(b)) }
-	hi, hf := median(hello.init), median(hello.first)
-	fmt.Fprintf(w, "hello\t%.1f\t%s\t\t\t%s\t\t\t\n", float64(hello.size)/1e6, ms(hi), ms(hf))
+	fmt.Fprintln(w, "function\tMB\tinit ms\t÷ hello\t÷ floor\tinit CPU ms\t÷ hello\t÷ floor\tfirst response ms\t÷ hello\t÷ floor\t")
+	ms := func(d time.Duration) string {
+		if d == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f", float64(d)/1e6)
+	}
+	ratio := func(a, b time.Duration) string {
+		if a == 0 || b == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f", float64(a)/float64(b))
+	}
+	hi, hc, hf := median(hello.init), median(hello.initCPU), median(hello.first)
+	fmt.Fprintf(w, "hello\t%.1f\t%s\t\t\t%s\t\t\t%s\t\t\t\n", float64(hello.size)/1e6, ms(hi), ms(hc), ms(hf))
 	for _, tags := range slices.Sorted(maps.Keys(floors)) { // in a stable order
 		fl := floors[tags]
-		fmt.Fprintf(w, "%s\t%.1f\t%s\t%s\t\t%s\t%s\t\t\n", fl.name, float64(fl.size)/1e6, ms(median(fl.init)), ratio(median(fl.init), hi), ms(median(fl.first)), ratio(median(fl.first), hf))
+		fmt.Fprintf(w, "%s\t%.1f\t%s\t%s\t\t%s\t%s\t\t%s\t%s\t\t\n", fl.name, float64(fl.size)/1e6,
+			ms(median(fl.init)), ratio(median(fl.init), hi), ms(median(fl.initCPU)), ratio(median(fl.initCPU), hc), ms(median(fl.first)), ratio(median(fl.first), hf))
 	}
 	for _, t := range trios {
-		fi, ff := median(t.fn.init), median(t.fn.first)
-		fmt.Fprintf(w, "%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", t.fn.name, float64(t.fn.size)/1e6,
-			ms(fi), ratio(fi, hi), ratio(fi, median(t.floor.init)), ms(ff), ratio(ff, hf), ratio(ff, median(t.floor.first)))
+		fi, fc, ff := median(t.fn.init), median(t.fn.initCPU), median(t.fn.first)
+		fmt.Fprintf(w, "%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", t.fn.name, float64(t.fn.size)/1e6,
+			ms(fi), ratio(fi, hi), ratio(fi, median(t.floor.init)), ms(fc), ratio(fc, hc), ratio(fc, median(t.floor.initCPU)),
+			ms(ff), ratio(ff, hf), ratio(ff, median(t.floor.first)))
 	}
 	return w.Flush()
 }
@@ -246,6 +261,7 @@ func (b *binary) measure(ctx context.Context) error {
 	answered := make(chan error, 1)
 	var at atomic.Int64 // when the first answer came
 	var served atomic.Bool
+	var pid atomic.Int64
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodGet && r.URL.Path == "/2018-06-01/runtime/invocation/next":
@@ -253,7 +269,11 @@ func (b *binary) measure(ctx context.Context) error {
 				<-r.Context().Done() // the process is stopped while it waits
 				return
 			}
-			ready <- time.Now()
+			now := time.Now()
+			if cpu, ok := cpuTime(int(pid.Load())); ok {
+				b.initCPU = append(b.initCPU, cpu)
+			}
+			ready <- now
 			w.Header().Set("Lambda-Runtime-Aws-Request-Id", "coldstart")
 			w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(30*time.Second).UnixMilli(), 10))
 			w.Header().Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:"+stack.Region+":000000000000:function:"+b.name)
@@ -284,6 +304,7 @@ func (b *binary) measure(ctx context.Context) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
+	pid.Store(int64(cmd.Process.Pid))
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	stop := func() { cmd.Process.Kill(); <-exited }
@@ -313,7 +334,41 @@ func (b *binary) measure(ctx context.Context) error {
 	}
 }
 
+// cpuTime is the CPU time process pid has used so far, the sum of its
+// threads' time on a CPU (/proc/<pid>/task/*/schedstat, in nanoseconds).
+// Unlike the time since it started, it barely moves with the machine's
+// load, so its ratios can be compared on a busy machine.
+func cpuTime(pid int) (time.Duration, bool) {
+	if pid == 0 {
+		return 0, false
+	}
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0, false
+	}
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+		if err != nil {
+			continue // the thread ended
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			return 0, false
+		}
+		ns, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		sum += time.Duration(ns)
+	}
+	return sum, true
+}
+
 func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]
