@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -36,7 +35,7 @@ func gatesAgree(t *testing.T, text string) {
 	}
 }
 
-func ruleName(re *regexp.Regexp) string {
+func ruleName(re *lazyRule) string {
 	for name := range rules {
 		if compile(name).String() == re.String() {
 			return name

@@ -48,6 +48,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -176,26 +177,42 @@ const orgWordsSrc = `Hospital Hospitals Council Ambulance Pharmacy Surgery Pract
 	`Ltd Limited Foundation Partnership Institute Society Charity`
 
 var (
-	reDigitRun          = compile("digitRun")
-	reDateNumeric       = compile("dateNumeric")
-	reDateISO           = compile("dateISO")
-	reDateDayMonth      = compile("dateDayMonth")
-	reDateMonthDay      = compile("dateMonthDay")
-	reDateCue           = compile("dateCue")
-	reDateBreak         = compile("dateBreak")
-	reDateWordBefore    = compile("dateWordBefore")
-	rePostcode          = compile("postcode")
-	reNameTitle         = compile("nameTitle")
-	reNameNext          = compile("nameNext")
-	reNameStrict        = compile("nameStrict")
-	reNamePhraseCalled  = compile("namePhraseCalled")
-	reNamePhrasePatient = compile("namePhrasePatient")
-	reNameIs            = compile("nameIs")
+	reDigitRun          = lazily("digitRun")
+	reDateNumeric       = lazily("dateNumeric")
+	reDateISO           = lazily("dateISO")
+	reDateDayMonth      = lazily("dateDayMonth")
+	reDateMonthDay      = lazily("dateMonthDay")
+	reDateCue           = lazily("dateCue")
+	reDateBreak         = lazily("dateBreak")
+	reDateWordBefore    = lazily("dateWordBefore")
+	rePostcode          = lazily("postcode")
+	reNameTitle         = lazily("nameTitle")
+	reNameNext          = lazily("nameNext")
+	reNameStrict        = lazily("nameStrict")
+	reNamePhraseCalled  = lazily("namePhraseCalled")
+	reNamePhrasePatient = lazily("namePhrasePatient")
+	reNameIs            = lazily("nameIs")
 
 	eventWords = wordSet(eventWordsSrc)
 	stopWords  = wordSet(stopWordsSrc)
 	orgWords   = wordSet(orgWordsSrc)
 )
+
+// lazyRule is one rule's regexp, compiled on its first use, not at init: a
+// cold start that scans no story does not wait for fifteen regexps.
+type lazyRule struct{ re func() *regexp.Regexp }
+
+func lazily(name string) *lazyRule {
+	if _, ok := rules[name]; !ok {
+		panic("safeguard: no rule " + name)
+	}
+	return &lazyRule{re: sync.OnceValue(func() *regexp.Regexp { return compile(name) })}
+}
+
+func (r *lazyRule) FindStringSubmatchIndex(s string) []int { return r.re().FindStringSubmatchIndex(s) }
+func (r *lazyRule) FindStringSubmatch(s string) []string   { return r.re().FindStringSubmatch(s) }
+func (r *lazyRule) MatchString(s string) bool              { return r.re().MatchString(s) }
+func (r *lazyRule) String() string                         { return r.re().String() }
 
 func compile(name string) *regexp.Regexp {
 	r, ok := rules[name]
@@ -271,7 +288,7 @@ func scan(d *doc) []Finding {
 // (see gate), which finds exactly the matches of the whole walk in one pass
 // over the text and a few short regex runs, instead of a regex run over the
 // whole text for each rule.
-func (d *doc) each(re *regexp.Regexp, accept func(m []int) bool) {
+func (d *doc) each(re *lazyRule, accept func(m []int) bool) {
 	g, gated := gates[re]
 	if !gated || d.lower == nil {
 		walk(re, d.text, 0, len(d.text), accept)
@@ -309,7 +326,7 @@ func newDoc(text string) *doc {
 
 // walk is each's walk over text[pos:end], as though the text ended at end. It
 // returns where the walk stopped.
-func walk(re *regexp.Regexp, text string, pos, end int, accept func(m []int) bool) int {
+func walk(re *lazyRule, text string, pos, end int, accept func(m []int) bool) int {
 	for pos <= end {
 		loc := re.FindStringSubmatchIndex(text[pos:end])
 		if loc == nil {
@@ -362,7 +379,7 @@ var (
 		return ts
 	}()
 	months = strings.Fields("jan feb mar apr may jun jul aug sep oct nov dec")
-	gates  = map[*regexp.Regexp]gate{
+	gates  = map[*lazyRule]gate{
 		reDigitRun:          {triggers: digits},
 		reDateNumeric:       {triggers: dateSeps},
 		reDateISO:           {triggers: dateSeps},
@@ -793,7 +810,7 @@ func scanNames(d *doc) []Finding {
 		}
 		return ok
 	})
-	phrase := func(re *regexp.Regexp) {
+	phrase := func(re *lazyRule) {
 		d.each(re, func(m []int) bool {
 			if isLetter(runeBefore(text, m[0])) {
 				return false
