@@ -192,7 +192,7 @@ func TestMissingAnswersShowErrorsAndKeepEverything(t *testing.T) {
 			}
 			summaryHas("Agree")
 			page, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-			for _, want := range []string{"Priya Shah", "Our building was designed", "Sam Candidate: Spoke at a hustings about premises"} {
+			for _, want := range []string{"Priya Shah", "Our building was designed", "Sam Candidate, Islington North: Spoke at a hustings about premises"} {
 				if !strings.Contains(page, want) {
 					t.Errorf("the check step lost %q", want)
 				}
