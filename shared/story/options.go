@@ -38,6 +38,34 @@ var optionsJSON []byte
 // Options are the lists the form offers.
 var Options = mustLoadOptions(optionsJSON)
 
+// lists are options.json's plain lists by name, for the question
+// definitions (Fields) that name theirs: a question's new list is only
+// data.
+var lists = func() map[string][]Option {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(optionsJSON, &raw); err != nil {
+		panic(fmt.Sprintf("story: options.json: %v", err))
+	}
+	out := map[string][]Option{}
+	for name, b := range raw {
+		var l []Option
+		if json.Unmarshal(b, &l) == nil {
+			out[name] = l
+		}
+	}
+	return out
+}()
+
+// list is the choices of options.json's list name; it panics at start
+// on a name options.json lacks.
+func list(name string) func() []Option {
+	l, ok := lists[name]
+	if !ok || len(l) == 0 {
+		panic("story: options.json has no list " + name)
+	}
+	return func() []Option { return l }
+}
+
 func mustLoadOptions(b []byte) OptionLists {
 	var o OptionLists
 	if err := json.Unmarshal(b, &o); err != nil {
