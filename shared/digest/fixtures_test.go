@@ -74,6 +74,7 @@ func sampleStories() []story.Story {
 			st.Phone = "020 7946 0000"
 			st.PreferredContact = "phone"
 			st.PersonalEmailOnly = true
+			st.ListSize = "10000_19999" // a practice of 12,000 patients
 			st.Contacts = []story.Contact{
 				{Person: "jo-bloggs-holborn-and-st-pancras", Name: "Jo Bloggs", Constituency: "Holborn and St Pancras", Party: "Labour", Status: story.StatusMP, When: "October 2026", What: "Met at a surgery about appointment waits."},
 				{Name: "Jane Example", Constituency: "Hampstead", Party: "Independent", What: "Spoke at a hustings."},

@@ -50,7 +50,7 @@ var sentAt = time.Date(2026, 11, 24, 10, 30, 0, 0, time.UTC)
 func typical() story.Story {
 	return story.Story{
 		ID: "01KAXQ3G7ZV6R9T2M4N8P0B5CD", Name: "Amara Okafor", Role: "practice_nurse", Practice: "Bellenden Road Surgery",
-		Borough: "southwark", Email: "amara@example.org", Phone: "07700 900123", PreferredContact: "phone", PersonalEmailOnly: true,
+		Borough: "southwark", Email: "amara@example.org", Phone: "07700 900123", PreferredContact: "phone", PersonalEmailOnly: true, ListSize: "10000_19999",
 		Topics: []string{"workload", "access"}, Activities: []string{"media", "mp_meeting"},
 		Text:          "Our phone lines opened at 8am and 140 people were waiting.\n\nBy 8:05 every appointment had gone.\nSome waited again the next day.",
 		PatientsSpeak: "maybe", PatientsNote: "Two patients said they would, if asked first.",

@@ -177,6 +177,11 @@ var Fields = []Field{
 			return []Column{{"Borough", CleanLine(st.BoroughLabel())}, {"ICB area", CleanLine(st.AreaLabel())}}
 		},
 		one: func(s *Submission) *string { return &s.Borough }, keep1: func(s *Story) *string { return &s.Borough }},
+	{ID: "listSize", Step: StepAbout, Kind: KindRadios, Label: "What is your practice's list size? (optional)",
+		Hint:    "How many patients are registered with it. A rough idea is fine.",
+		Options: list("listSizes"), Invalid: "Choose your practice's list size from the list, or leave it blank",
+		Mine: "Practice list size", Team: "Practice list size",
+		one: func(s *Submission) *string { return &s.ListSize }, keep1: func(s *Story) *string { return &s.ListSize }},
 	{ID: "email", Step: StepAbout, Kind: KindEmail, Label: "Email address", Auto: "email",
 		Hint:     "We send your confirmation here. A personal address is best if you would rather your practice did not see our emails.",
 		Required: true, Max: 254, Missing: "Enter your email address",

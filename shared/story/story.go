@@ -29,6 +29,7 @@ type Submission struct {
 	RoleOther        string `json:"roleOther,omitempty"`
 	Practice         string `json:"practice"`
 	Borough          string `json:"borough"`
+	ListSize         string `json:"listSize,omitempty"`
 	Email            string `json:"email"`
 	Phone            string `json:"phone,omitempty"`
 	PreferredContact string `json:"preferredContact"`
@@ -145,6 +146,7 @@ type Story struct {
 	Practice          string          `json:"practice" dynamodbav:"practice"`
 	Borough           string          `json:"borough" dynamodbav:"borough"`
 	Area              string          `json:"area" dynamodbav:"area"`
+	ListSize          string          `json:"listSize,omitempty" dynamodbav:"listSize,omitempty"`
 	Email             string          `json:"email" dynamodbav:"email"`
 	Phone             string          `json:"phone,omitempty" dynamodbav:"phone,omitempty"`
 	PreferredContact  string          `json:"preferredContact" dynamodbav:"preferredContact"`
