@@ -233,7 +233,7 @@ func newEntry(st story.Story, loc *time.Location, flags []string, clips []ClipLi
 		Borough:     borough,
 		Area:        area,
 		Rows:        story.Rows(st, story.ViewDigest),
-		Flags:       cleanAll(flags),
+		Flags:       story.CleanLines(flags),
 		Clips:       clips,
 		Use:         mail.UsageOf(st),
 		SubmittedAt: st.SubmittedAt,
@@ -379,16 +379,6 @@ func group(entries []Entry) []AreaGroup {
 		add(a.Label, a.Boroughs, func(e Entry) bool { return e.areaID == a.ID })
 	}
 	add(unknownArea, nil, func(e Entry) bool { return e.areaID == "" })
-	return out
-}
-
-func cleanAll(in []string) []string {
-	var out []string
-	for _, s := range in {
-		if s = story.CleanLine(s); s != "" {
-			out = append(out, s)
-		}
-	}
 	return out
 }
 

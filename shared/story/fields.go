@@ -543,14 +543,24 @@ func Columns(st Story) []Column {
 }
 
 func cleanAll(in []string, long bool) []string {
+	if !long {
+		return CleanLines(in)
+	}
 	var out []string
 	for _, s := range in {
-		if long {
-			s = CleanText(s)
-		} else {
-			s = CleanLine(s)
+		if s = CleanText(s); s != "" {
+			out = append(out, s)
 		}
-		if s != "" {
+	}
+	return out
+}
+
+// CleanLines cleans each of in as CleanLine does and leaves out the
+// empty ones.
+func CleanLines(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if s = CleanLine(s); s != "" {
 			out = append(out, s)
 		}
 	}
