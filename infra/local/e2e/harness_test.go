@@ -5,7 +5,6 @@ package e2e_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -48,15 +47,6 @@ func findBrowser() (string, error) {
 const fillTime = 300 * time.Millisecond
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	// The browser tests wait on the browser and the stack far more than
-	// they compute: run up to four at once (go test's default is one per
-	// CPU), unless -parallel says otherwise.
-	parallelSet := false
-	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
-	if !parallelSet {
-		_ = flag.Set("test.parallel", "4")
-	}
 	os.Exit(run(m))
 }
 
