@@ -1,7 +1,7 @@
 # SAM builds each function with `make build-<LogicalId>` (BuildMethod: makefile).
 # `make build` builds them all into .build/<function>/bootstrap for a size check.
 GOFLAGS_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags lambda.norpc -trimpath -ldflags='-s -w'
-FUNCTIONS = $(notdir $(wildcard functions/*))
+FUNCTIONS = $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
 
 build-%Function:
 	$(GOFLAGS_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo $* | tr A-Z a-z)
