@@ -9,6 +9,6 @@ var assetVersions = map[string]string{
 	"form.js":      "017f096d9c",
 	"safeguard.js": "69d0fcccb2",
 	"site.css":     "a812611fe3",
-	"uploader.css": "c8122da809",
+	"uploader.css": "af8348e897",
 	"uploader.js":  "55e19fb13c",
 }
