@@ -3,6 +3,7 @@ package digest_test
 import (
 	"bytes"
 	"encoding/csv"
+	"frontlinevoices/shared/internal/golden"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -116,5 +117,5 @@ func TestCSVExport(t *testing.T) {
 	if got := byName["00000000000000000000000012"][col["Name"]]; strings.ContainsAny(got, "\u202e\u202c\r\n") {
 		t.Errorf("bidi override or line break kept in a name: %q", got)
 	}
-	golden(t, "export.csv.golden", body)
+	golden.Check(t, "export.csv.golden", body)
 }

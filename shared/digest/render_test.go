@@ -1,12 +1,9 @@
 package digest_test
 
 import (
-	"bytes"
 	"context"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
+	"frontlinevoices/shared/internal/golden"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,30 +13,6 @@ import (
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./shared/digest -run %s -update to create it)", err, t.Name())
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; if the change is intended, run go test ./shared/digest -update\n--- got ---\n%s", path, got)
-	}
-}
 
 // report builds what Handler.send builds, without AWS.
 func report(t *testing.T, stories []story.Story, clips fakeClips, max int, withdrawn ...string) (digest.Report, []digest.Entry) {
@@ -109,8 +82,8 @@ func TestRenderGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, c.name+".html.golden", []byte(msg.HTML))
-			golden(t, c.name+".txt.golden", []byte("Subject: "+msg.Subject+"\n\n"+msg.Text))
+			golden.Check(t, c.name+".html.golden", []byte(msg.HTML))
+			golden.Check(t, c.name+".txt.golden", []byte("Subject: "+msg.Subject+"\n\n"+msg.Text))
 			checkSafeHTML(t, msg.HTML)
 		})
 	}

@@ -1,47 +1,20 @@
 package mail
 
 import (
-	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
+	"frontlinevoices/shared/internal/golden"
 	"testing"
 	"time"
 
 	"frontlinevoices/shared/story"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./shared/mail -run %s -update to create it)", err, t.Name())
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; if the change is intended, run go test ./shared/mail -update\n--- got ---\n%s", path, got)
-	}
-}
-
 func goldenMessage(t *testing.T, name string, msg Message, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, name+".html.golden", []byte(msg.HTML))
-	golden(t, name+".txt.golden", []byte("Subject: "+msg.Subject+"\n\n"+msg.Text))
+	golden.Check(t, name+".html.golden", []byte(msg.HTML))
+	golden.Check(t, name+".txt.golden", []byte("Subject: "+msg.Subject+"\n\n"+msg.Text))
 }
 
 var sentAt = time.Date(2026, 11, 24, 10, 30, 0, 0, time.UTC)

@@ -1,17 +1,12 @@
 package withdraw
 
 import (
-	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
+	"frontlinevoices/shared/internal/golden"
 	"testing"
 	"time"
 
 	"frontlinevoices/shared/story"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // TestPageGolden keeps the withdraw page in each of its states, byte for
 // byte, in testdata/.
@@ -63,23 +58,7 @@ func TestPageGolden(t *testing.T) {
 	for name, v := range cases {
 		t.Run(name, func(t *testing.T) {
 			got := render(v)
-			path := filepath.Join("testdata", name+".html.golden")
-			if *update {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./shared/withdraw -run TestPageGolden -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the golden file; if the change is intended, run go test ./shared/withdraw -run TestPageGolden -update\n--- got ---\n%s", path, got)
-			}
+			golden.Check(t, name+".html.golden", got)
 		})
 	}
 }
