@@ -197,8 +197,9 @@ func (s Signer) Verify(ctx context.Context, purpose, tok string, now time.Time) 
 		return "", ErrInvalid
 	}
 	i := strings.LastIndexByte(tok, '.')
-	got, err := b64.DecodeString(tok[i+1:])
-	if err != nil || !hmac.Equal(got, mac(key, purpose, tok[:i])) {
+	// Compared encoded, so only the signer's own spelling is accepted (the
+	// decoder would skip a CR or LF inside the signature).
+	if !hmac.Equal([]byte(tok[i+1:]), []byte(b64.EncodeToString(mac(key, purpose, tok[:i])))) {
 		return "", ErrInvalid
 	}
 	secs, err := strconv.ParseInt(parts[2], 36, 64)
