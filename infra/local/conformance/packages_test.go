@@ -16,6 +16,9 @@ import (
 	"frontlinevoices/infra/local/stack"
 )
 
+// EnvPackages=1 turns on TestPackagesOnIndependentImplementations.
+const EnvPackages = "CONFORMANCE_PACKAGES"
+
 // packageSuites are the packages whose own tests run again on the
 // independent implementations, with what they speak.
 var packageSuites = []struct {
@@ -46,7 +49,15 @@ var packageSuites = []struct {
 // Their run on the local stack is the ordinary one. Each subtest logs how
 // many of the package's tests passed and which were skipped, with the
 // reason.
+//
+// It is opt-in (EnvPackages=1): it runs ten packages' tests again, which
+// is most of the lane's time and more than the rest of go test ./...
+// together. .ci/run's conformance lane sets it, so CI runs every cell; a
+// developer's go test ./... runs those packages once, on the local stack.
 func TestPackagesOnIndependentImplementations(t *testing.T) {
+	if os.Getenv(EnvPackages) != "1" {
+		t.Skip(EnvPackages + "=1 runs the packages' tests again on dynalite and versitygw (.ci/run's conformance lane sets it)")
+	}
 	if testing.Short() {
 		t.Skip("-short: the packages' tests are not run again on dynalite and versitygw")
 	}
