@@ -8,58 +8,82 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/johannesboyne/gofakes3"
 )
 
-// s3Backend wraps gofakes3's backend so that objects written by PutObject
-// (which completed multipart uploads and CopyObject go through too) raise
-// S3 ObjectCreated notifications, as the real bucket's notification
+// s3Backend wraps the local S3's object store so that objects written by
+// PutObject, CopyObject and a completed multipart upload raise S3
+// ObjectCreated notifications, as the real bucket's notification
 // configuration does.
 type s3Backend struct {
 	gofakes3.Backend
 	onCreated func(bucket, key string, size int64, etag string)
-	// completing holds the ETag of each multipart upload being completed
-	// (bucket/key → md5-of-md5s-N), for PutObject to keep.
-	completing sync.Map
 }
 
 // multipartETagMeta is the metadata header that keeps a multipart object's
 // ETag; the local S3 answers it as the ETag and never shows it.
 const multipartETagMeta = "X-Amz-Meta-Fv-Local-Multipart-Etag"
 
-func (b *s3Backend) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
-	etag := ""
-	if v, ok := b.completing.LoadAndDelete(bucket + "/" + key); ok {
-		// A completed multipart upload: its ETag is S3's md5-of-md5s-N,
-		// kept with the object so that it survives a restart.
-		etag = v.(string)
-		m := map[string]string{}
-		for k, v := range meta {
-			m[k] = v
-		}
-		m[multipartETagMeta] = etag
-		meta = m
+// partsPutter is a store that takes a completed multipart upload's parts
+// as the object's bytes (memBackend).
+type partsPutter interface {
+	putParts(bucket, key string, meta map[string]string, parts [][]byte, hash []byte) error
+}
+
+// putParts stores a completed multipart upload as the object bucket/key:
+// its parts as they are where the store keeps them so, else read through
+// in order (the store on disk). meta holds the object's ETag
+// (multipartETagMeta), which survives a restart with it.
+func (b *s3Backend) putParts(bucket, key string, meta map[string]string, parts [][]byte, hash []byte, etag string) error {
+	var size int64
+	readers := make([]io.Reader, len(parts))
+	for i, p := range parts {
+		size += int64(len(p))
+		readers[i] = bytes.NewReader(p)
 	}
-	res, err := b.Backend.PutObject(bucket, key, meta, input, size, conditions)
+	var err error
+	if pp, ok := b.Backend.(partsPutter); ok {
+		err = pp.putParts(bucket, key, meta, parts, hash)
+	} else {
+		_, err = b.Backend.PutObject(bucket, key, meta, io.MultiReader(readers...), size, nil)
+	}
 	if err == nil && b.onCreated != nil {
 		b.onCreated(bucket, key, size, etag)
+	}
+	return err
+}
+
+func (b *s3Backend) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, conditions *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
+	// A PUT replaces a multipart object's ETag (gofakes3's stores on disk
+	// keep the old object's metadata unless told otherwise).
+	m := make(map[string]string, len(meta)+1)
+	for k, v := range meta {
+		m[k] = v
+	}
+	m[multipartETagMeta] = ""
+	res, err := b.Backend.PutObject(bucket, key, m, input, size, conditions)
+	if err == nil && b.onCreated != nil {
+		b.onCreated(bucket, key, size, "")
 	}
 	return res, err
 }
 
 func (b *s3Backend) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta map[string]string) (gofakes3.CopyObjectResult, error) {
-	res, err := b.Backend.CopyObject(srcBucket, srcKey, dstBucket, dstKey, meta)
+	m := make(map[string]string, len(meta)+1)
+	for k, v := range meta {
+		m[k] = v
+	}
+	m[multipartETagMeta] = "" // a copy is a single-part object
+	res, err := b.Backend.CopyObject(srcBucket, srcKey, dstBucket, dstKey, m)
 	if err == nil && b.onCreated != nil {
 		b.onCreated(dstBucket, dstKey, -1, res.ETag)
 	}
@@ -134,25 +158,6 @@ func S3Operation(r *http.Request) string {
 		return "DeleteObject"
 	}
 	return r.Method
-}
-
-// listUploads answers ListMultipartUploads. gofakes3 answers 404
-// NoSuchUpload for a bucket that never had an upload; S3 lists none.
-func (s *localS3) listUploads(w http.ResponseWriter, r *http.Request) {
-	rec := s.record(r)
-	if rec.Code == http.StatusNotFound && bytes.Contains(rec.Body.Bytes(), []byte("NoSuchUpload")) {
-		w.Header().Set("Content-Type", "application/xml")
-		bucket, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-		_ = xml.NewEncoder(w).Encode(struct {
-			XMLName     xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ ListMultipartUploadsResult"`
-			Bucket      string
-			Prefix      string
-			MaxUploads  int
-			IsTruncated bool
-		}{Bucket: bucket, Prefix: r.URL.Query().Get("prefix"), MaxUploads: 1000})
-		return
-	}
-	copyS3Response(w, rec)
 }
 
 // checkPostPolicy checks a browser form POST against its signed policy,

@@ -2,7 +2,6 @@ package stack
 
 import (
 	"bytes"
-	"crypto/md5"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
@@ -50,15 +49,8 @@ type localS3 struct {
 
 	mu      sync.Mutex
 	tags    map[string]map[string]string // bucket/key → tags
-	uploads map[string]*pendingUpload    // upload id → what S3 keeps of it
+	uploads map[string]*multipartUpload  // upload id → an upload in progress (s3multipart.go)
 	buckets map[string]*bucketConfig
-}
-
-type pendingUpload struct {
-	bucket, key string
-	started     time.Time
-	tags        map[string]string
-	parts       map[int]int64 // part number → size
 }
 
 // bucketConfig is what the template says of a bucket beyond its name.
@@ -88,7 +80,7 @@ func newLocalS3(backend gofakes3.Backend, faults *Faults, iam *IAM, clock *Clock
 	fake := gofakes3.New(sb, gofakes3.WithoutVersioning(), gofakes3.WithTimeSkewLimit(0), gofakes3.WithTimeSource(clock))
 	return &localS3{
 		inner: fake.Server(), backend: sb, faults: faults, iam: iam, clock: clock,
-		tags: map[string]map[string]string{}, uploads: map[string]*pendingUpload{}, buckets: map[string]*bucketConfig{},
+		tags: map[string]map[string]string{}, uploads: map[string]*multipartUpload{}, buckets: map[string]*bucketConfig{},
 	}
 }
 
@@ -216,7 +208,7 @@ func (s *localS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if key == "" {
 		if r.Method == http.MethodGet && has("uploads") {
-			s.listUploads(w, r)
+			s.listUploads(w, r, bucket)
 			return
 		}
 		if r.Method == http.MethodGet && bucket != "" {
@@ -229,31 +221,18 @@ func (s *localS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case has("tagging"):
 		s.tagging(w, r, bucket, key)
-	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && !has("uploadId"):
-		s.getObject(w, r, caller, bucket, key)
 	case r.Method == http.MethodPost && has("uploads"):
 		s.createMultipart(w, r, bucket, key)
 	case r.Method == http.MethodPut && has("uploadId"):
-		rec := s.record(r)
-		if rec.Code == http.StatusOK {
-			s.mu.Lock()
-			if u := s.uploads[q.Get("uploadId")]; u != nil {
-				n, _ := strconv.Atoi(q.Get("partNumber"))
-				u.parts[n] = r.ContentLength
-			}
-			s.mu.Unlock()
-		}
-		copyS3Response(w, rec)
+		s.uploadPart(w, r, bucket, key, q.Get("uploadId"))
+	case r.Method == http.MethodGet && has("uploadId"):
+		s.listParts(w, r, bucket, key, q.Get("uploadId"))
 	case r.Method == http.MethodPost && has("uploadId"):
 		s.completeMultipart(w, r, bucket, key, q.Get("uploadId"))
 	case r.Method == http.MethodDelete && has("uploadId"):
-		rec := s.record(r)
-		if rec.Code < 300 {
-			s.mu.Lock()
-			delete(s.uploads, q.Get("uploadId"))
-			s.mu.Unlock()
-		}
-		copyS3Response(w, rec)
+		s.abortMultipart(w, r, bucket, key, q.Get("uploadId"))
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		s.getObject(w, r, caller, bucket, key)
 	case r.Method == http.MethodPut:
 		s.putObject(w, r, bucket, key)
 	case r.Method == http.MethodDelete:
@@ -574,26 +553,6 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-func (s *localS3) createMultipart(w http.ResponseWriter, r *http.Request, bucket, key string) {
-	tags, err := parseTaggingHeader(r.Header.Get("X-Amz-Tagging"))
-	if err != nil {
-		writeS3Error(w, r, http.StatusBadRequest, "InvalidTag", err.Error())
-		return
-	}
-	rec := s.record(r)
-	if rec.Code == http.StatusOK {
-		var out struct {
-			UploadID string `xml:"UploadId"`
-		}
-		if xml.Unmarshal(rec.Body.Bytes(), &out) == nil && out.UploadID != "" {
-			s.mu.Lock()
-			s.uploads[out.UploadID] = &pendingUpload{bucket: bucket, key: key, started: s.clock.Now(), tags: tags, parts: map[int]int64{}}
-			s.mu.Unlock()
-		}
-	}
-	copyS3Response(w, rec)
-}
-
 var etagElement = regexp.MustCompile(`<ETag>[^<]*</ETag>`)
 
 var contentsElement = regexp.MustCompile(`(?s)<Contents>.*?</Contents>`)
@@ -630,82 +589,6 @@ func (s *localS3) listObjects(w http.ResponseWriter, r *http.Request, bucket str
 		rec.Body = bytes.NewBuffer(out)
 	}
 	copyS3Response(w, rec)
-}
-
-// completeMultipart checks part sizes as S3 does, then completes the
-// upload with S3's ETag (md5 of the parts' md5s, dash, part count) and the
-// tags given at CreateMultipartUpload.
-func (s *localS3) completeMultipart(w http.ResponseWriter, r *http.Request, bucket, key, uploadID string) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
-	if err != nil {
-		writeS3Error(w, r, http.StatusBadRequest, "MalformedXML", err.Error())
-		return
-	}
-	var in gofakes3.CompleteMultipartUploadRequest
-	if err := xml.Unmarshal(body, &in); err != nil || len(in.Parts) == 0 {
-		writeS3Error(w, r, http.StatusBadRequest, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema.")
-		return
-	}
-	s.mu.Lock()
-	u := s.uploads[uploadID]
-	var sizes map[int]int64
-	if u != nil {
-		sizes = maps(u.parts)
-	}
-	s.mu.Unlock()
-	for i, p := range in.Parts[:len(in.Parts)-1] {
-		if size, ok := sizes[p.PartNumber]; ok && size < minPartSize {
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusBadRequest)
-			_ = xml.NewEncoder(w).Encode(struct {
-				XMLName                                         xml.Name `xml:"Error"`
-				Code, Message                                   string
-				ProposedSize, MinSizeAllowed, PartNumber, Index int64
-				ETag                                            string
-			}{Code: "EntityTooSmall", Message: "Your proposed upload is smaller than the minimum allowed object size.",
-				ProposedSize: size, MinSizeAllowed: minPartSize, PartNumber: int64(p.PartNumber), Index: int64(i), ETag: p.ETag})
-			return
-		}
-	}
-	sum := md5.New()
-	for _, p := range in.Parts {
-		b, err := hex.DecodeString(strings.Trim(p.ETag, `"`))
-		if err != nil {
-			writeS3Error(w, r, http.StatusBadRequest, "InvalidPart", "One or more of the specified parts could not be found.")
-			return
-		}
-		sum.Write(b)
-	}
-	etag := fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(sum.Sum(nil)), len(in.Parts))
-	s.backend.completing.Store(bucket+"/"+key, etag)
-	defer s.backend.completing.Delete(bucket + "/" + key)
-	r = r.Clone(r.Context())
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.ContentLength = int64(len(body))
-	var tags map[string]string
-	if u != nil {
-		tags = u.tags
-	}
-	prev := s.swapTags(bucket, key, tags)
-	rec := s.record(r)
-	if rec.Code != http.StatusOK {
-		s.setTags(bucket, key, prev)
-	} else {
-		s.mu.Lock()
-		delete(s.uploads, uploadID)
-		s.mu.Unlock()
-		out := etagElement.ReplaceAll(rec.Body.Bytes(), []byte("<ETag>"+strings.ReplaceAll(etag, `"`, "&#34;")+"</ETag>"))
-		rec.Body = bytes.NewBuffer(out)
-	}
-	copyS3Response(w, rec)
-}
-
-func maps(m map[int]int64) map[int]int64 {
-	out := make(map[int]int64, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // deleteObjects is DeleteObjects: each key is authorised on its own, and a
@@ -891,25 +774,9 @@ func (s *localS3) applyLifecycle(now time.Time) {
 			buckets[b] = c
 		}
 	}
-	var abort []*pendingUpload
-	var abortIDs []string
-	for id, u := range s.uploads {
-		if c := buckets[u.bucket]; c != nil {
-			for _, rule := range c.lifecycle {
-				if rule.abortDays > 0 && strings.HasPrefix(u.key, rule.prefix) && !now.Before(lifecycleDue(u.started, rule.abortDays)) {
-					abort, abortIDs = append(abort, u), append(abortIDs, id)
-					break
-				}
-			}
-		}
-	}
 	s.mu.Unlock()
-	for i, u := range abort {
-		req := httptest.NewRequest(http.MethodDelete, "/"+u.bucket+"/"+url.PathEscape(u.key)+"?uploadId="+url.QueryEscape(abortIDs[i]), nil)
-		s.inner.ServeHTTP(httptest.NewRecorder(), req)
-		s.mu.Lock()
-		delete(s.uploads, abortIDs[i])
-		s.mu.Unlock()
+	for _, u := range s.uploadsDue(now, buckets) {
+		s.endUpload(u)
 	}
 	for bucket, cfg := range buckets {
 		page := gofakes3.ListBucketPage{}

@@ -28,9 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3afero"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
 
 // Region is the region the local stack pretends to be in.
@@ -200,7 +198,7 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var backend gofakes3.Backend = s3mem.New(s3mem.WithTimeSource(s.Clock))
+	backend := NewMemoryBackend(s.Clock)
 	if s.opts.DataDir != "" {
 		fs, err := s3afero.FsPath(filepath.Join(dataDir, "s3"), s3afero.FsPathCreateAll)
 		if err != nil {
