@@ -148,7 +148,8 @@ func (s *localS3) createMultipart(w http.ResponseWriter, r *http.Request, bucket
 }
 
 // uploadPart is UploadPart: the part's bytes are read whole (its length is
-// Content-Length) and hashed on the request's own goroutine.
+// Content-Length) and hashed as they arrive, on the request's own
+// goroutine.
 func (s *localS3) uploadPart(w http.ResponseWriter, r *http.Request, bucket, key, id string) {
 	q := r.URL.Query()
 	fail := func(status int, code, msg string) {
@@ -184,12 +185,21 @@ func (s *localS3) uploadPart(w http.ResponseWriter, r *http.Request, bucket, key
 		fail(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
 		return
 	}
+	// Hashed as it arrives, so that the part's MD5 is ready when its last
+	// byte is.
 	body := make([]byte, r.ContentLength)
-	if _, err := io.ReadFull(r.Body, body); err != nil {
-		writeS3Error(w, r, http.StatusBadRequest, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.")
-		return
+	h := md5.New()
+	for off := 0; off < len(body); {
+		n, err := r.Body.Read(body[off:min(off+1<<20, len(body))])
+		h.Write(body[off : off+n])
+		off += n
+		if err != nil && off < len(body) {
+			writeS3Error(w, r, http.StatusBadRequest, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+			return
+		}
 	}
-	p := &uploadedPart{body: body, md5: md5.Sum(body), modified: s.clock.Now()}
+	p := &uploadedPart{body: body, modified: s.clock.Now()}
+	h.Sum(p.md5[:0])
 	if cm := r.Header.Get("Content-Md5"); cm != "" {
 		want, err := base64.StdEncoding.DecodeString(cm)
 		if err != nil || len(want) != md5.Size {
