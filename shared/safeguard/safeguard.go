@@ -3,10 +3,13 @@
 //
 // The same rules run in the browser (shared/web/static/safeguard.js) to warn
 // the volunteer before submission, and on the server (Scan) to flag the story
-// to the comms team. The regular expressions in this file and in the
-// JavaScript file are kept textually identical (apart from the spelling of
-// the no-break space, \x{00A0} in Go and \u{00A0} in JavaScript), and a test
-// runs both implementations over the test corpora and compares the results.
+// to the comms team. Each rule is specified by a regular expression that
+// safeguard.js uses as it is (rules_test.go holds them: a test checks the
+// JavaScript file spells them identically, apart from the no-break space,
+// \x{00A0} in Go and \u{00A0} in JavaScript). In Go, Scan matches them by hand
+// in one pass over the text (match.go); fuzzing and the corpora check it
+// against the regular expressions, and a test runs both languages over the
+// test corpora and compares the results.
 //
 // The checks are deliberately tuned for a low false-positive rate on
 // ordinary clinical and practice-management prose: a false alarm trains
@@ -21,7 +24,7 @@
 // "/" or ":" into more digits, are ignored, as are runs of one repeated digit
 // ("0000000000" is a placeholder, not a person).
 //
-// Date of birth: see scanDates for the full rule. In short, a full date (day,
+// Date of birth: see dates for the full rule. In short, a full date (day,
 // month and year) is flagged when a birth word (born, birth, birthday,
 // birthdate, date of birth, DOB, D.O.B., d/o/b, or "b." directly before the
 // date) is near it in the same sentence; or when it is written in numeric
@@ -36,19 +39,16 @@
 // "E14" are never flagged. A lower-case inward code that reads as an ordinal
 // or a unit ("SE1 2nd floor", "W2 1hr") is ignored.
 //
-// Patient name: see scanNames. Titles Mr, Mrs, Ms, Miss, Mx and Master followed
+// Patient name: see nameTitle. Titles Mr, Mrs, Ms, Miss, Mx and Master followed
 // by a capitalised word; "a patient/lady/man/... called/named X"; "my/our/the
 // patient X"; "his/her/their/the patient's name is X". "Dr X" is NOT flagged:
 // in these stories a named doctor is almost always the writer's colleague.
 package safeguard
 
 import (
-	"bytes"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -90,65 +90,6 @@ type Finding struct {
 	End   int    `json:"end"`
 }
 
-// rule is a regular expression shared, character for character, with
-// safeguard.js. fold makes it case-insensitive ((?i) in Go, the "i" flag in
-// JavaScript); JavaScript always adds the "u" flag.
-type rule struct {
-	src  string
-	fold bool
-}
-
-const monthsSrc = `(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)`
-
-const nameWordSrc = `(\p{Lu}\.|\p{Lu}[\p{L}'’-]*)`
-
-// Lower-case surname particles: "Mr de Souza", "Mrs van der Berg" (one particle).
-const particleSrc = `(?:(?:de|da|di|du|van|von|der|den|del|la|le|al|el|bin|ap)[ ]+)?`
-
-// rules holds every regular expression used by Scan. The parity test checks
-// that safeguard.js defines exactly the same set.
-var rules = map[string]rule{
-	// A run of ASCII digits joined by single spaces, no-break spaces or hyphens.
-	"digitRun": {`[0-9]+(?:[ \x{00A0}-][0-9]+)*`, false},
-
-	// 12/03/1958, 12-03-58, 12.03.1958 (day first; month first is accepted
-	// when day first is impossible). The two separators must be the same.
-	"dateNumeric": {`([0-9]{1,2})([./-])([0-9]{1,2})([./-])([0-9]{4}|[0-9]{2})`, false},
-	// 1958-03-12
-	"dateISO": {`([0-9]{4})([./-])([0-9]{1,2})([./-])([0-9]{1,2})`, false},
-	// 12 March 1958, 12th Mar 1958, 12th of March, 1958, 12-Mar-1958
-	"dateDayMonth": {`([0-9]{1,2})(?:st|nd|rd|th)?(?:[ -]|[ ]of[ ])` + monthsSrc + `\.?(?:,?[ ]|-)([0-9]{4})`, true},
-	// March 12, 1958; Mar 12th 1958
-	"dateMonthDay": {monthsSrc + `\.?[ ]([0-9]{1,2})(?:st|nd|rd|th)?,?[ ]([0-9]{4})`, true},
-	// Words that make a nearby date a date of birth.
-	"dateCue": {`born|birth(?:day|date)?|d\.o\.b\.?|dob|d/o/b|b\.|aged|age|y/o|(?:years?|yrs?)[ -]old`, true},
-	// A sentence or clause break between a cue and a date.
-	"dateBreak": {`[!?;\r\n]|\.[ \t]`, false},
-	// The word just before a date (checked against eventWordsSrc).
-	"dateWordBefore": {`(\p{L}+)[ ]+$`, false},
-
-	// Full UK postcode: GIR 0AA, or outward (A9, A99, AA9, AA99, A9A, AA9A)
-	// plus inward (9AA) with the letters each position may hold.
-	// Either case, spelled out as ASCII classes rather than using case
-	// folding, so that no exotic Unicode letter can take part.
-	"postcode": {`[Gg][Ii][Rr][ \x{00A0}]?0[Aa][Aa]|(?:[A-PR-UWYZa-pr-uwyz][0-9]{1,2}|[A-PR-UWYZa-pr-uwyz][A-HK-Ya-hk-y][0-9]{1,2}|[A-PR-UWYZa-pr-uwyz][0-9][A-HJKPSTUWa-hjkpstuw]|[A-PR-UWYZa-pr-uwyz][A-HK-Ya-hk-y][0-9][ABEHMNPRVWXYabehmnprvwxy])[ \x{00A0}]?[0-9][ABD-HJLNP-UW-Zabd-hjlnp-uw-z]{2}`, false},
-
-	// Mr Smith, Mrs O'Brien, Ms J. Patel, Miss Öztürk, Master Adebayo.
-	"nameTitle": {`(?:Mrs|Mr|Ms|Miss|Mx|Master)\.?[ ]+` + particleSrc + nameWordSrc, false},
-	// A further part of a name after a title or first name: " John", " de Souza", " J."
-	"nameNext": {`^[ ]+` + particleSrc + nameWordSrc, false},
-	// A name after a phrase: capitalised and followed by a lower-case letter
-	// (or O'Brien style), so "NHS", "A&E", "111" and "I" never count.
-	"nameStrict": {`^(\p{Lu}(?:\p{Ll}|['’]\p{Lu})[\p{L}'’-]*)`, false},
-	// a patient called Sarah, an elderly lady named Joan, a man by the name of Tom
-	"namePhraseCalled": {`(?:patient|lady|man|woman|gentleman|gent|boy|girl|children|child|baby|toddler|teenager|lad|son|daughter|husband|wife|mum|mother|dad|father|grandmother|grandfather|grandma|grandad|granddad|nan|carer|resident|person|chap|guy|kid|someone|somebody)s?,?(?:[ ]+of[ ]+(?:ours|mine))?(?:[ ]+(?:who|that)[ ]+(?:is|was))?[ ]+(?:called|named|by[ ]+the[ ]+name[ ]+of)[ ]+`, true},
-	// my patient Sarah, the patient Mrs Khan ("patient" must be lower case,
-	// so "Patient Participation Group" is not a name).
-	"namePhrasePatient": {`(?:[Mm]y|[Oo]ur|[Tt]he|[Aa]|[Tt]his|[Tt]hat|[Yy]our|[Hh]is|[Hh]er|[Tt]heir)[ ]+(?:patient|pt)[ ]+`, false},
-	// her name is Sarah, the patient's surname was Khan, patient name: Tom
-	"nameIs": {`(?:his|her|their|whose|(?:the[ ]+)?(?:patient|pt)(?:['’]?s)?)[ ]+(?:(?:first|last|full|real|middle|given|sur)[ ]?)?name(?:[ ]+(?:is|was)[ ]+|['’]s[ ]+|[ ]*:[ ]*)`, true},
-}
-
 // eventWordsSrc lists words that, straight before a numeric date with no
 // birth word near it, mark it as the date of an event ("registered on
 // 01/10/1996", "since 1.4.2004"). Compared in lower case. Shared with
@@ -177,53 +118,10 @@ const orgWordsSrc = `Hospital Hospitals Council Ambulance Pharmacy Surgery Pract
 	`Ltd Limited Foundation Partnership Institute Society Charity`
 
 var (
-	reDigitRun          = lazily("digitRun")
-	reDateNumeric       = lazily("dateNumeric")
-	reDateISO           = lazily("dateISO")
-	reDateDayMonth      = lazily("dateDayMonth")
-	reDateMonthDay      = lazily("dateMonthDay")
-	reDateCue           = lazily("dateCue")
-	reDateBreak         = lazily("dateBreak")
-	reDateWordBefore    = lazily("dateWordBefore")
-	rePostcode          = lazily("postcode")
-	reNameTitle         = lazily("nameTitle")
-	reNameNext          = lazily("nameNext")
-	reNameStrict        = lazily("nameStrict")
-	reNamePhraseCalled  = lazily("namePhraseCalled")
-	reNamePhrasePatient = lazily("namePhrasePatient")
-	reNameIs            = lazily("nameIs")
-
 	eventWords = wordSet(eventWordsSrc)
 	stopWords  = wordSet(stopWordsSrc)
 	orgWords   = wordSet(orgWordsSrc)
 )
-
-// lazyRule is one rule's regexp, compiled on its first use, not at init: a
-// cold start that scans no story does not wait for fifteen regexps.
-type lazyRule struct{ re func() *regexp.Regexp }
-
-func lazily(name string) *lazyRule {
-	if _, ok := rules[name]; !ok {
-		panic("safeguard: no rule " + name)
-	}
-	return &lazyRule{re: sync.OnceValue(func() *regexp.Regexp { return compile(name) })}
-}
-
-func (r *lazyRule) FindStringSubmatchIndex(s string) []int { return r.re().FindStringSubmatchIndex(s) }
-func (r *lazyRule) FindStringSubmatch(s string) []string   { return r.re().FindStringSubmatch(s) }
-func (r *lazyRule) MatchString(s string) bool              { return r.re().MatchString(s) }
-func (r *lazyRule) String() string                         { return r.re().String() }
-
-func compile(name string) *regexp.Regexp {
-	r, ok := rules[name]
-	if !ok {
-		panic("safeguard: no rule " + name)
-	}
-	if r.fold {
-		return regexp.MustCompile(`(?i)` + r.src)
-	}
-	return regexp.MustCompile(r.src)
-}
 
 func wordSet(src string) map[string]bool {
 	m := map[string]bool{}
@@ -264,177 +162,55 @@ func ValidNHSNumber(digits string) bool {
 
 // Scan returns the possibly patient-identifiable passages in text, ordered by
 // position, without duplicates (overlapping findings of the same kind are
-// merged into one).
+// merged into one). It reads the text once, left to right, trying at each
+// character only the rules that can start with it (match.go): its time
+// grows in proportion to the text's length.
 func Scan(text string) []Finding {
-	return scan(newDoc(text))
+	s := scanner{text: text}
+	s.run()
+	return normalise(append(s.found, s.dates()...))
 }
 
-func scan(d *doc) []Finding {
-	var fs []Finding
-	fs = append(fs, scanNHS(d)...)
-	fs = append(fs, scanDates(d)...)
-	fs = append(fs, scanPostcodes(d)...)
-	fs = append(fs, scanNames(d)...)
-	return normalise(fs)
-}
-
-// each runs re over the text from left to right, calling accept with each
-// match's absolute submatch offsets. If accept returns true the search
-// continues after the match; if false, it restarts one character after the
-// start of the match, so a rejected match never hides a good one that
-// overlaps it. safeguard.js walks the text the same way.
-//
-// A rule with a gate is run only over the regions around its trigger words
-// (see gate), which finds exactly the matches of the whole walk in one pass
-// over the text and a few short regex runs, instead of a regex run over the
-// whole text for each rule.
-func (d *doc) each(re *lazyRule, accept func(m []int) bool) {
-	g, gated := gates[re]
-	if !gated || d.lower == nil {
-		walk(re, d.text, 0, len(d.text), accept)
-		return
-	}
-	pos := 0
-	for _, r := range g.regions(d.text, d.lower) {
-		pos = walk(re, d.text, max(pos, r[0]), r[1], accept)
-	}
-}
-
-// A doc is a text being scanned.
-type doc struct {
+// A scanner is one Scan's state: the text, what it has found, and the date
+// candidates and birth cues it weighs once the text is read.
+type scanner struct {
 	text  string
-	lower []byte // text with its ASCII letters in lower case, for finding gates' triggers; nil when gates cannot be used
+	found []Finding
+	cands []dateCand
+	cues  []cue
 }
 
-// newDoc prepares text for scanning. Gates cannot be used on a text holding
-// either of the two non-ASCII letters that case-insensitive rules fold to an
-// ASCII one (ſ, the long s, and K, the Kelvin sign): lower-casing ASCII
-// letters cannot find them.
-func newDoc(text string) *doc {
-	d := &doc{text: text}
-	if strings.Contains(text, "ſ") || strings.Contains(text, "\u212A") {
-		return d
-	}
-	d.lower = []byte(text)
-	for i, c := range d.lower {
-		if 'A' <= c && c <= 'Z' {
-			d.lower[i] = c + 'a' - 'A'
-		}
-	}
-	return d
+func (s *scanner) add(k Kind, start, end int) {
+	s.found = append(s.found, Finding{Kind: k, Start: start, End: end})
 }
 
-// walk is each's walk over text[pos:end], as though the text ended at end. It
-// returns where the walk stopped.
-func walk(re *lazyRule, text string, pos, end int, accept func(m []int) bool) int {
-	for pos <= end {
-		loc := re.FindStringSubmatchIndex(text[pos:end])
-		if loc == nil {
-			return end
-		}
-		for i := range loc {
-			if loc[i] >= 0 {
-				loc[i] += pos
-			}
-		}
-		if loc[1] > loc[0] && accept(loc) {
-			pos = loc[1]
-			continue
-		}
-		if loc[0] >= end {
-			return end
-		}
-		_, size := utf8.DecodeRuneInString(text[loc[0]:])
-		pos = loc[0] + size
+// accept applies the checks that follow a match of rule r, m holding its
+// submatch offsets as regexp's FindStringSubmatchIndex gives them, and
+// reports whether the match stands. If it does, rule r's walk goes on after
+// the match; if not, one character after its start, so a rejected match
+// never hides a good one that overlaps it. safeguard.js walks the text the
+// same way.
+func (s *scanner) accept(r int, m []int) bool {
+	switch r {
+	case ruleDigitRun:
+		return s.nhs(m)
+	case ruleDateNumeric:
+		return s.dateNumeric(m)
+	case ruleDateISO:
+		return s.dateISO(m)
+	case ruleDateDayMonth:
+		return s.dateDayMonth(m)
+	case ruleDateMonthDay:
+		return s.dateMonthDay(m)
+	case ruleDateCue:
+		return s.dateCue(m)
+	case rulePostcode:
+		return s.postcode(m)
+	case ruleNameTitle:
+		return s.nameTitle(m)
+	default: // the three phrases before a name
+		return s.namePhrase(m)
 	}
-	return pos
-}
-
-// A gate says where a rule can match: every match of the rule holds one of
-// its triggers (compared with the text's ASCII letters in lower case), starts
-// at most before words before the word holding the trigger and ends at most
-// after words after it, counting a word as a run of anything but the space
-// character. The regex then only runs over those regions, and a match found
-// there is the match the whole walk finds: it cannot reach past the region's
-// ends, and no match exists outside every region.
-//
-// Triggers and word counts are Go's alone; the regular expressions stay shared
-// with safeguard.js, and TestGatesFindWhatTheWholeWalkFinds checks the gates
-// against the whole walk.
-//
-// Regions that touch are merged, so a run of words each holding a trigger
-// (such as digits joined by spaces) is one region however long.
-type gate struct {
-	triggers      []string
-	before, after int
-}
-
-var (
-	digits = strings.Split("0123456789", "")
-	// a digit then a date's separator: numeric dates have one
-	dateSeps = func() (ts []string) {
-		for _, d := range digits {
-			ts = append(ts, d+".", d+"/", d+"-")
-		}
-		return ts
-	}()
-	months = strings.Fields("jan feb mar apr may jun jul aug sep oct nov dec")
-	gates  = map[*lazyRule]gate{
-		reDigitRun:          {triggers: digits},
-		reDateNumeric:       {triggers: dateSeps},
-		reDateISO:           {triggers: dateSeps},
-		reDateDayMonth:      {triggers: months, before: 2, after: 1},
-		reDateMonthDay:      {triggers: months, after: 2},
-		reDateCue:           {triggers: strings.Fields("born birth d.o.b dob d/o/b b. age y/o old"), before: 1},
-		rePostcode:          {triggers: digits, before: 1, after: 1},
-		reNamePhraseCalled:  {triggers: []string{"called", "named", "name"}, before: 7, after: 1},
-		reNamePhrasePatient: {triggers: []string{"patient", "pt"}, before: 1},
-		reNameIs:            {triggers: []string{"name"}, before: 3, after: 1},
-	}
-)
-
-// regions returns the sorted, disjoint regions of text where g's rule can
-// match.
-func (g gate) regions(text string, lower []byte) [][2]int {
-	var hits [][2]int
-	for _, t := range g.triggers {
-		for i := 0; ; {
-			j := bytes.Index(lower[i:], []byte(t))
-			if j < 0 {
-				break
-			}
-			start, end := i+j, i+j+len(t)
-			for n := 0; n <= g.before; n++ { // to the start of the word, then back before words
-				for start > 0 && text[start-1] == ' ' && n > 0 {
-					start--
-				}
-				for start > 0 && text[start-1] != ' ' {
-					start--
-				}
-			}
-			for n := 0; n <= g.after; n++ {
-				// to the end of the word and its spaces, then on after words
-				for end < len(text) && text[end] != ' ' {
-					end++
-				}
-				for end < len(text) && text[end] == ' ' {
-					end++
-				}
-			}
-			hits = append(hits, [2]int{start, end})
-			i += j + 1
-		}
-	}
-	slices.SortFunc(hits, func(a, b [2]int) int { return a[0] - b[0] })
-	var out [][2]int
-	for _, h := range hits {
-		if n := len(out); n > 0 && h[0] <= out[n-1][1] {
-			out[n-1][1] = max(out[n-1][1], h[1])
-			continue
-		}
-		out = append(out, h)
-	}
-	return out
 }
 
 func runeBefore(s string, i int) rune {
@@ -487,31 +263,24 @@ func numberAfter(s string, i int) bool {
 
 // ---- NHS numbers ----
 
-func scanNHS(d *doc) []Finding {
-	text := d.text
-	var out []Finding
-	// A digit run is maximal, so the walk always continues after it: a
-	// ten-digit tail of a longer run must not be tried on its own.
-	d.each(reDigitRun, func(m []int) bool {
-		if numberBefore(text, m[0]) || numberAfter(text, m[1]) {
-			return true
-		}
-		groups := strings.FieldsFunc(text[m[0]:m[1]], func(r rune) bool { return r < '0' || r > '9' })
-		var shape []int
-		for _, g := range groups {
-			shape = append(shape, len(g))
-		}
-		if !(len(shape) == 1 && shape[0] == 10) && !(len(shape) == 3 && shape[0] == 3 && shape[1] == 3 && shape[2] == 4) {
-			return true
-		}
-		digits := strings.Join(groups, "")
-		if strings.Count(digits, digits[:1]) == len(digits) || !ValidNHSNumber(digits) {
-			return true
-		}
-		out = append(out, Finding{Kind: KindNHSNumber, Start: m[0], End: m[1]})
+// nhs checks a digit run. A digit run is maximal, so the walk always
+// continues after it: a ten-digit tail of a longer run must not be tried on
+// its own.
+func (s *scanner) nhs(m []int) bool {
+	text := s.text
+	if numberBefore(text, m[0]) || numberAfter(text, m[1]) {
 		return true
-	})
-	return out
+	}
+	groups := strings.FieldsFunc(text[m[0]:m[1]], func(r rune) bool { return r < '0' || r > '9' })
+	if !(len(groups) == 1 && len(groups[0]) == 10) && !(len(groups) == 3 && len(groups[0]) == 3 && len(groups[1]) == 3 && len(groups[2]) == 4) {
+		return true
+	}
+	digits := strings.Join(groups, "")
+	if strings.Count(digits, digits[:1]) == len(digits) || !ValidNHSNumber(digits) {
+		return true
+	}
+	s.add(KindNHSNumber, m[0], m[1])
+	return true
 }
 
 // ---- Dates of birth ----
@@ -541,7 +310,7 @@ type cue struct {
 	class      byte // 's' strong, 't' tight ("b."), 'w' weak (age words)
 }
 
-// scanDates implements the date-of-birth rule. A candidate is a full date
+// dates implements the date-of-birth rule. A candidate is a full date
 // with day, month and year that is a real calendar date (year 1890-2099;
 // two-digit years 00-29 mean 20xx, 30-99 mean 19xx). It is flagged when:
 //
@@ -563,95 +332,22 @@ type cue struct {
 // "aged 66 (12 March 1958)" are.
 // Cue words inside longer words or after a hyphen ("stubborn",
 // "newborn", "new-born", "middle-aged") do not count.
-func scanDates(d *doc) []Finding {
-	text := d.text
-	var cands []dateCand
-	numeric := func(day, month, year int, yearDigits int) (int, bool) {
-		if yearDigits == 2 {
-			if year <= 29 {
-				year += 2000
-			} else {
-				year += 1900
-			}
-		}
-		if validDate(day, month, year) || validDate(month, day, year) {
-			return year, true
-		}
-		return 0, false
-	}
-	d.each(reDateNumeric, func(m []int) bool {
-		if text[m[4]:m[5]] != text[m[8]:m[9]] || numberBefore(text, m[0]) || numberAfter(text, m[1]) {
-			return false
-		}
-		y, ok := numeric(atoi(text[m[2]:m[3]]), atoi(text[m[6]:m[7]]), atoi(text[m[10]:m[11]]), m[11]-m[10])
-		if !ok {
-			return false
-		}
-		cands = append(cands, dateCand{m[0], m[1], y, true})
-		return true
-	})
-	d.each(reDateISO, func(m []int) bool {
-		if text[m[4]:m[5]] != text[m[8]:m[9]] || numberBefore(text, m[0]) || numberAfter(text, m[1]) {
-			return false
-		}
-		y := atoi(text[m[2]:m[3]])
-		if !validDate(atoi(text[m[10]:m[11]]), atoi(text[m[6]:m[7]]), y) {
-			return false
-		}
-		cands = append(cands, dateCand{m[0], m[1], y, true})
-		return true
-	})
-	d.each(reDateDayMonth, func(m []int) bool {
-		if numberBefore(text, m[0]) || numberAfter(text, m[1]) {
-			return false
-		}
-		y := atoi(text[m[6]:m[7]])
-		if !validDate(atoi(text[m[2]:m[3]]), monthNumber(text[m[4]:m[5]]), y) {
-			return false
-		}
-		cands = append(cands, dateCand{m[0], m[1], y, false})
-		return true
-	})
-	d.each(reDateMonthDay, func(m []int) bool {
-		if isAlnum(runeBefore(text, m[0])) || numberAfter(text, m[1]) {
-			return false
-		}
-		y := atoi(text[m[6]:m[7]])
-		if !validDate(atoi(text[m[4]:m[5]]), monthNumber(text[m[2]:m[3]]), y) {
-			return false
-		}
-		cands = append(cands, dateCand{m[0], m[1], y, false})
-		return true
-	})
-	if len(cands) == 0 {
+func (s *scanner) dates() []Finding {
+	if len(s.cands) == 0 {
 		return nil
 	}
-
-	var cues []cue
-	d.each(reDateCue, func(m []int) bool {
-		before := runeBefore(text, m[0])
-		if isAlnum(before) || before == '-' {
-			return false
-		}
-		word := strings.ToLower(text[m[0]:m[1]])
-		if !strings.HasSuffix(word, ".") && isAlnum(runeAfter(text, m[1])) {
-			return false
-		}
-		class := byte('w')
-		switch {
-		case word == "b.":
-			class = 't'
-		case strings.HasPrefix(word, "b") || strings.HasPrefix(word, "d"):
-			class = 's'
-		}
-		cues = append(cues, cue{m[0], m[1], class})
-		return true
-	})
-
+	text := s.text
 	var out []Finding
-	for _, d := range cands {
+	for _, d := range s.cands {
 		strong, weak := false, false
-		for _, c := range cues {
+		// The cues are in order and apart. Only those within the windows
+		// can be near (a character is at most four bytes), so each date
+		// looks at a few, not at every cue in the text.
+		from := sort.Search(len(s.cues), func(i int) bool { return s.cues[i].end >= d.start-4*cueBeforeWindow })
+		for _, c := range s.cues[from:] {
+			if c.start > d.end+4*cueAfterWindow {
+				break
+			}
 			if !cueNear(text, c, d) {
 				continue
 			}
@@ -668,18 +364,109 @@ func scanDates(d *doc) []Finding {
 	return out
 }
 
-// afterEventWord reports whether the date at start directly follows a word
-// such as "on" or "since".
-func afterEventWord(text string, start int) bool {
-	// The match of dateWordBefore in text[:start] starts where its run of
-	// letters does: run it from just before that, not over the whole text.
-	from := strings.TrimRight(text[:start], " ")
-	from = strings.TrimRightFunc(from, unicode.IsLetter)
-	m := reDateWordBefore.FindStringSubmatch(text[len(from):start])
-	return m != nil && eventWords[strings.ToLower(m[1])]
+// numericYear reads a numeric date's year (two digits: 00-29 are 20xx,
+// 30-99 19xx) and reports whether the date is a real one, day first or,
+// where day first is impossible, month first.
+func numericYear(day, month, year int, yearDigits int) (int, bool) {
+	if yearDigits == 2 {
+		if year <= 29 {
+			year += 2000
+		} else {
+			year += 1900
+		}
+	}
+	if validDate(day, month, year) || validDate(month, day, year) {
+		return year, true
+	}
+	return 0, false
 }
 
-// cueNear applies the window rule described at scanDates.
+func (s *scanner) dateNumeric(m []int) bool {
+	text := s.text
+	if text[m[4]:m[5]] != text[m[8]:m[9]] || numberBefore(text, m[0]) || numberAfter(text, m[1]) {
+		return false
+	}
+	y, ok := numericYear(atoi(text[m[2]:m[3]]), atoi(text[m[6]:m[7]]), atoi(text[m[10]:m[11]]), m[11]-m[10])
+	if !ok {
+		return false
+	}
+	s.cands = append(s.cands, dateCand{m[0], m[1], y, true})
+	return true
+}
+
+func (s *scanner) dateISO(m []int) bool {
+	text := s.text
+	if text[m[4]:m[5]] != text[m[8]:m[9]] || numberBefore(text, m[0]) || numberAfter(text, m[1]) {
+		return false
+	}
+	y := atoi(text[m[2]:m[3]])
+	if !validDate(atoi(text[m[10]:m[11]]), atoi(text[m[6]:m[7]]), y) {
+		return false
+	}
+	s.cands = append(s.cands, dateCand{m[0], m[1], y, true})
+	return true
+}
+
+func (s *scanner) dateDayMonth(m []int) bool {
+	text := s.text
+	if numberBefore(text, m[0]) || numberAfter(text, m[1]) {
+		return false
+	}
+	y := atoi(text[m[6]:m[7]])
+	if !validDate(atoi(text[m[2]:m[3]]), monthNumber(text[m[4]:m[5]]), y) {
+		return false
+	}
+	s.cands = append(s.cands, dateCand{m[0], m[1], y, false})
+	return true
+}
+
+func (s *scanner) dateMonthDay(m []int) bool {
+	text := s.text
+	if isAlnum(runeBefore(text, m[0])) || numberAfter(text, m[1]) {
+		return false
+	}
+	y := atoi(text[m[6]:m[7]])
+	if !validDate(atoi(text[m[4]:m[5]]), monthNumber(text[m[2]:m[3]]), y) {
+		return false
+	}
+	s.cands = append(s.cands, dateCand{m[0], m[1], y, false})
+	return true
+}
+
+func (s *scanner) dateCue(m []int) bool {
+	text := s.text
+	before := runeBefore(text, m[0])
+	if isAlnum(before) || before == '-' {
+		return false
+	}
+	word := strings.ToLower(text[m[0]:m[1]])
+	if !strings.HasSuffix(word, ".") && isAlnum(runeAfter(text, m[1])) {
+		return false
+	}
+	class := byte('w')
+	switch {
+	case word == "b.":
+		class = 't'
+	case strings.HasPrefix(word, "b") || strings.HasPrefix(word, "d"):
+		class = 's'
+	}
+	s.cues = append(s.cues, cue{m[0], m[1], class})
+	return true
+}
+
+// afterEventWord reports whether the date at start directly follows a word
+// such as "on" or "since" (dateWordBefore: a word, then spaces, then the
+// date).
+func afterEventWord(text string, start int) bool {
+	gap := strings.TrimRight(text[:start], " ")
+	if len(gap) == start {
+		return false
+	}
+	word := gap[len(strings.TrimRightFunc(gap, unicode.IsLetter)):]
+	return word != "" && eventWords[strings.ToLower(word)]
+}
+
+// cueNear applies the window rule described at dates.
 func cueNear(text string, c cue, d dateCand) bool {
 	var gap string
 	limit := cueBeforeWindow
@@ -695,7 +482,23 @@ func cueNear(text string, c cue, d dateCand) bool {
 	default:
 		return false
 	}
-	return utf8.RuneCountInString(gap) <= limit && !reDateBreak.MatchString(gap)
+	return utf8.RuneCountInString(gap) <= limit && !hasBreak(gap)
+}
+
+// hasBreak reports whether gap holds a sentence or clause break (dateBreak:
+// "!", "?", ";", a line break, or "." then a space or tab).
+func hasBreak(gap string) bool {
+	for i := 0; i < len(gap); i++ {
+		switch gap[i] {
+		case '!', '?', ';', '\r', '\n':
+			return true
+		case '.':
+			if i+1 < len(gap) && (gap[i+1] == ' ' || gap[i+1] == '\t') {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func validDate(day, month, year int) bool {
@@ -753,26 +556,22 @@ func atoi(s string) int {
 // after a district: "SE1 2nd floor", "E14 1st", "W2 1hr", "N1 5ft".
 var unitInwards = map[string]bool{"st": true, "nd": true, "rd": true, "th": true, "hr": true, "ft": true, "yr": true, "lb": true, "pt": true}
 
-func scanPostcodes(d *doc) []Finding {
-	text := d.text
-	var out []Finding
-	d.each(rePostcode, func(m []int) bool {
-		if isAlnum(runeBefore(text, m[0])) || isAlnum(runeAfter(text, m[1])) {
-			return false
-		}
-		inward := text[m[1]-2 : m[1]]
-		if inward != strings.ToUpper(inward) && unitInwards[strings.ToLower(inward)] {
-			return false
-		}
-		out = append(out, Finding{Kind: KindPostcode, Start: m[0], End: m[1]})
-		return true
-	})
-	return out
+func (s *scanner) postcode(m []int) bool {
+	text := s.text
+	if isAlnum(runeBefore(text, m[0])) || isAlnum(runeAfter(text, m[1])) {
+		return false
+	}
+	inward := text[m[1]-2 : m[1]]
+	if inward != strings.ToUpper(inward) && unitInwards[strings.ToLower(inward)] {
+		return false
+	}
+	s.add(KindPostcode, m[0], m[1])
+	return true
 }
 
 // ---- Patient names ----
 
-// scanNames implements the naming rule. Flagged:
+// nameTitle and namePhrase implement the naming rule. Flagged:
 //
 //   - a title Mr, Mrs, Ms, Miss, Mx or Master (exactly so capitalised,
 //     optional full stop) followed by a capitalised word or initial: "Mrs
@@ -794,42 +593,33 @@ func scanPostcodes(d *doc) []Finding {
 // words in stopWordsSrc ("Ms Teams", "Master Patient Index", "our patient
 // Participation Group"); a name followed by an organisation word from
 // orgWordsSrc ("a patient called Lewisham Hospital"); lower-case titles.
-func scanNames(d *doc) []Finding {
-	text := d.text
-	var out []Finding
-	add := func(start, end int) {
-		out = append(out, Finding{Kind: KindPatientName, Start: start, End: end})
+func (s *scanner) nameTitle(m []int) bool {
+	if isAlnum(runeBefore(s.text, m[0])) {
+		return false
 	}
-	d.each(reNameTitle, func(m []int) bool {
-		if isAlnum(runeBefore(text, m[0])) {
-			return false
-		}
-		end, ok := finishName(text, m[2], m[3])
-		if ok {
-			add(m[0], end)
-		}
-		return ok
-	})
-	phrase := func(re *lazyRule) {
-		d.each(re, func(m []int) bool {
-			if isLetter(runeBefore(text, m[0])) {
-				return false
-			}
-			n := reNameStrict.FindStringSubmatchIndex(text[m[1]:])
-			if n == nil {
-				return false
-			}
-			end, ok := finishName(text, m[1]+n[2], m[1]+n[3])
-			if ok {
-				add(m[0], end)
-			}
-			return ok
-		})
+	end, ok := finishName(s.text, m[2], m[3])
+	if ok {
+		s.add(KindPatientName, m[0], end)
 	}
-	phrase(reNamePhraseCalled)
-	phrase(reNamePhrasePatient)
-	phrase(reNameIs)
-	return out
+	return ok
+}
+
+// namePhrase checks a phrase before a name ("a patient called", "my
+// patient", "her name is") and the name after it.
+func (s *scanner) namePhrase(m []int) bool {
+	text := s.text
+	if isLetter(runeBefore(text, m[0])) {
+		return false
+	}
+	ws, we, ok := nameStrict(text, m[1])
+	if !ok {
+		return false
+	}
+	end, ok := finishName(text, ws, we)
+	if ok {
+		s.add(KindPatientName, m[0], end)
+	}
+	return ok
 }
 
 // finishName checks the first name word text[ws:we] and extends the finding
@@ -845,19 +635,19 @@ func finishName(text string, ws, we int) (int, bool) {
 		if last != strings.TrimRight(last, "'’-") || strings.HasSuffix(last, "'s") || strings.HasSuffix(last, "’s") {
 			break // possessive or dangling hyphen ends the name
 		}
-		n := reNameNext.FindStringSubmatchIndex(text[pos:])
-		if n == nil {
+		nws, nwe, ok := nameNext(text, pos)
+		if !ok {
 			break
 		}
-		w, wEnd := trimName(text, pos+n[2], pos+n[3])
+		w, wEnd := trimName(text, nws, nwe)
 		if orgWords[w] {
 			return 0, false
 		}
-		if stopWords[w] || i == 2 || runsIntoDigit(text, pos+n[3]) {
+		if stopWords[w] || i == 2 || runsIntoDigit(text, nwe) {
 			break
 		}
-		last = text[pos+n[2] : pos+n[3]]
-		pos += n[1]
+		last = text[nws:nwe]
+		pos = nwe
 		end = wEnd
 	}
 	return end, true
