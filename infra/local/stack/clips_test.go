@@ -34,8 +34,9 @@ import (
 
 // --- bytes through functions ------------------------------------------------
 
-// traffic counts the payload of every function invocation of this test
-// binary's stacks: the proof that no video passes through a function.
+// traffic counts the payload of every function invocation of the shared
+// stack and the clip stacks (TestClips counts its own stack's apart): the
+// proof that no video passes through a function.
 var traffic = &stacktest.Traffic{}
 
 // --- fixtures ---------------------------------------------------------------
@@ -66,22 +67,11 @@ const (
 	clipMaxClips = 3
 )
 
-var processEnv = []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SESV2", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_REGION",
-	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_EC2_METADATA_DISABLED", "AWS_PROFILE"}
-
-// startClipStack starts a second stack with small clip limits (template
-// Parameters). Stack settings are process-wide:
-// the first stack's are put back when this one closes.
+// startClipStack starts a stack of the test's own with small clip limits
+// (template Parameters). Each stack's clients and functions go to its own
+// emulators, so tests with stacks of their own run side by side.
 func startClipStack(t *testing.T, opts ...func(*stack.Options)) *stack.Stack {
 	t.Helper()
-	saved := map[string]*string{}
-	for _, k := range processEnv {
-		if v, ok := os.LookupEnv(k); ok {
-			saved[k] = &v
-		} else {
-			saved[k] = nil
-		}
-	}
 	ctx := context.Background()
 	options := stack.Options{
 		Params: map[string]string{
@@ -99,16 +89,7 @@ func startClipStack(t *testing.T, opts ...func(*stack.Options)) *stack.Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = cs.Close(ctx)
-		for k, v := range saved {
-			if v == nil {
-				os.Unsetenv(k)
-			} else {
-				os.Setenv(k, *v)
-			}
-		}
-	})
+	t.Cleanup(func() { _ = cs.Close(ctx) })
 	return cs
 }
 
@@ -414,7 +395,11 @@ func objects(t testing.TB, v volunteer) (objs, uploads int) {
 // --- the tests ---------------------------------------------------------------
 
 func TestClips(t *testing.T) {
-	cs := startClipStack(t)
+	t.Parallel()
+	// The payloads of this stack's functions only: tests beside this one
+	// call their own stacks' functions.
+	traffic := &stacktest.Traffic{}
+	cs := startClipStack(t, func(o *stack.Options) { o.OnInvoke = traffic.Add })
 	ctx := context.Background()
 	bucket := cs.Buckets["ClipsBucket"]
 

@@ -26,6 +26,7 @@ import (
 // The promises of erasure as a volunteer, the comms team and an attacker
 // meet them on one local stack, through the site, S3 and the outbox.
 func TestErasureEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newEraser(t)
 	t.Run("replay after erasure", e.replayAfterErasure)
 	t.Run("export link after erasure", e.exportLinkAfterErasure)

@@ -235,6 +235,7 @@ func raceIterations() int {
 // random point of its life, again and again: every time, the audit finds
 // nothing of the volunteer but the tombstone, and each email went once.
 func TestEraseRacingUploads(t *testing.T) {
+	t.Parallel()
 	e := newEraser(t)
 	clip := fixture(t, "faststart.mp4")
 	iterations := raceIterations()
@@ -331,6 +332,7 @@ var erasureCalls = []struct{ service, op string }{
 // erase function carries on from the tombstone. Each run converges to
 // nothing left, one tombstone, one team alert and one volunteer email.
 func TestEraseSurvivesEachCallFailingOnce(t *testing.T) {
+	t.Parallel()
 	e := newEraser(t)
 	ctx := context.Background()
 	clip := fixture(t, "faststart.mp4")

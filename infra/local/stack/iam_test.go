@@ -304,11 +304,13 @@ func postStoryFrom(t *testing.T, s *stack.Stack, email string) *http.Response {
 // it needs removed from a copy of the template, its work fails with
 // AccessDenied for that action.
 func TestIAMRemovedPermissionIsDenied(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a stack per case")
 	}
 	for _, c := range iamCases {
 		t.Run(c.function+" without "+c.action, func(t *testing.T) {
+			t.Parallel()
 			s := startClipStack(t, func(o *stack.Options) { o.Template = withoutAction(t, c.function, c.action) })
 			seen := c.run(t, s)
 			waitFor(t, s)
@@ -331,6 +333,7 @@ func TestIAMRemovedPermissionIsDenied(t *testing.T) {
 // S3 answers a HEAD of a missing key with 404 only to a caller that may
 // list the bucket; to others it is 403, as on AWS.
 func TestHeadOfMissingKeyNeedsListBucket(t *testing.T) {
+	t.Parallel()
 	head := func(s *stack.Stack) error {
 		c := s3.New(s3.Options{Region: stack.Region, BaseEndpoint: aws.String(s.S3URL), UsePathStyle: true,
 			Credentials: credentials.NewStaticCredentialsProvider("DownloadFunction", "local", "")})

@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"testing"
@@ -17,6 +18,7 @@ import (
 // A second stack in this process, on a data folder: what it holds survives
 // a restart, as `go run ./infra/local` promises.
 func TestDataSurvivesARestart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	opts := stack.Options{DataDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -67,5 +69,33 @@ func TestDataSurvivesARestart(t *testing.T) {
 	}
 	if n := len(second.Outbox.Emails()); n != 2 {
 		t.Fatalf("%d emails after the restart settled, want still 2", n)
+	}
+}
+
+// Stacks side by side in one process (the tests run so) keep to their own
+// emulators: each stack's functions, cold-started after the other stack
+// started, write to their own table, and each stack's AWS config reaches
+// its own.
+func TestStacksSideBySideKeepToTheirOwnEmulators(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	other := startClipStack(t)
+	// The next request to each function is a cold start, made after the
+	// other stack started.
+	st.Recycle()
+	other.Recycle()
+	mine, theirs := submitStory(t, st), submitStory(t, other)
+	for _, c := range []struct {
+		name       string
+		s          *stack.Stack
+		own, other string
+	}{{"the shared stack", st, mine.id, theirs.id}, {"the other stack", other, theirs.id, mine.id}} {
+		stories := store.New(dynamodb.NewFromConfig(c.s.AWS), c.s.Tables["StoriesTable"])
+		if _, err := stories.GetStory(ctx, c.own); err != nil {
+			t.Errorf("%s lacks the story sent to it: %v", c.name, err)
+		}
+		if _, err := stories.GetStory(ctx, c.other); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s holds the story sent to the other (%v)", c.name, err)
+		}
 	}
 }

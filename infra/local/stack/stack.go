@@ -23,12 +23,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3/backend/s3afero"
+
+	"frontlinevoices/shared/lambdafn"
 )
 
 // Region is the region the local stack pretends to be in.
@@ -131,9 +132,9 @@ type Stack struct {
 	s3        *localS3
 	functions map[string]*function
 	envs      map[string]map[string]string // each function's environment, as Lambda would set it
-	// restoreEnv puts back the environment this stack replaced, so a stack
-	// started and closed inside another's process leaves it working.
-	restoreEnv []func()
+	// awsEnv is the stack's AWS environment: the emulators' endpoints
+	// (AWS_ENDPOINT_URL_<SERVICE>), the region and the admin credentials.
+	awsEnv map[string]string
 }
 
 // Start starts a stack. Close it when done.
@@ -225,9 +226,15 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 		return err
 	}
 
-	// The SDK finds the emulators through its own endpoint settings, as a
-	// function would find AWS. These are process-wide: one stack a process.
-	for k, v := range map[string]string{
+	// The SDK finds the emulators through its own endpoint settings
+	// (AWS_ENDPOINT_URL_<SERVICE>), as a function would find AWS, but read
+	// from this stack's own environment, not the process's: the clients
+	// made from s.AWS (and every function's, copied from it, at each cold
+	// start) go to this stack's emulators, so stacks in one process (tests
+	// side by side) do not redirect each other's clients. The config is
+	// the one Lambda gives a function (lambdafn.EnvConfig), with the
+	// stack's admin credentials.
+	s.awsEnv = map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB": ddbURL,
 		"AWS_ENDPOINT_URL_S3":       s.S3URL,
 		"AWS_ENDPOINT_URL_SESV2":    sesURL,
@@ -236,17 +243,8 @@ func (s *Stack) start(ctx, runCtx context.Context) error {
 		"AWS_REGION":                       Region,
 		"AWS_ACCESS_KEY_ID":                AdminKey,
 		"AWS_SECRET_ACCESS_KEY":            localSecretKey,
-		"AWS_EC2_METADATA_DISABLED":        "true",
-	} {
-		if old, ok := os.LookupEnv(k); ok {
-			s.restoreEnv = append(s.restoreEnv, func() { os.Setenv(k, old) })
-		} else {
-			s.restoreEnv = append(s.restoreEnv, func() { os.Unsetenv(k) })
-		}
-		os.Setenv(k, v)
 	}
-	os.Unsetenv("AWS_PROFILE")
-	if s.AWS, err = config.LoadDefaultConfig(ctx); err != nil {
+	if s.AWS, err = lambdafn.EnvConfig(func(k string) string { return s.awsEnv[k] }); err != nil {
 		return err
 	}
 
@@ -534,8 +532,10 @@ func (s *Stack) Environment(function string) []string {
 		"AWS_ACCESS_KEY_ID":     function,
 		"AWS_SECRET_ACCESS_KEY": s.IAM.secretOf(function),
 	}
-	for _, k := range []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SESV2"} {
-		env[k] = os.Getenv(k)
+	for k, v := range s.awsEnv {
+		if strings.HasPrefix(k, "AWS_ENDPOINT_URL_") {
+			env[k] = v
+		}
 	}
 	for k, v := range s.envs[function] {
 		env[k] = v
@@ -682,9 +682,6 @@ func (s *Stack) Close(ctx context.Context) error {
 	s.wg.Wait()
 	if s.tmpDir != "" {
 		errs = append(errs, os.RemoveAll(s.tmpDir))
-	}
-	for _, restore := range s.restoreEnv {
-		restore()
 	}
 	return errors.Join(errs...)
 }
