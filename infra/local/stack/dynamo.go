@@ -2,6 +2,7 @@ package stack
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
@@ -28,6 +29,7 @@ import (
 // faults for tests and saves tables to disk.
 type dynamo struct {
 	inner  http.Handler
+	mini   *miniserver.Server // inner, for reads in process
 	faults *Faults
 	region string
 	iam    *IAM
@@ -60,7 +62,8 @@ type index struct {
 }
 
 func newDynamo(region string, faults *Faults) *dynamo {
-	return &dynamo{inner: miniserver.NewServer(), faults: faults, region: region, tables: map[string]*table{}}
+	mini := miniserver.NewServer()
+	return &dynamo{inner: mini, mini: mini, faults: faults, region: region, tables: map[string]*table{}}
 }
 
 func (d *dynamo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -290,20 +293,38 @@ func (d *dynamo) writtenKeys(op string, body []byte) []itemKey {
 	return out
 }
 
+// getItem reads an item's image in process (no HTTP, no JSON response to
+// parse): each write reads the old and the new image of every item it
+// touches.
 func (d *dynamo) getItem(tableName string, key map[string]json.RawMessage) map[string]json.RawMessage {
-	out, err := d.call("GetItem", map[string]any{"TableName": tableName, "Key": key, "ConsistentRead": true})
-	if err != nil || out["Item"] == nil {
+	k := make(map[string]*miniserver.AttributeValue, len(key))
+	for name, raw := range key {
+		var av miniserver.AttributeValue
+		if json.Unmarshal(raw, &av) != nil {
+			return nil
+		}
+		k[name] = &av
+	}
+	consistent := true
+	out, err := d.mini.GetItem(context.Background(), &miniserver.GetItemInput{TableName: &tableName, Key: k, ConsistentRead: &consistent})
+	if err != nil || len(out.Item) == 0 {
 		return nil
 	}
-	var item map[string]json.RawMessage
-	_ = json.Unmarshal(out["Item"], &item)
+	item := make(map[string]json.RawMessage, len(out.Item))
+	for name, av := range out.Item {
+		b, err := json.Marshal(av)
+		if err != nil {
+			return nil
+		}
+		item[name] = b
+	}
 	return item
 }
 
 // emit makes the stream record for one changed item, as DynamoDB Streams
 // does with the table's StreamViewType.
 func (d *dynamo) emit(tableName string, key, before, after map[string]json.RawMessage) {
-	if d.onRecord == nil || reflect.DeepEqual(canonical(before), canonical(after)) {
+	if d.onRecord == nil || sameItem(before, after) {
 		return
 	}
 	name := "MODIFY"
@@ -321,12 +342,12 @@ func (d *dynamo) emit(tableName string, key, before, after map[string]json.RawMe
 		view = t.view
 	}
 	size := len(canonical(key))
-	newImage, oldImage := toAttrs(after), toAttrs(before)
-	if view == "KEYS_ONLY" || view == "OLD_IMAGE" {
-		newImage = nil
+	var newImage, oldImage map[string]events.DynamoDBAttributeValue
+	if view == "NEW_IMAGE" || view == "NEW_AND_OLD_IMAGES" {
+		newImage = toAttrs(after)
 	}
-	if view == "KEYS_ONLY" || view == "NEW_IMAGE" {
-		oldImage = nil
+	if view == "OLD_IMAGE" || view == "NEW_AND_OLD_IMAGES" {
+		oldImage = toAttrs(before)
 	}
 	if newImage != nil {
 		size += len(canonical(after))
@@ -352,6 +373,28 @@ func (d *dynamo) emit(tableName string, key, before, after map[string]json.RawMe
 		},
 	}
 	d.onRecord(tableName, rec)
+}
+
+// sameItem reports whether a write left an item as it was (DynamoDB Streams
+// write no record then). Images read alike are compared byte for byte first;
+// only items that differ so are compared as JSON values.
+func sameItem(a, b map[string]json.RawMessage) bool {
+	if (a == nil) != (b == nil) {
+		return false
+	}
+	if len(a) == len(b) {
+		same := true
+		for k, v := range a {
+			if w, ok := b[k]; !ok || !bytes.Equal(v, w) {
+				same = false
+				break
+			}
+		}
+		if same {
+			return true
+		}
+	}
+	return reflect.DeepEqual(canonical(a), canonical(b))
 }
 
 func canonical(item map[string]json.RawMessage) string {
