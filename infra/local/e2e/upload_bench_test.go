@@ -87,9 +87,17 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 		for j := range order {
 			switch what := order[(i+j)%len(order)]; what {
 			case "uploader":
-				uppyTime += timeInPage(b, ctx, `window.frontlineUppy.upload().then(r => r.successful.length === 1 && !r.failed.length || JSON.stringify(r.failed.map(f => f.error)))`)
+				d := timeInPage(b, ctx, `window.frontlineUppy.upload().then(r => r.successful.length === 1 && !r.failed.length || JSON.stringify(r.failed.map(f => f.error)))`)
+				uppyTime += d
+				if testing.Verbose() {
+					b.Logf("uploader: %d ms", d.Milliseconds())
+				}
 			case "put":
-				putTime += timeInPage(b, ctx, fmt.Sprintf(`fetch(%q, {method: 'PUT', body: window.frontlineUppy.getFiles()[0].data}).then(async r => r.ok || r.status + ' ' + await r.text())`, req.URL))
+				d := timeInPage(b, ctx, fmt.Sprintf(`fetch(%q, {method: 'PUT', body: window.frontlineUppy.getFiles()[0].data}).then(async r => r.ok || r.status + ' ' + await r.text())`, req.URL))
+				putTime += d
+				if testing.Verbose() {
+					b.Logf("put: %d ms", d.Milliseconds())
+				}
 			case "peer":
 				peerTime += timeInPage(b, ctx, fmt.Sprintf(`(() => {
 					const u = new PeerUppy.Uppy({id: 'peer-%d'})
@@ -172,14 +180,19 @@ func startPeer(b *testing.B) peerServer {
 
 // uploaderPhases says, from the page's resource timing, where the
 // uploader's time went: create and first signature (until the first part
-// starts), the parts, and the complete call.
+// starts; with the create call's and the signatures' durations), the parts
+// (with the shortest and longest part request), and the complete call.
 const uploaderPhases = `(() => {
 	const rs = performance.getEntriesByType('resource')
 	const parts = rs.filter(e => /[?&]partNumber=\d/.test(e.name))
 	const complete = rs.find(e => /\/complete\?/.test(e.name))
+	const create = rs.find(e => /\/api\/s3\/multipart(\?|$)/.test(e.name))
+	const signs = rs.filter(e => /\/api\/s3\/multipart\/[^/?]+\/\d+(\?|$)/.test(e.name)).map(e => e.duration)
 	const first = Math.min(...parts.map(e => e.startTime)), last = Math.max(...parts.map(e => e.responseEnd))
 	const ms = x => Math.round(x) + ' ms'
-	return parts.length + ' parts; until the first part ' + ms(first - window.benchT0) + ', parts ' + ms(last - first) +
+	return parts.length + ' parts; until the first part ' + ms(first - window.benchT0) +
+		' (create ' + (create ? ms(create.duration) : '?') + ', signatures ' + ms(Math.min(...signs)) + '–' + ms(Math.max(...signs)) + ')' +
+		', parts ' + ms(last - first) + ' (each ' + ms(Math.min(...parts.map(e => e.duration))) + '–' + ms(Math.max(...parts.map(e => e.duration))) + ')' +
 		', then complete ' + ms(complete.responseEnd - last) + ' (its request ' + ms(complete.duration) + ')'
 })()`
 
