@@ -360,6 +360,26 @@ func TestMultipartErrors(t *testing.T) {
 		_, err = c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: id})
 		wantCode(t, "list parts after complete", err, "NoSuchUpload")
 
+		// Conditional: If-None-Match * refuses an existing key, If-Match
+		// takes the object's ETag (here a multipart one) and no other.
+		current := multipartETag(big, again)
+		for _, tc := range []struct {
+			ifNoneMatch, ifMatch, code string
+		}{{"*", "", "PreconditionFailed"}, {"", `"` + md5hex(big) + `"`, "PreconditionFailed"}, {"", current, ""}} {
+			id := create(key)
+			e := must(part(id, 1, []byte("replacement")))
+			in := &s3.CompleteMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: id,
+				MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{cp(1, e)}}}
+			if tc.ifNoneMatch != "" {
+				in.IfNoneMatch = aws.String(tc.ifNoneMatch)
+			}
+			if tc.ifMatch != "" {
+				in.IfMatch = aws.String(tc.ifMatch)
+			}
+			_, err := c.CompleteMultipartUpload(ctx, in)
+			wantCode(t, fmt.Sprintf("complete with If-None-Match %q, If-Match %q", tc.ifNoneMatch, tc.ifMatch), err, tc.code)
+		}
+
 		// Aborted.
 		id = create(key)
 		e1 = must(part(id, 1, []byte("abc")))

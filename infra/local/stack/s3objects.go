@@ -24,8 +24,8 @@ import (
 // Unlike gofakes3's s3mem it follows S3 where the project relies on it: a
 // PUT replaces an object's metadata (s3mem merges the old object's in), a
 // conditional PUT compares the object's S3 ETag (md5-of-md5s-N for a
-// multipart object), and a copy of a multipart object has the MD5 of its
-// bytes as its ETag.
+// multipart object; If-Match of a missing key is NoSuchKey), and a copy of
+// a multipart object has the MD5 of its bytes as its ETag.
 type memBackend struct {
 	clock gofakes3.TimeSource
 
@@ -282,7 +282,10 @@ func (b *memBackend) store(bucket, key string, o *memObject, conditions *gofakes
 		if conditions.IfNoneMatch != nil && *conditions.IfNoneMatch == "*" && old != nil {
 			return gofakes3.ErrorMessage(gofakes3.ErrPreconditionFailed, "The object already exists")
 		}
-		if conditions.IfMatch != nil && (old == nil || !etagIn(*conditions.IfMatch, old.etag())) {
+		if conditions.IfMatch != nil && old == nil {
+			return gofakes3.KeyNotFound(key)
+		}
+		if conditions.IfMatch != nil && !etagIn(*conditions.IfMatch, old.etag()) {
 			return gofakes3.ErrorMessage(gofakes3.ErrPreconditionFailed, "At least one of the pre-conditions you specified did not hold")
 		}
 	}
