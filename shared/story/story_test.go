@@ -298,3 +298,17 @@ func isASCIIString(s string) bool {
 	}
 	return true
 }
+
+// FuzzCleanText checks that an answer CleanText keeps as it is would come
+// out of the whole cleaning unchanged too.
+func FuzzCleanText(f *testing.F) {
+	for _, s := range []string{"", "a", "a\nb", "a\n\n\nb", "a\n\n\n\nb", "a \nb", "a\t\nb", "\tx", "x\u00a0", "e\u0301", "\u00e9",
+		"a\r\nb", "a\u200bb", "a\u200db", "a\u2028b", "\xff", "\ufffd", "x\u0085y", "line\n\nline\n\n\nend"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := CleanText(v), cleanText(v); got != want {
+			t.Fatalf("CleanText(%q) = %q, the whole cleaning gives %q", v, got, want)
+		}
+	})
+}

@@ -104,7 +104,49 @@ func CleanLine(v string) string {
 
 // CleanText cleans a long answer: NFC, CRLF to LF, no control characters but
 // line breaks and tabs, trailing space trimmed, at most two blank lines.
+// Most answers are clean already: one pass finds that, and they are kept as
+// they are, without being rebuilt.
 func CleanText(v string) string {
+	if isClean(v) {
+		return v
+	}
+	return cleanText(v)
+}
+
+// isClean reports whether cleanText would give v back as it is: valid
+// UTF-8 in NFC, no carriage return, no control character but line feed and
+// tab, no invisible character, no space at either end or at the end of a
+// line, and no more than two blank lines in a row.
+func isClean(v string) bool {
+	if v == "" {
+		return true
+	}
+	first, _ := utf8.DecodeRuneInString(v)
+	last, _ := utf8.DecodeLastRuneInString(v)
+	if unicode.IsSpace(first) || unicode.IsSpace(last) || strings.Contains(v, "\n\n\n\n") {
+		return false
+	}
+	prev := rune(0)
+	for _, r := range v {
+		switch {
+		case r == '\n':
+			if prev != '\n' && unicode.IsSpace(prev) {
+				return false
+			}
+		case r == '\t':
+		case r < utf8.RuneSelf:
+			if r < ' ' || r == 0x7f {
+				return false
+			}
+		case r == utf8.RuneError || unicode.IsControl(r) || isInvisible(r):
+			return false
+		}
+		prev = r
+	}
+	return norm.NFC.IsNormalString(v)
+}
+
+func cleanText(v string) string {
 	v = norm.NFC.String(strings.ToValidUTF8(v, "\uFFFD"))
 	v = strings.ReplaceAll(v, "\r\n", "\n")
 	v = strings.ReplaceAll(v, "\r", "\n")
