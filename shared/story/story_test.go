@@ -303,7 +303,8 @@ func isASCIIString(s string) bool {
 // out of the whole cleaning unchanged too.
 func FuzzCleanText(f *testing.F) {
 	for _, s := range []string{"", "a", "a\nb", "a\n\n\nb", "a\n\n\n\nb", "a \nb", "a\t\nb", "\tx", "x\u00a0", "e\u0301", "\u00e9",
-		"a\r\nb", "a\u200bb", "a\u200db", "a\u2028b", "\xff", "\ufffd", "x\u0085y", "line\n\nline\n\n\nend"} {
+		"a\r\nb", "a\u200bb", "a\u200db", "a\u2028b", "\xff", "\ufffd", "x\u0085y", "line\n\nline\n\n\nend",
+		" a ", "\n\n\n\n\na\n", "\x0ca\x0b", " \u0301x", "a\r", "\u00a0a\u3000", "\u200b a"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {

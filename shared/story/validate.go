@@ -104,11 +104,11 @@ func CleanLine(v string) string {
 
 // CleanText cleans a long answer: NFC, CRLF to LF, no control characters but
 // line breaks and tabs, trailing space trimmed, at most two blank lines.
-// Most answers are clean already: one pass finds that, and they are kept as
-// they are, without being rebuilt.
+// Most answers are clean already, but for space at either end: one pass
+// finds that, and they are kept as they are, without being rebuilt.
 func CleanText(v string) string {
-	if isClean(v) {
-		return v
+	if t := strings.TrimSpace(v); isClean(t) {
+		return t
 	}
 	return cleanText(v)
 }
