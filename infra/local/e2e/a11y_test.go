@@ -72,7 +72,7 @@ func TestAxeEveryPageAndState(t *testing.T) {
 				{"your story", chromedp.Steps(aboutYou(stacktest.Unique("axe.form@example.org"), "islington", nil), chromedp.WaitVisible(byID("story")))},
 				{"your story, errors", send("continue")},
 				{"your story, every question shown", chromedp.Steps(yourStory(nil), chromedp.Click(byID("topics-other")), chromedp.Click(byID("patientsWouldSpeak-maybe")))},
-				{"check and send", chromedp.Steps(chromedp.SendKeys(byID("topicOther"), "Estates"), chromedp.Click(byID("continue")), chromedp.WaitVisible(byID("send")))},
+				{"check and send", chromedp.Steps(typeIn(byID("topicOther"), "Estates"), chromedp.Click(byID("continue")), chromedp.WaitVisible(byID("send")))},
 				{"check and send, errors", chromedp.Steps(chromedp.Sleep(fillTime), send("send"))},
 			} {
 				if err := chromedp.Do(ctx, s.do); err != nil {

@@ -129,9 +129,9 @@ func TestListedPeopleReachTheAlertDigestAndCSV(t *testing.T) {
 				id := "mpPerson." + tk.person.ID
 				steps := []chromedp.Action[chromedp.Void]{chromedp.Click(byID(id)), chromedp.WaitVisible(byID(id + ".what"))}
 				if tk.when != "" {
-					steps = append(steps, chromedp.SendKeys(byID(id+".when"), tk.when))
+					steps = append(steps, typeIn(byID(id+".when"), tk.when))
 				}
-				steps = append(steps, chromedp.SendKeys(byID(id+".what"), tk.what))
+				steps = append(steps, typeIn(byID(id+".what"), tk.what))
 				if err := chromedp.Do(ctx, steps...); err != nil {
 					t.Fatal(err)
 				}

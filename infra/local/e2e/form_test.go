@@ -15,7 +15,7 @@ func aboutYou(email, borough string, skip map[string]bool) chromedp.Action[chrom
 	steps := []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS("#name"))}
 	text := func(id, v string) {
 		if !skip[id] {
-			steps = append(steps, chromedp.SendKeys(byID(id), v))
+			steps = append(steps, typeIn(byID(id), v))
 		}
 	}
 	sel := func(id, v string) {
@@ -40,7 +40,7 @@ func yourStory(skip map[string]bool) chromedp.Action[chromedp.Void] {
 	click := func(id string) { steps = append(steps, chromedp.Click(byID(id))) }
 	text := func(id, v string) {
 		if !skip[id] {
-			steps = append(steps, chromedp.SendKeys(byID(id), v))
+			steps = append(steps, typeIn(byID(id), v))
 		}
 	}
 	if !skip["topics"] {
@@ -179,7 +179,7 @@ func TestMissingAnswersShowErrorsAndKeepEverything(t *testing.T) {
 			}
 			// Complete it; the story step, then the check step without the consents.
 			if err := chromedp.Do(ctx,
-				chromedp.SendKeys(byID("practice"), "Canonbury Health Centre"),
+				typeIn(byID("practice"), "Canonbury Health Centre"),
 				chromedp.SetValue(byID("borough"), "islington"),
 				chromedp.Click(byID("continue")),
 				yourStory(nil),

@@ -263,7 +263,7 @@ func TestShortPathOnAPhone(t *testing.T) {
 			}
 			if err := chromedp.Do(ctx,
 				chromedp.Click(byID("topics-workforce")),
-				chromedp.SendKeys(byID("story"), "Every morning I am the first voice patients hear. Last winter we answered 600 calls a day."),
+				typeIn(byID("story"), "Every morning I am the first voice patients hear. Last winter we answered 600 calls a day."),
 				chromedp.Click(byID("hadContact-no")),
 				chromedp.Click(byID("patientsWouldSpeak-no")),
 			); err != nil {
@@ -310,8 +310,8 @@ func TestDraftSurvivesAReloadAndTheCountWaits(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(st.URL+"/"),
 		chromedp.WaitVisible(byID("name")),
-		chromedp.SendKeys(byID("name"), "Priya Shah"),
-		chromedp.SendKeys(byID("email"), "priya@example.org"),
+		typeIn(byID("name"), "Priya Shah"),
+		typeIn(byID("email"), "priya@example.org"),
 		chromedp.Click(byID("preferredContact-phone")),
 		chromedp.Reload(),
 		chromedp.WaitVisible(byID("name")),

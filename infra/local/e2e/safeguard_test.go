@@ -28,7 +28,7 @@ func TestSafeguardingWarnsThenLetsTheVolunteerConfirm(t *testing.T) {
 				chromedp.Navigate(st.URL+"/"),
 				aboutYou(email, "islington", nil),
 				yourStory(nil),
-				chromedp.SendKeys(byID("story"), " The patient, NHS number 943 476 5919, waited three weeks."),
+				typeIn(byID("story"), " The patient, NHS number 943 476 5919, waited three weeks."),
 				chromedp.Click(byID("continue")),
 				wait,
 			); err != nil {
