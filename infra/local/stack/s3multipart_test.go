@@ -143,6 +143,7 @@ func multipartETag(parts ...[]byte) string {
 // multipart ETag in HEAD, GET and the listing; a copy of it is a
 // single-part object (the MD5 of its bytes), and a PUT over it replaces it.
 func TestMultipartObjectReadsBackWholeAndByRange(t *testing.T) {
+	t.Parallel()
 	const bucket, key = "mp-big", "clips/whole.mp4"
 	const partSize = 8 << 20
 	data := make([]byte, 8*partSize+1<<20+3)
@@ -288,6 +289,7 @@ func sha256Of(b []byte) []byte {
 // under 5 MiB (EntityTooSmall); an upload completed or aborted is gone
 // (NoSuchUpload) for every call.
 func TestMultipartErrors(t *testing.T) {
+	t.Parallel()
 	const bucket, key = "mp-errors", "clips/e.mp4"
 	big := bytes.Repeat([]byte("5 MiB part "), (5<<20)/11+1)
 	multipartS3s(t, bucket, func(t *testing.T, c *s3.Client) {
@@ -406,6 +408,7 @@ func TestMultipartErrors(t *testing.T) {
 // ListMultipartUploads pages by key and then by when each began, and rolls
 // keys up by a delimiter.
 func TestMultipartListingPages(t *testing.T) {
+	t.Parallel()
 	const bucket = "mp-lists"
 	multipartS3s(t, bucket, func(t *testing.T, c *s3.Client) {
 		ctx := context.Background()
@@ -500,6 +503,7 @@ func TestMultipartListingPages(t *testing.T) {
 // ends on a common prefix resumes after all of its keys), prefix and
 // StartAfter.
 func TestObjectListingPages(t *testing.T) {
+	t.Parallel()
 	const bucket = "list-pages"
 	multipartS3s(t, bucket, func(t *testing.T, c *s3.Client) {
 		if strings.HasSuffix(t.Name(), "/disk") {
