@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,9 +51,19 @@ type dynamo struct {
 type table struct {
 	keys    []string // hash key, then range key
 	ttlAttr string
-	types   map[string]string // key attribute → S, N or B
-	view    string            // the stream's view type: what its records carry
-	indexes []index
+	// expiries holds the TTL (epoch seconds) of every item that has one,
+	// by its canonical key, kept as writes pass so that a sweep reads only
+	// expired items. nil until a sweep has read the table once.
+	expiries map[string]expiry
+	types    map[string]string // key attribute → S, N or B
+	view     string            // the stream's view type: what its records carry
+	indexes  []index
+}
+
+// expiry is an item's key and TTL.
+type expiry struct {
+	key map[string]json.RawMessage
+	at  float64
 }
 
 // index is a global secondary index's name and key attributes.
@@ -120,6 +131,7 @@ func (d *dynamo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.mu.Lock()
 		if t, ok := d.tables[tableName]; ok && in.TimeToLiveSpecification.Enabled {
 			t.ttlAttr = in.TimeToLiveSpecification.AttributeName
+			t.expiries = nil // read again by the next sweep
 		}
 		d.mu.Unlock()
 		writeJSON(w, map[string]any{"TimeToLiveSpecification": in.TimeToLiveSpecification})
@@ -176,6 +188,7 @@ func (d *dynamo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			d.dirty = true
 			for i, k := range keys {
 				d.emit(k.table, k.key, before[i], after[i])
+				d.track(k.table, k.key, after[i])
 			}
 		}
 		copyResponse(w, rec)
@@ -420,41 +433,95 @@ func toAttrs(item map[string]json.RawMessage) map[string]events.DynamoDBAttribut
 
 // expire deletes items whose TTL attribute is more than the TTL lag in the
 // past, as DynamoDB's TTL does (there within a few days, so an expired
-// item is still read until then), with REMOVE stream records. Only the
-// keys of expired items are read by the scan, so a sweep of a large table
-// is cheap (it runs every two seconds, holding the table).
+// item is still read until then), with REMOVE stream records. It runs every
+// two seconds, holding the table: it reads the TTLs the writes have kept
+// (the whole table only on its first sweep, or after UpdateTimeToLive), and
+// then only the expired items.
 func (d *dynamo) expire(now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	// An item expires once int64(ttl) + lag <= now, so once ttl < cutoff.
-	cutoff := strconv.FormatInt(now.Add(-d.ttlLag).Unix()+1, 10)
+	cutoff := float64(now.Add(-d.ttlLag).Unix() + 1)
 	for name, t := range d.tables {
 		if t.ttlAttr == "" {
 			continue
 		}
-		names := map[string]string{"#ttl": t.ttlAttr}
-		projection := make([]string, len(t.keys))
-		for i, k := range t.keys {
-			projection[i] = "#k" + strconv.Itoa(i)
-			names[projection[i]] = k
+		if t.expiries == nil {
+			d.readExpiries(name, t)
 		}
-		keys := d.scan(name, map[string]any{
-			"FilterExpression":          "#ttl < :cutoff",
-			"ProjectionExpression":      strings.Join(projection, ", "),
-			"ExpressionAttributeNames":  names,
-			"ExpressionAttributeValues": map[string]any{":cutoff": map[string]string{"N": cutoff}},
-		})
-		for _, key := range keys {
+		var due []string
+		for k, e := range t.expiries {
+			if e.at < cutoff {
+				due = append(due, k)
+			}
+		}
+		slices.Sort(due)
+		for _, k := range due {
+			key := t.expiries[k].key
 			item := d.getItem(name, key)
-			if item == nil {
+			if at, ok := ttlOf(item, t.ttlAttr); !ok || at >= cutoff {
+				d.track(name, key, item) // not the item the TTL was kept for
 				continue
 			}
 			if _, err := d.call("DeleteItem", map[string]any{"TableName": name, "Key": key}); err == nil {
 				d.dirty = true
 				d.emit(name, key, item, nil)
+				delete(t.expiries, k)
 			}
 		}
 	}
+}
+
+// readExpiries reads the key and TTL of every item of a table.
+func (d *dynamo) readExpiries(name string, t *table) {
+	names := map[string]string{"#ttl": t.ttlAttr}
+	projection := []string{"#ttl"}
+	for i, k := range t.keys {
+		p := "#k" + strconv.Itoa(i)
+		projection = append(projection, p)
+		names[p] = k
+	}
+	t.expiries = map[string]expiry{}
+	for _, item := range d.scan(name, map[string]any{
+		"ProjectionExpression":     strings.Join(projection, ", "),
+		"ExpressionAttributeNames": names,
+	}) {
+		key := map[string]json.RawMessage{}
+		for _, k := range t.keys {
+			key[k] = item[k]
+		}
+		d.track(name, key, item)
+	}
+}
+
+// track keeps the TTL of the item at key, now item (nil: gone), for the
+// sweep, once the table's TTLs have been read.
+func (d *dynamo) track(tableName string, key, item map[string]json.RawMessage) {
+	t := d.tables[tableName]
+	if t == nil || t.expiries == nil {
+		return
+	}
+	k := canonical(key)
+	if at, ok := ttlOf(item, t.ttlAttr); ok {
+		t.expiries[k] = expiry{key: key, at: at}
+	} else {
+		delete(t.expiries, k)
+	}
+}
+
+// ttlOf is the item's TTL: its attribute attr, if it is a number (DynamoDB's
+// TTL ignores an item whose attribute is of another type).
+func ttlOf(item map[string]json.RawMessage, attr string) (float64, bool) {
+	raw, ok := item[attr]
+	if !ok {
+		return 0, false
+	}
+	var av struct{ N *string }
+	if json.Unmarshal(raw, &av) != nil || av.N == nil {
+		return 0, false
+	}
+	at, err := strconv.ParseFloat(*av.N, 64)
+	return at, err == nil
 }
 
 // scan reads every item of a table, with the Scan parameters in params
@@ -518,6 +585,9 @@ func (d *dynamo) save(dir string) error {
 func (d *dynamo) load(dir string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	for _, t := range d.tables {
+		t.expiries = nil // read again by the next sweep
+	}
 	for name := range d.tables {
 		b, err := os.ReadFile(filepath.Join(dir, name+".json"))
 		if os.IsNotExist(err) {

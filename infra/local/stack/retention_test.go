@@ -126,3 +126,58 @@ func TestLocalTableHonoursTTL(t *testing.T) {
 		t.Fatal("an item expired longer ago than the TTL lag is still in the table")
 	}
 }
+
+// The sweep follows each write's TTL: an item given an expired TTL by an
+// update or a transaction goes; one whose TTL was removed, or is not a
+// number, stays (as DynamoDB's TTL ignores it).
+func TestTTLFollowsWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := dynamodb.NewFromConfig(st.AWS)
+	table := aws.String(st.Tables["StoriesTable"])
+	key := func(name string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "TEST#ttl-" + name}, "sk": &types.AttributeValueMemberS{Value: "TEST"}}
+	}
+	expired := &types.AttributeValueMemberN{Value: strconv.FormatInt(st.Clock.Now().Add(-stack.DefaultTTLLag-time.Minute).Unix(), 10)}
+	future := &types.AttributeValueMemberN{Value: strconv.FormatInt(st.Clock.Now().Add(time.Hour).Unix(), 10)}
+	put := func(name string, ttl types.AttributeValue) {
+		item := key(name)
+		item[store.AttrExpires] = ttl
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: table, Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update := func(name, expr string, values map[string]types.AttributeValue) {
+		if _, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: table, Key: key(name), UpdateExpression: aws.String(expr),
+			ExpressionAttributeNames: map[string]string{"#e": store.AttrExpires}, ExpressionAttributeValues: values}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	present := func(name string) bool {
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: table, Key: key(name), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Item) > 0
+	}
+	put("updated", future)
+	put("removed", future)
+	put("string", &types.AttributeValueMemberS{Value: expired.Value})
+	st.Sweep() // every TTL is known from here on
+	update("updated", "SET #e = :e", map[string]types.AttributeValue{":e": expired})
+	update("removed", "SET #e = :e", map[string]types.AttributeValue{":e": expired})
+	update("removed", "REMOVE #e", nil)
+	put("put", expired)
+	tx := key("transaction")
+	tx[store.AttrExpires] = expired
+	if _, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: table, Item: tx}}}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Sweep()
+	for name, want := range map[string]bool{"updated": false, "put": false, "transaction": false, "removed": true, "string": true} {
+		if got := present(name); got != want {
+			t.Errorf("item %q present = %v after the sweep, want %v", name, got, want)
+		}
+	}
+}
