@@ -81,6 +81,9 @@ func startClipStack(t *testing.T, opts ...func(*stack.Options)) *stack.Stack {
 		},
 		Log:      slog.New(slog.NewTextHandler(testLog(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 		OnInvoke: traffic.Add,
+		// The IAM cases wait for a failing event's retries to run out
+		// (the erase function's stream: 20 of them).
+		RetryWait: 20 * time.Millisecond,
 	}
 	for _, o := range opts {
 		o(&options)

@@ -373,7 +373,7 @@ func (s *Stack) deliverS3(m s3Mapping, rec events.S3EventRecord) {
 			return
 		}
 		s.log.Warn("S3 event will be retried", "function", m.fn.name, "attempt", attempt+1, "error", err.Error())
-		time.Sleep(backoff(attempt))
+		time.Sleep(backoff(attempt, s.retryWait()))
 	}
 }
 

@@ -134,6 +134,6 @@ func (s *Stack) deliverSNS(sub snsSubscription, msg string) {
 			s.log.Error("SNS event dropped after retries (on AWS: sent to the on-failure destination)", "function", sub.fn.name, "error", err.Error())
 			return
 		}
-		time.Sleep(backoff(attempt))
+		time.Sleep(backoff(attempt, s.retryWait()))
 	}
 }

@@ -57,10 +57,27 @@ type Options struct {
 	// skip expired items themselves; zero means DefaultTTLLag. Tests move
 	// Stack.Clock past it and call Sweep.
 	TTLLag time.Duration
+	// RetryWait is the longest wait between retries of a failed stream
+	// batch, S3 event or SNS event (they wait 50 ms, then twice as long
+	// each time, up to this); zero means DefaultRetryWait. Tests that let
+	// retries run out (MaximumRetryAttempts) shorten it.
+	RetryWait time.Duration
 }
 
 // DefaultTTLLag is the local table's TTL lag unless Options say otherwise.
 const DefaultTTLLag = 48 * time.Hour
+
+// DefaultRetryWait is the longest wait between retries of a failed event
+// unless Options say otherwise.
+const DefaultRetryWait = time.Second
+
+// retryWait is the longest wait between retries of a failed event.
+func (s *Stack) retryWait() time.Duration {
+	if s.opts.RetryWait > 0 {
+		return s.opts.RetryWait
+	}
+	return DefaultRetryWait
+}
 
 // Endpoints tells commands (infra/privacy) where a running local stack's
 // emulators and resources are: GET /_local/endpoints.
@@ -624,7 +641,7 @@ func (s *Stack) wire(ctx context.Context, router *api, res Resolver, fn *functio
 			return errors.New("the Stream property must be !GetAtt <Table>.StreamArn")
 		}
 		table := asString(ga[0])
-		m, err := newStreamMapping(fn, ev, table, s.log, &s.pending)
+		m, err := newStreamMapping(fn, ev, table, s.log, &s.pending, s.retryWait())
 		if err != nil {
 			return err
 		}

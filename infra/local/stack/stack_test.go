@@ -3,6 +3,7 @@ package stack_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,6 +28,16 @@ var st *stack.Stack
 const fillTime = 150 * time.Millisecond
 
 func TestMain(m *testing.M) {
+	// The tests wait more than they compute (fill times, retries, the
+	// SDK's backoff, uploads racing erasures), and most have stacks of
+	// their own: four at once unless -parallel says otherwise (go test's
+	// default is the number of CPUs, two on a small machine).
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", "4")
+	}
 	ctx := context.Background()
 	var err error
 	st, err = stack.Start(ctx, stack.Options{
@@ -62,7 +73,13 @@ var hiddenInput = regexp.MustCompile(`<input type="hidden" name="(\w+)" value="(
 // minimum fill time as a person would.
 func openForm(t *testing.T) map[string]string {
 	t.Helper()
-	resp, err := client.Get(st.URL + "/")
+	return openFormOn(t, st)
+}
+
+// openFormOn is openForm on stack s.
+func openFormOn(t *testing.T, s *stack.Stack) map[string]string {
+	t.Helper()
+	resp, err := client.Get(s.URL + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +113,14 @@ func jsonStory(hidden map[string]string, email string) map[string]any {
 
 func postJSON(t *testing.T, body any) (*http.Response, map[string]any) {
 	t.Helper()
+	return postJSONOn(t, st, body)
+}
+
+// postJSONOn is postJSON on stack s.
+func postJSONOn(t *testing.T, s *stack.Stack, body any) (*http.Response, map[string]any) {
+	t.Helper()
 	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, st.URL+"/api/stories", strings.NewReader(string(b)))
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/stories", strings.NewReader(string(b)))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
@@ -137,7 +160,12 @@ func waitIdle(t *testing.T) {
 // emailsTo counts the alert and the confirmation about one volunteer.
 func emailsTo(t *testing.T, email string) (alerts, confirmations int) {
 	t.Helper()
-	for _, e := range st.Outbox.Emails() {
+	return emailsOn(st, email)
+}
+
+// emailsOn is emailsTo on stack s.
+func emailsOn(s *stack.Stack, email string) (alerts, confirmations int) {
+	for _, e := range s.Outbox.Emails() {
 		if strings.Contains(e.Text, email) && e.To[0] == "comms-team@frontline-voices.localhost" {
 			alerts++
 		}
@@ -268,41 +296,48 @@ func TestInvalidPlainFormKeepsEveryAnswer(t *testing.T) {
 	}
 }
 
+// The fault tests below have stacks of their own: a fault applies to a
+// whole stack.
+
 func TestSESFailureIsRetried(t *testing.T) {
+	t.Parallel()
+	s := startClipStack(t)
 	email := stacktest.Unique("ses.failure@example.org")
 	// Enough failures to outlast the SDK's own retries: the stream retries.
-	st.Faults.Inject("ses", "SendEmail", 4, stack.SESUnavailable)
-	hidden := openForm(t)
-	if resp, out := postJSON(t, jsonStory(hidden, email)); resp.StatusCode != http.StatusCreated {
+	s.Faults.Inject("ses", "SendEmail", 4, stack.SESUnavailable)
+	hidden := openFormOn(t, s)
+	if resp, out := postJSONOn(t, s, jsonStory(hidden, email)); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST = %d %v", resp.StatusCode, out)
 	}
-	waitIdle(t)
-	if n := st.Faults.Pending("ses", "SendEmail"); n != 0 {
+	waitFor(t, s)
+	if n := s.Faults.Pending("ses", "SendEmail"); n != 0 {
 		t.Fatalf("%d SES faults never fired", n)
 	}
-	if a, c := emailsTo(t, email); a != 1 || c != 1 {
+	if a, c := emailsOn(s, email); a != 1 || c != 1 {
 		t.Fatalf("alerts=%d confirmations=%d, want 1 and 1", a, c)
 	}
 }
 
 func TestThrottledTable(t *testing.T) {
+	t.Parallel()
+	s := startClipStack(t)
 	// A short throttle is absorbed by the SDK's retries.
-	st.Faults.Inject("dynamodb", "TransactWriteItems", 2, stack.Throttled) // a story is put in a transaction
-	hidden := openForm(t)
-	if resp, out := postJSON(t, jsonStory(hidden, "throttled@example.org")); resp.StatusCode != http.StatusCreated {
+	s.Faults.Inject("dynamodb", "TransactWriteItems", 2, stack.Throttled) // a story is put in a transaction
+	hidden := openFormOn(t, s)
+	if resp, out := postJSONOn(t, s, jsonStory(hidden, "throttled@example.org")); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST under a short throttle = %d %v", resp.StatusCode, out)
 	}
 	// A long one gives the volunteer a clear answer and keeps their answers.
-	st.Faults.Inject("dynamodb", "TransactWriteItems", 10, stack.Throttled)
-	hidden = openForm(t)
+	s.Faults.Inject("dynamodb", "TransactWriteItems", 10, stack.Throttled)
+	hidden = openFormOn(t, s)
 	body := jsonStory(hidden, "throttled.long@example.org")
-	resp, out := postJSON(t, body)
+	resp, out := postJSONOn(t, s, body)
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(fmt.Sprint(out["detail"]), "Nothing is lost") {
 		t.Fatalf("POST under a long throttle = %d %v", resp.StatusCode, out)
 	}
 	// The throttle ends; sending the same answers again goes through.
-	st.Faults.Clear("dynamodb", "TransactWriteItems")
-	if resp, out := postJSON(t, body); resp.StatusCode != http.StatusCreated {
+	s.Faults.Clear("dynamodb", "TransactWriteItems")
+	if resp, out := postJSONOn(t, s, body); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST after the throttle = %d %v", resp.StatusCode, out)
 	}
 }
@@ -326,22 +361,26 @@ func TestBotsAreAnsweredButNothingIsKept(t *testing.T) {
 	if _, err := stories().GetStory(context.Background(), hidden["id"]); err != store.ErrNotFound {
 		t.Fatalf("a bot's story was stored: %v", err)
 	}
-	// Too fast: a form sent the moment it was shown.
-	resp, _ := client.Get(st.URL + "/")
+	// Too fast: a form sent the moment it was shown, on a stack whose
+	// minimum fill time no busy machine outlasts (on this one's, a GET and
+	// a POST slowed by load could take longer than the fill time).
+	slow := startClipStack(t, func(o *stack.Options) { o.Params["MinFillTime"] = "1h" })
+	resp, _ := client.Get(slow.URL + "/")
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	fast := map[string]string{}
 	for _, m := range hiddenInput.FindAllStringSubmatch(string(b), -1) {
 		fast[m[1]] = m[2]
 	}
-	if resp, _ := postJSON(t, jsonStory(fast, bots[2])); resp.StatusCode != http.StatusUnprocessableEntity {
+	if resp, _ := postJSONOn(t, slow, jsonStory(fast, bots[2])); resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("fast POST = %d", resp.StatusCode)
 	}
-	if _, err := stories().GetStory(context.Background(), fast["id"]); err != store.ErrNotFound {
+	if _, err := store.New(dynamodb.NewFromConfig(slow.AWS), slow.Tables["StoriesTable"]).GetStory(context.Background(), fast["id"]); err != store.ErrNotFound {
 		t.Fatalf("a too-fast story was stored: %v", err)
 	}
 	waitIdle(t)
-	for _, e := range st.Outbox.Emails() {
+	waitFor(t, slow)
+	for _, e := range append(st.Outbox.Emails(), slow.Outbox.Emails()...) {
 		for _, bot := range bots {
 			if strings.Contains(e.Text, bot) {
 				t.Fatalf("a bot's story was emailed: %s", e.Subject)

@@ -26,14 +26,16 @@ type streamMapping struct {
 	filters    []map[string]any
 	log        *slog.Logger
 	pending    *atomic.Int64
+	// maxWait is the longest wait between retries (Options.RetryWait).
+	maxWait time.Duration
 
 	mu    sync.Mutex
 	queue []events.DynamoDBEventRecord
 	wake  chan struct{}
 }
 
-func newStreamMapping(fn *function, ev Event, table string, log *slog.Logger, pending *atomic.Int64) (*streamMapping, error) {
-	m := &streamMapping{fn: fn, table: table, batchSize: 100, maxRetries: -1, log: log, pending: pending, wake: make(chan struct{}, 1)}
+func newStreamMapping(fn *function, ev Event, table string, log *slog.Logger, pending *atomic.Int64, maxWait time.Duration) (*streamMapping, error) {
+	m := &streamMapping{fn: fn, table: table, batchSize: 100, maxRetries: -1, log: log, pending: pending, maxWait: maxWait, wake: make(chan struct{}, 1)}
 	if n, ok := ev.Properties["BatchSize"].(int); ok {
 		m.batchSize = n
 	}
@@ -164,12 +166,14 @@ func (m *streamMapping) deliver(ctx context.Context, batch []events.DynamoDBEven
 		select {
 		case <-ctx.Done():
 			return len(batch)
-		case <-time.After(backoff(attempt)):
+		case <-time.After(backoff(attempt, m.maxWait)):
 		}
 	}
 }
 
-func backoff(attempt int) time.Duration {
+// backoff is the wait before retry attempt+1: 50 ms, doubling, at most
+// maxWait.
+func backoff(attempt int, maxWait time.Duration) time.Duration {
 	d := 50 * time.Millisecond << min(attempt, 5)
-	return min(d, time.Second)
+	return min(d, maxWait)
 }
