@@ -268,7 +268,9 @@ func numberAfter(s string, i int) bool {
 // its own.
 func (s *scanner) nhs(m []int) bool {
 	text := s.text
-	if numberBefore(text, m[0]) || numberAfter(text, m[1]) {
+	// Ten digits, or 3-3-4 with two separators of at most two bytes: a
+	// longer run is not one (and is not split up to find that out).
+	if m[1]-m[0] > 14 || numberBefore(text, m[0]) || numberAfter(text, m[1]) {
 		return true
 	}
 	groups := strings.FieldsFunc(text[m[0]:m[1]], func(r rune) bool { return r < '0' || r > '9' })
