@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -46,7 +47,12 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 	bucket := st.Buckets["ClipsBucket"]
 
 	peer := startPeer(b)
-	var uppyTime, putTime, peerTime time.Duration
+	// With UPLOAD_RAW_PARTS set, each iteration also sends the file's 8 MiB
+	// parts to a multipart upload made and presigned from Go, four at a
+	// time with fetch, no uploader and no complete: what the local S3's
+	// part path costs beside the single PUT.
+	rawParts := os.Getenv("UPLOAD_RAW_PARTS") != ""
+	var uppyTime, putTime, peerTime, partsTime time.Duration
 	b.SetBytes(int64(len(out)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -81,11 +87,19 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 		blobStored(b, ctx, true)
 		waitIdle(b)
 		b.StartTimer()
-		order := []string{"uploader", "put", "peer"}
-		if peer.url == "" {
-			order = order[:2]
-		} else if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](peer.bundle+`;true`)); err != nil {
-			b.Fatal(err)
+		order := []string{"uploader", "put"}
+		if peer.url != "" {
+			order = append(order, "peer")
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](peer.bundle+`;true`)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var parts []string
+		if rawParts {
+			order = append(order, "parts")
+			b.StopTimer()
+			parts = presignParts(b, bucket, fmt.Sprintf("bench/%d-%d-parts.mp4", time.Now().UnixNano(), i), len(out))
+			b.StartTimer()
 		}
 		for j := range order {
 			switch what := order[(i+j)%len(order)]; what {
@@ -100,6 +114,25 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 				putTime += d
 				if testing.Verbose() {
 					b.Logf("put: %d ms", d.Milliseconds())
+				}
+			case "parts":
+				urls, _ := json.Marshal(parts)
+				d := timeInPage(b, ctx, fmt.Sprintf(`(async () => {
+					const f = window.frontlineUppy.getFiles()[0].data, urls = %s, size = %d
+					let next = 0
+					const worker = async () => {
+						while (next < urls.length) {
+							const i = next++
+							const r = await fetch(urls[i], {method: 'PUT', body: f.slice(i * size, Math.min(f.size, (i + 1) * size))})
+							if (!r.ok || !r.headers.get('ETag')) throw new Error('part ' + (i + 1) + ': ' + r.status)
+						}
+					}
+					await Promise.all([worker(), worker(), worker(), worker()])
+					return true
+				})()`, urls, rawPartSize))
+				partsTime += d
+				if testing.Verbose() {
+					b.Logf("raw parts: %d ms", d.Milliseconds())
 				}
 			case "peer":
 				peerTime += timeInPage(b, ctx, fmt.Sprintf(`(() => {
@@ -129,6 +162,9 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 	b.ReportMetric(float64(uppyTime.Milliseconds())/n, "uploader-ms/op")
 	b.ReportMetric(float64(putTime.Milliseconds())/n, "put-ms/op")
 	b.ReportMetric(float64(uppyTime)/float64(putTime), "uploader/put")
+	if rawParts {
+		b.ReportMetric(float64(partsTime)/float64(putTime), "rawparts/put")
+	}
 	if peer.url != "" {
 		b.ReportMetric(float64(peerTime.Milliseconds())/n, "peer-ms/op")
 		b.ReportMetric(float64(peerTime)/float64(putTime), "peer/put")
@@ -202,6 +238,31 @@ const uploaderPhases = `(() => {
 		', parts ' + ms(last - first) + ' (each ' + ms(Math.min(...parts.map(e => e.duration))) + '–' + ms(Math.max(...parts.map(e => e.duration))) + ')' +
 		', then complete ' + ms(complete.responseEnd - last) + ' (its request ' + ms(complete.duration) + ')'
 })()`
+
+const rawPartSize = 8 << 20
+
+// presignParts begins a multipart upload of key and presigns a PUT for each
+// of its rawPartSize parts (size bytes in all).
+func presignParts(b *testing.B, bucket, key string, size int) []string {
+	b.Helper()
+	ctx := context.Background()
+	client := s3.NewFromConfig(st.AWS, func(o *s3.Options) { o.UsePathStyle = true })
+	up, err := client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	presign := s3.NewPresignClient(client)
+	var urls []string
+	for n, off := int32(1), 0; off < size; n, off = n+1, off+rawPartSize {
+		req, err := presign.PresignUploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: up.UploadId,
+			PartNumber: aws.Int32(n), ContentLength: aws.Int64(int64(min(rawPartSize, size-off)))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		urls = append(urls, req.URL)
+	}
+	return urls
+}
 
 // blobStored waits until Golden Retriever's copy of the uploader's file is
 // in the page's IndexedDB (stored true) or gone from it (false).
