@@ -49,10 +49,11 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 	peer := startPeer(b)
 	// With UPLOAD_RAW_PARTS set, each iteration also sends the file's 8 MiB
 	// parts to a multipart upload made and presigned from Go, four at a
-	// time with fetch, no uploader and no complete: what the local S3's
-	// part path costs beside the single PUT.
+	// time, no uploader and no complete: with fetch (rawparts), and with
+	// XMLHttpRequest and a progress listener (xhrparts): what the local
+	// S3's part path and the browser's request cost beside the single PUT.
 	rawParts := os.Getenv("UPLOAD_RAW_PARTS") != ""
-	var uppyTime, putTime, peerTime, partsTime time.Duration
+	var uppyTime, putTime, peerTime, partsTime, xhrTime time.Duration
 	b.SetBytes(int64(len(out)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -95,10 +96,12 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 			}
 		}
 		var parts []string
+		var xhrParts []string
 		if rawParts {
-			order = append(order, "parts")
+			order = append(order, "parts", "xhrparts")
 			b.StopTimer()
 			parts = presignParts(b, bucket, fmt.Sprintf("bench/%d-%d-parts.mp4", time.Now().UnixNano(), i), len(out))
+			xhrParts = presignParts(b, bucket, fmt.Sprintf("bench/%d-%d-xhrparts.mp4", time.Now().UnixNano(), i), len(out))
 			b.StartTimer()
 		}
 		for j := range order {
@@ -115,24 +118,41 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 				if testing.Verbose() {
 					b.Logf("put: %d ms", d.Milliseconds())
 				}
-			case "parts":
+			case "parts", "xhrparts":
+				// The same parts with fetch, or with XMLHttpRequest and an
+				// upload progress listener (as the uploader sends them).
+				send := `fetch(url, {method: 'PUT', body}).then(r => r.ok && r.headers.get('ETag'))`
 				urls, _ := json.Marshal(parts)
+				if what == "xhrparts" {
+					urls, _ = json.Marshal(xhrParts)
+					send = `new Promise((resolve, reject) => {
+						const x = new XMLHttpRequest()
+						x.open('PUT', url)
+						x.upload.onprogress = () => {}
+						x.onload = () => resolve(x.status === 200 && x.getResponseHeader('ETag'))
+						x.onerror = reject
+						x.send(body)
+					})`
+				}
 				d := timeInPage(b, ctx, fmt.Sprintf(`(async () => {
 					const f = window.frontlineUppy.getFiles()[0].data, urls = %s, size = %d
 					let next = 0
 					const worker = async () => {
 						while (next < urls.length) {
-							const i = next++
-							const r = await fetch(urls[i], {method: 'PUT', body: f.slice(i * size, Math.min(f.size, (i + 1) * size))})
-							if (!r.ok || !r.headers.get('ETag')) throw new Error('part ' + (i + 1) + ': ' + r.status)
+							const i = next++, url = urls[i], body = f.slice(i * size, Math.min(f.size, (i + 1) * size))
+							if (!await %s) throw new Error('part ' + (i + 1) + ' failed')
 						}
 					}
 					await Promise.all([worker(), worker(), worker(), worker()])
 					return true
-				})()`, urls, rawPartSize))
-				partsTime += d
+				})()`, urls, rawPartSize, send))
+				if what == "parts" {
+					partsTime += d
+				} else {
+					xhrTime += d
+				}
 				if testing.Verbose() {
-					b.Logf("raw parts: %d ms", d.Milliseconds())
+					b.Logf("raw %s: %d ms", what, d.Milliseconds())
 				}
 			case "peer":
 				peerTime += timeInPage(b, ctx, fmt.Sprintf(`(() => {
@@ -164,6 +184,7 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 	b.ReportMetric(float64(uppyTime)/float64(putTime), "uploader/put")
 	if rawParts {
 		b.ReportMetric(float64(partsTime)/float64(putTime), "rawparts/put")
+		b.ReportMetric(float64(xhrTime)/float64(putTime), "xhrparts/put")
 	}
 	if peer.url != "" {
 		b.ReportMetric(float64(peerTime.Milliseconds())/n, "peer-ms/op")
