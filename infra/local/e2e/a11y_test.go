@@ -23,8 +23,8 @@ func sendStory(t *testing.T, ctx context.Context, email string) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(st.URL+"/"),
 		fillStory(email, nil),
-		chromedp.Click(byID("send")),
-		chromedp.WaitVisible(chromedp.CSS(".panel h1")),
+		click(byID("send")),
+		waitVisible(chromedp.CSS(".panel h1")),
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -61,18 +61,18 @@ func TestAxeEveryPageAndState(t *testing.T) {
 			t.Parallel()
 			ctx := tab(t, js)
 			send := func(button string) chromedp.Action[chromedp.Void] {
-				return chromedp.Steps(chromedp.Click(byID(button)), chromedp.WaitVisible(chromedp.CSS("#error-summary li")))
+				return chromedp.Steps(click(byID(button)), waitVisible(chromedp.CSS("#error-summary li")))
 			}
 			for _, s := range []struct {
 				name string
 				do   chromedp.Action[chromedp.Void]
 			}{
-				{"about you", chromedp.Steps(chromedp.Navigate(st.URL+"/"), chromedp.WaitVisible(byID("name")))},
+				{"about you", chromedp.Steps(chromedp.Navigate(st.URL+"/"), waitVisible(byID("name")))},
 				{"about you, errors", send("continue")},
-				{"your story", chromedp.Steps(aboutYou(stacktest.Unique("axe.form@example.org"), "islington", nil), chromedp.WaitVisible(byID("story")))},
+				{"your story", chromedp.Steps(aboutYou(stacktest.Unique("axe.form@example.org"), "islington", nil), waitVisible(byID("story")))},
 				{"your story, errors", send("continue")},
-				{"your story, every question shown", chromedp.Steps(yourStory(nil), chromedp.Click(byID("topics-other")), chromedp.Click(byID("patientsWouldSpeak-maybe")))},
-				{"check and send", chromedp.Steps(typeIn(byID("topicOther"), "Estates"), chromedp.Click(byID("continue")), chromedp.WaitVisible(byID("send")))},
+				{"your story, every question shown", chromedp.Steps(yourStory(nil), click(byID("topics-other")), click(byID("patientsWouldSpeak-maybe")))},
+				{"check and send", chromedp.Steps(typeIn(byID("topicOther"), "Estates"), click(byID("continue")), waitVisible(byID("send")))},
 				{"check and send, errors", chromedp.Steps(chromedp.Sleep(fillTime), send("send"))},
 			} {
 				if err := chromedp.Do(ctx, s.do); err != nil {
@@ -87,7 +87,7 @@ func TestAxeEveryPageAndState(t *testing.T) {
 		t.Parallel()
 		ctx := tab(t, false)
 		for _, path := range []string{"/privacy", "/thanks"} {
-			if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+path), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
+			if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+path), waitVisible(chromedp.CSS("h1"))); err != nil {
 				t.Fatal(err)
 			}
 			checkAxe(t, ctx, "")
@@ -100,11 +100,10 @@ func TestAxeEveryPageAndState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fileInput := chromedp.CSS(`#uploader input.uppy-Dashboard-input[name="files[]"]:not([webkitdirectory])`)
 	thanks := func(t *testing.T, who string) context.Context {
 		ctx := tab(t, true)
 		sendStory(t, ctx, stacktest.Unique(who+"@example.org"))
-		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#uploader .uppy-Dashboard"))); err != nil {
+		if err := chromedp.Do(ctx, waitVisible(chromedp.CSS("#uploader .uppy-Dashboard"))); err != nil {
 			t.Fatal(err)
 		}
 		return ctx
@@ -115,7 +114,7 @@ func TestAxeEveryPageAndState(t *testing.T) {
 		checkAxe(t, ctx, "")
 		// A file chosen, not yet sent.
 		if err := chromedp.Do(ctx,
-			chromedp.SetUploadFiles(fileInput, []string{good}),
+			chooseFiles(good),
 			until(`window.frontlineUppy.getFiles().length === 1`),
 		); err != nil {
 			t.Fatal(err)
@@ -150,7 +149,7 @@ func TestAxeEveryPageAndState(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := chromedp.Do(ctx,
-			chromedp.SetUploadFiles(fileInput, []string{bad}),
+			chooseFiles(bad),
 			until(`window.frontlineUppy.getFiles().length === 1`),
 			press(`.uppy-StatusBar-actionBtn--upload`),
 			until(`!!document.querySelector('#clip-list [data-status=rejected]')`, chromedp.WithPollingInterval(100*time.Millisecond)),
@@ -197,7 +196,7 @@ func TestAxeEveryPageAndState(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: []*network.BlockPattern{{URLPattern: "*://*:*/static/uploader.js?*", Block: true}}})
 			return err
-		}), chromedp.Navigate(st.URL+"/thanks"), chromedp.WaitVisible(byID("uploader-fallback"))); err != nil {
+		}), chromedp.Navigate(st.URL+"/thanks"), waitVisible(byID("uploader-fallback"))); err != nil {
 			t.Fatal(err)
 		}
 		checkAxe(t, ctx, "")
@@ -212,12 +211,12 @@ func TestAxeEveryPageAndState(t *testing.T) {
 			name string
 			do   chromedp.Action[chromedp.Void]
 		}{
-			{"page", chromedp.Steps(chromedp.Navigate(link), chromedp.WaitVisible(byID("erase")))},
-			{"erase-error", chromedp.Steps(chromedp.Click(byID("erase")), chromedp.WaitVisible(byID("confirm-error")))},
-			{"consent-withdrawn", chromedp.Steps(chromedp.Click(byID("withdraw-public")), chromedp.WaitVisible(chromedp.CSS(".panel h1")))},
-			{"consent-given-again", chromedp.Steps(chromedp.Navigate(link), chromedp.Click(byID("give-public")), chromedp.WaitVisible(chromedp.CSS(".panel h1")))},
-			{"erased", chromedp.Steps(chromedp.Navigate(link), chromedp.Click(byID("confirm")), chromedp.Click(byID("erase")), chromedp.WaitVisible(chromedp.CSS(".panel h1")))},
-			{"link-used", chromedp.Steps(chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("h1")))},
+			{"page", chromedp.Steps(chromedp.Navigate(link), waitVisible(byID("erase")))},
+			{"erase-error", chromedp.Steps(click(byID("erase")), waitVisible(byID("confirm-error")))},
+			{"consent-withdrawn", chromedp.Steps(click(byID("withdraw-public")), waitVisible(chromedp.CSS(".panel h1")))},
+			{"consent-given-again", chromedp.Steps(chromedp.Navigate(link), click(byID("give-public")), waitVisible(chromedp.CSS(".panel h1")))},
+			{"erased", chromedp.Steps(chromedp.Navigate(link), click(byID("confirm")), click(byID("erase")), waitVisible(chromedp.CSS(".panel h1")))},
+			{"link-used", chromedp.Steps(chromedp.Navigate(link), waitVisible(chromedp.CSS("h1")))},
 		}
 		for _, s := range steps {
 			if err := chromedp.Do(ctx, s.do); err != nil {

@@ -98,7 +98,7 @@ func TestListedPeopleReachTheAlertDigestAndCSV(t *testing.T) {
 				chromedp.Navigate(st.URL+"/"),
 				aboutYou(r.email, r.borough, nil),
 				yourStory(nil),
-				chromedp.WaitVisible(byID("seat-"+want[0].ID)),
+				waitVisible(byID("seat-"+want[0].ID)),
 			); err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +127,7 @@ func TestListedPeopleReachTheAlertDigestAndCSV(t *testing.T) {
 			r.ticks = append(r.ticks, tick{person: last[1], what: "Spoke at a hustings"})
 			for _, tk := range r.ticks {
 				id := "mpPerson." + tk.person.ID
-				steps := []chromedp.Action[chromedp.Void]{chromedp.Click(byID(id)), chromedp.WaitVisible(byID(id + ".what"))}
+				steps := []chromedp.Action[chromedp.Void]{click(byID(id)), waitVisible(byID(id + ".what"))}
 				if tk.when != "" {
 					steps = append(steps, typeIn(byID(id+".when"), tk.when))
 				}
@@ -137,7 +137,7 @@ func TestListedPeopleReachTheAlertDigestAndCSV(t *testing.T) {
 				}
 			}
 			screenshot(t, ctx, "mp-list-"+name)
-			if err := chromedp.Do(ctx, chromedp.Click(byID("continue")), agree(nil)); err != nil {
+			if err := chromedp.Do(ctx, click(byID("continue")), agree(nil)); err != nil {
 				t.Fatal(err)
 			}
 			// The check step names the ticked people by the list.
@@ -148,7 +148,7 @@ func TestListedPeopleReachTheAlertDigestAndCSV(t *testing.T) {
 					t.Errorf("the check step lacks %s: %s", tk.person.Name, tk.what)
 				}
 			}
-			if err := chromedp.Do(ctx, chromedp.Click(byID("send")), chromedp.WaitVisible(chromedp.CSS(".panel h1, #error-summary"))); err != nil {
+			if err := chromedp.Do(ctx, click(byID("send")), waitVisible(chromedp.CSS(".panel h1, #error-summary"))); err != nil {
 				t.Fatal(err)
 			}
 			if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(loc, "/thanks") {
@@ -268,10 +268,10 @@ func TestListAccessibility(t *testing.T) {
 		if err := chromedp.Do(ctx,
 			chromedp.Navigate(st.URL+"/"),
 			aboutYou(stacktest.Unique("list.keys@example.org"), "hammersmith_fulham", nil),
-			chromedp.WaitVisible(byID("hadContact-yes")),
+			waitVisible(byID("hadContact-yes")),
 			chromedp.Focus(byID("hadContact-yes")),
 			chromedp.KeyEvent(" "), // yes: the list is revealed
-			chromedp.WaitVisible(byID("seat-chelsea-and-fulham")),
+			waitVisible(byID("seat-chelsea-and-fulham")),
 		); err != nil {
 			t.Fatal(err)
 		}
@@ -311,9 +311,9 @@ func TestListAccessibility(t *testing.T) {
 		if err := chromedp.Do(ctx,
 			chromedp.Navigate(st.URL+"/"),
 			aboutYou(stacktest.Unique("list.axe@example.org"), "camden", nil),
-			chromedp.WaitVisible(byID("hadContact-yes")),
-			chromedp.Click(byID("hadContact-yes")),
-			chromedp.WaitVisible(byID("seat-holborn-and-st-pancras")),
+			waitVisible(byID("hadContact-yes")),
+			click(byID("hadContact-yes")),
+			waitVisible(byID("seat-holborn-and-st-pancras")),
 		); err != nil {
 			t.Fatal(err)
 		}

@@ -60,6 +60,23 @@ func press(css string) chromedp.Action[chromedp.Void] {
 	)
 }
 
+// chooseFiles picks files in the uploader's file input, as a person does
+// from the device. Uppy may draw its Dashboard again (a new input) between
+// finding the input and handing it the files: the browser then answers
+// "Could not find node with given id" (seen under load), and the input is
+// found again.
+func chooseFiles(files ...string) chromedp.Action[chromedp.Void] {
+	input := chromedp.CSS(`#uploader input.uppy-Dashboard-input[name="files[]"]:not([webkitdirectory])`)
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for try := 1; ; try++ {
+			_, err := chromedp.SetUploadFiles(input, files, chromedp.RetryInterval(pollEvery))(ctx, tg)
+			if err == nil || try == 10 || !strings.Contains(err.Error(), "Could not find node with given id") {
+				return err
+			}
+		}
+	})
+}
+
 // TestClipsFromTheThankYouPage is the volunteer's way: send a story, then on
 // the thank-you page choose two videos (a small one goes by presigned POST,
 // a 12 MiB one by multipart) and record a few seconds with the camera, press
@@ -75,8 +92,8 @@ func TestClipsFromTheThankYouPage(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(st.URL+"/"),
 		fillStory(email, nil),
-		chromedp.Click(byID("send")),
-		chromedp.WaitVisible(chromedp.CSS("#uploader .uppy-Dashboard")),
+		click(byID("send")),
+		waitVisible(chromedp.CSS("#uploader .uppy-Dashboard")),
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +105,7 @@ func TestClipsFromTheThankYouPage(t *testing.T) {
 
 	// Two files from the device.
 	if err := chromedp.Do(ctx,
-		chromedp.SetUploadFiles(chromedp.CSS(`#uploader input.uppy-Dashboard-input[name="files[]"]:not([webkitdirectory])`), []string{small, big}),
+		chooseFiles(small, big),
 		until(`window.frontlineUppy.getFiles().length === 2`),
 	); err != nil {
 		t.Fatal(err)
@@ -112,7 +129,7 @@ func TestClipsFromTheThankYouPage(t *testing.T) {
 	screenshot(t, ctx, "clips-ready")
 	if err := chromedp.Do(ctx,
 		press(`.uppy-StatusBar-actionBtn--upload`),
-		chromedp.WaitReady(chromedp.CSS(`body[data-uploads-complete]`)),
+		waitReady(chromedp.CSS(`body[data-uploads-complete]`)),
 	); err != nil {
 		screenshot(t, ctx, "clips-upload-failed")
 		t.Fatal(err)
@@ -219,9 +236,9 @@ func TestClipUploadPausesAndResumes(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(st.URL+"/"),
 		fillStory(stacktest.Unique("clips.pause@example.org"), nil),
-		chromedp.Click(byID("send")),
-		chromedp.WaitVisible(chromedp.CSS("#uploader .uppy-Dashboard")),
-		chromedp.SetUploadFiles(chromedp.CSS(`#uploader input.uppy-Dashboard-input[name="files[]"]:not([webkitdirectory])`), []string{big}),
+		click(byID("send")),
+		waitVisible(chromedp.CSS("#uploader .uppy-Dashboard")),
+		chooseFiles(big),
 		until(`window.frontlineUppy.getFiles().length === 1`),
 	); err != nil {
 		t.Fatal(err)
@@ -241,7 +258,7 @@ func TestClipUploadPausesAndResumes(t *testing.T) {
 	})()`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS(`body[data-uploads-complete]`))); err != nil {
+	if err := chromedp.Do(ctx, waitReady(chromedp.CSS(`body[data-uploads-complete]`))); err != nil {
 		t.Fatal(err)
 	}
 	// After the pause the uploader asked which parts S3 holds (GET

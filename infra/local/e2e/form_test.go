@@ -12,7 +12,7 @@ import (
 // aboutYou fills the form's first step (about you) as a volunteer would,
 // leaving out what skip names, and continues.
 func aboutYou(email, borough string, skip map[string]bool) chromedp.Action[chromedp.Void] {
-	steps := []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(chromedp.CSS("#name"))}
+	steps := []chromedp.Action[chromedp.Void]{waitVisible(chromedp.CSS("#name"))}
 	text := func(id, v string) {
 		if !skip[id] {
 			steps = append(steps, typeIn(byID(id), v))
@@ -29,47 +29,47 @@ func aboutYou(email, borough string, skip map[string]bool) chromedp.Action[chrom
 	sel("borough", borough)
 	text("email", email)
 	text("phone", "020 7946 0123")
-	steps = append(steps, chromedp.Click(byID("preferredContact-email")), chromedp.Click(byID("continue")))
+	steps = append(steps, click(byID("preferredContact-email")), click(byID("continue")))
 	return chromedp.Steps(steps...)
 }
 
 // yourStory fills the second step (the story, an MP contact typed in,
 // patients), leaving out what skip names; it does not continue.
 func yourStory(skip map[string]bool) chromedp.Action[chromedp.Void] {
-	steps := []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(byID("story"))}
-	click := func(id string) { steps = append(steps, chromedp.Click(byID(id))) }
+	steps := []chromedp.Action[chromedp.Void]{waitVisible(byID("story"))}
+	choose := func(id string) { steps = append(steps, click(byID(id))) }
 	text := func(id, v string) {
 		if !skip[id] {
 			steps = append(steps, typeIn(byID(id), v))
 		}
 	}
 	if !skip["topics"] {
-		click("topics-funding")
-		click("topics-premises")
+		choose("topics-funding")
+		choose("topics-premises")
 	}
 	text("story", "Our building was designed for 4,000 patients and we now look after 11,000. "+
 		"We run clinics from a corridor and a converted cupboard.")
-	click("activities-mp_meeting")
+	choose("activities-mp_meeting")
 	if !skip["mpContacts"] {
-		click("hadContact-yes")
-		steps = append(steps, chromedp.Click(chromedp.CSS(`details.contact summary`)))
+		choose("hadContact-yes")
+		steps = append(steps, click(chromedp.CSS(`details.contact summary`)))
 		text("mpContacts.0.name", "Sam Candidate")
 		text("mpContacts.0.constituency", "Islington North")
 		text("mpContacts.0.what", "Spoke at a hustings about premises")
 	} else {
-		click("hadContact-no")
+		choose("hadContact-no")
 	}
-	click("patientsWouldSpeak-yes")
+	choose("patientsWouldSpeak-yes")
 	return chromedp.Steps(steps...)
 }
 
 // agree answers the check step's naming question and ticks the consents
 // (unless skip names "consent"); it does not send.
 func agree(skip map[string]bool) chromedp.Action[chromedp.Void] {
-	steps := []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(byID("send")), chromedp.Click(byID("naming-role"))}
+	steps := []chromedp.Action[chromedp.Void]{waitVisible(byID("send")), click(byID("naming-role"))}
 	if !skip["consent"] {
 		for _, id := range []string{"consent.contact", "consent.store", "consent.public"} {
-			steps = append(steps, chromedp.Click(byID(id)))
+			steps = append(steps, click(byID(id)))
 		}
 	}
 	return chromedp.Steps(append(steps, chromedp.Sleep(fillTime))...)
@@ -81,7 +81,7 @@ func fillStory(email string, skip map[string]bool) chromedp.Action[chromedp.Void
 	return chromedp.Steps(
 		aboutYou(email, "islington", skip),
 		yourStory(skip),
-		chromedp.Click(byID("continue")),
+		click(byID("continue")),
 		agree(skip),
 	)
 }
@@ -108,8 +108,8 @@ func TestFormSubmitsWithAndWithoutJavaScript(t *testing.T) {
 			if err := chromedp.Do(ctx,
 				chromedp.Navigate(st.URL+"/"),
 				fillStory(email, nil),
-				chromedp.Click(byID("send")),
-				chromedp.WaitVisible(chromedp.CSS(".panel h1")),
+				click(byID("send")),
+				waitVisible(chromedp.CSS(".panel h1")),
 			); err != nil {
 				t.Fatal(err)
 			}
@@ -164,7 +164,7 @@ func TestMissingAnswersShowErrorsAndKeepEverything(t *testing.T) {
 			if err := chromedp.Do(ctx,
 				chromedp.Navigate(st.URL+"/"),
 				aboutYou(email, "islington", map[string]bool{"practice": true, "borough": true}),
-				chromedp.WaitVisible(chromedp.CSS("#error-summary li")),
+				waitVisible(chromedp.CSS("#error-summary li")),
 			); err != nil {
 				t.Fatal(err)
 			}
@@ -181,12 +181,12 @@ func TestMissingAnswersShowErrorsAndKeepEverything(t *testing.T) {
 			if err := chromedp.Do(ctx,
 				typeIn(byID("practice"), "Canonbury Health Centre"),
 				chromedp.SetValue(byID("borough"), "islington"),
-				chromedp.Click(byID("continue")),
+				click(byID("continue")),
 				yourStory(nil),
-				chromedp.Click(byID("continue")),
+				click(byID("continue")),
 				agree(map[string]bool{"consent": true}),
-				chromedp.Click(byID("send")),
-				chromedp.WaitVisible(chromedp.CSS("#error-summary li")),
+				click(byID("send")),
+				waitVisible(chromedp.CSS("#error-summary li")),
 			); err != nil {
 				t.Fatal(err)
 			}
@@ -198,11 +198,11 @@ func TestMissingAnswersShowErrorsAndKeepEverything(t *testing.T) {
 				}
 			}
 			if err := chromedp.Do(ctx,
-				chromedp.Click(chromedp.CSS(`#consent\.contact`)),
-				chromedp.Click(chromedp.CSS(`#consent\.store`)),
+				click(chromedp.CSS(`#consent\.contact`)),
+				click(chromedp.CSS(`#consent\.store`)),
 				chromedp.Sleep(50*time.Millisecond),
-				chromedp.Click(byID("send")),
-				chromedp.WaitVisible(chromedp.CSS(".panel h1")),
+				click(byID("send")),
+				waitVisible(chromedp.CSS(".panel h1")),
 			); err != nil {
 				t.Fatal(err)
 			}

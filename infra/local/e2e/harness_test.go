@@ -175,6 +175,28 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	_ = os.WriteFile(dir+"/"+name+".png", b, 0o644)
 }
 
+// pollEvery is how often a query waiting for an element asks the browser
+// again. chromedp's default, 5 ms, costs about a third of a CPU core (the
+// test and the browser together) for as long as a tab waits; 25 ms costs
+// a twelfth, and a step waits at most 25 ms longer.
+const pollEvery = 25 * time.Millisecond
+
+// click clicks the element sel once it is shown, as a person does (the
+// mouse at its middle).
+func click[S chromedp.Selectable](sel S) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(sel, chromedp.RetryInterval(pollEvery))
+}
+
+// waitVisible waits until the element sel is shown.
+func waitVisible[S chromedp.Selectable](sel S) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(sel, chromedp.RetryInterval(pollEvery))
+}
+
+// waitReady waits until the element sel is in the page.
+func waitReady[S chromedp.Selectable](sel S) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitReady(sel, chromedp.RetryInterval(pollEvery))
+}
+
 // typeIn types text into the field sel (once it is shown) as one text
 // entry, as a paste or an input method does: the page gets the input
 // event that typing gives, for one call to the browser, where typing key
@@ -183,7 +205,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // is tested (the keyboard tests, the count that waits for typing to pause).
 func typeIn(sel chromedp.CSS, text string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
-		chromedp.Focus(sel, chromedp.NodeVisible),
+		chromedp.Focus(sel, chromedp.NodeVisible, chromedp.RetryInterval(pollEvery)),
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, input.InsertText, input.InsertTextParams{Text: text})
 			return err

@@ -67,7 +67,7 @@ func (k *keys) page(id string) {
 	k.t.Helper()
 	ctx, cancel := context.WithTimeout(k.ctx, 20*time.Second)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(byID(id))); err != nil {
+	if err := chromedp.Do(ctx, waitVisible(byID(id))); err != nil {
 		screenshot(k.t, k.ctx, "keys-waiting-for-"+id)
 		main, _ := chromedp.Run(k.ctx, chromedp.Text(chromedp.CSS("main")))
 		k.t.Logf("the page:\n%s", main)
@@ -144,7 +144,7 @@ func TestKeyboardOnly(t *testing.T) {
 				t.Fatal(err)
 			}
 			k.press("\r")
-			if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(".panel h1"))); err != nil {
+			if err := chromedp.Do(ctx, waitVisible(chromedp.CSS(".panel h1"))); err != nil {
 				t.Fatal(err)
 			}
 			t.Logf("short path by keyboard, Tab presses per step: %s (%d in all)", strings.Join(stops, ", "), all)
@@ -173,7 +173,7 @@ func TestErrorSummaryLinksFocusInputs(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := tab(t, js)
-			if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+"/"), chromedp.WaitVisible(byID("continue"))); err != nil {
+			if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+"/"), waitVisible(byID("continue"))); err != nil {
 				t.Fatal(err)
 			}
 			k := &keys{t: t, ctx: ctx}
@@ -254,23 +254,23 @@ func TestShortPathOnAPhone(t *testing.T) {
 				}
 			}
 			email := stacktest.Unique("phone." + name + "@example.org")
-			if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+"/"), chromedp.WaitVisible(byID("name"))); err != nil {
+			if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+"/"), waitVisible(byID("name"))); err != nil {
 				t.Fatal(err)
 			}
 			measure("about you", "continue")
-			if err := chromedp.Do(ctx, aboutYou(email, "waltham_forest", nil), chromedp.WaitVisible(byID("story"))); err != nil {
+			if err := chromedp.Do(ctx, aboutYou(email, "waltham_forest", nil), waitVisible(byID("story"))); err != nil {
 				t.Fatal(err)
 			}
 			if err := chromedp.Do(ctx,
-				chromedp.Click(byID("topics-workforce")),
+				click(byID("topics-workforce")),
 				typeIn(byID("story"), "Every morning I am the first voice patients hear. Last winter we answered 600 calls a day."),
-				chromedp.Click(byID("hadContact-no")),
-				chromedp.Click(byID("patientsWouldSpeak-no")),
+				click(byID("hadContact-no")),
+				click(byID("patientsWouldSpeak-no")),
 			); err != nil {
 				t.Fatal(err)
 			}
 			measure("your story", "continue")
-			if err := chromedp.Do(ctx, chromedp.Click(byID("continue")), chromedp.WaitVisible(byID("send"))); err != nil {
+			if err := chromedp.Do(ctx, click(byID("continue")), waitVisible(byID("send"))); err != nil {
 				t.Fatal(err)
 			}
 			measure("check and send", "send")
@@ -309,12 +309,12 @@ func TestDraftSurvivesAReloadAndTheCountWaits(t *testing.T) {
 	ctx := tab(t, true)
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(st.URL+"/"),
-		chromedp.WaitVisible(byID("name")),
+		waitVisible(byID("name")),
 		typeIn(byID("name"), "Priya Shah"),
 		typeIn(byID("email"), "priya@example.org"),
-		chromedp.Click(byID("preferredContact-phone")),
+		click(byID("preferredContact-phone")),
 		chromedp.Reload(),
-		chromedp.WaitVisible(byID("name")),
+		waitVisible(byID("name")),
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestDraftSurvivesAReloadAndTheCountWaits(t *testing.T) {
 	// one says the same once typing has paused.
 	if err := chromedp.Do(ctx,
 		aboutYou(stacktest.Unique("draft@example.org"), "islington", map[string]bool{"name": true, "email": true, "phone": true}),
-		chromedp.WaitVisible(byID("story")),
+		waitVisible(byID("story")),
 		chromedp.SendKeys(byID("story"), "Our waiting room is full by eight."),
 		// The live region speaks once typing pauses: wait for it to say
 		// what the visible count says (a slow machine may pause mid-way).

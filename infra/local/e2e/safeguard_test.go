@@ -18,18 +18,18 @@ func TestSafeguardingWarnsThenLetsTheVolunteerConfirm(t *testing.T) {
 			t.Parallel()
 			ctx := tab(t, js)
 			email := stacktest.Unique("safeguard." + name + "@example.org")
-			confirm := chromedp.Click(byID("safeguard-confirm"))
-			wait := chromedp.WaitVisible(byID("safeguard-warning"))
+			confirm := click(byID("safeguard-confirm"))
+			wait := waitVisible(byID("safeguard-warning"))
 			if !js {
-				wait = chromedp.WaitVisible(byID("safeguardingConfirmed"))
-				confirm = chromedp.Steps(chromedp.Click(byID("safeguardingConfirmed")), chromedp.Click(byID("continue")))
+				wait = waitVisible(byID("safeguardingConfirmed"))
+				confirm = chromedp.Steps(click(byID("safeguardingConfirmed")), click(byID("continue")))
 			}
 			if err := chromedp.Do(ctx,
 				chromedp.Navigate(st.URL+"/"),
 				aboutYou(email, "islington", nil),
 				yourStory(nil),
 				typeIn(byID("story"), " The patient, NHS number 943 476 5919, waited three weeks."),
-				chromedp.Click(byID("continue")),
+				click(byID("continue")),
 				wait,
 			); err != nil {
 				t.Fatal(err)
@@ -39,7 +39,7 @@ func TestSafeguardingWarnsThenLetsTheVolunteerConfirm(t *testing.T) {
 			if !strings.Contains(warning, "an NHS number") {
 				t.Fatalf("no warning naming the NHS number:\n%s", warning)
 			}
-			if err := chromedp.Do(ctx, confirm, agree(nil), chromedp.Click(byID("send")), chromedp.WaitVisible(chromedp.CSS(".panel h1"))); err != nil {
+			if err := chromedp.Do(ctx, confirm, agree(nil), click(byID("send")), waitVisible(chromedp.CSS(".panel h1"))); err != nil {
 				t.Fatal(err)
 			}
 			waitIdle(t)

@@ -92,12 +92,12 @@ func TestPageWeight(t *testing.T) {
 			t.Errorf("%s: %d bytes on the wire for %d: not compressed", page, wire, raw)
 		}
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+"/"), chromedp.WaitVisible(byID("name")), chromedp.Sleep(200*time.Millisecond)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+"/"), waitVisible(byID("name")), chromedp.Sleep(200*time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
 	check("form", formBudget)
 	sendStory(t, ctx, stacktest.Unique("weight@example.org"))
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#uploader .uppy-Dashboard"))); err != nil {
+	if err := chromedp.Do(ctx, waitVisible(chromedp.CSS("#uploader .uppy-Dashboard"))); err != nil {
 		t.Fatal(err)
 	}
 	check("thanks", thanksBudget)

@@ -22,8 +22,8 @@ func TestWithdrawFromTheLinkInTheConfirmationEmail(t *testing.T) {
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(st.URL+"/"),
 		fillStory(email, nil),
-		chromedp.Click(byID("send")),
-		chromedp.WaitVisible(chromedp.CSS(".panel h1")),
+		click(byID("send")),
+		waitVisible(chromedp.CSS(".panel h1")),
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -39,12 +39,12 @@ func TestWithdrawFromTheLinkInTheConfirmationEmail(t *testing.T) {
 	}
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(st.URL+"/_local/outbox"),
-		chromedp.Click(chromedp.CSS(`a[href="/_local/outbox/`+confirmation+`"]`)),
-		chromedp.WaitVisible(byID("open-html")),
-		chromedp.Click(byID("open-html")),
-		chromedp.WaitVisible(chromedp.CSS(`a[href*="/withdraw?t="]`)),
-		chromedp.Click(chromedp.CSS(`a[href*="/withdraw?t="]`)),
-		chromedp.WaitVisible(byID("erase")),
+		click(chromedp.CSS(`a[href="/_local/outbox/`+confirmation+`"]`)),
+		waitVisible(byID("open-html")),
+		click(byID("open-html")),
+		waitVisible(chromedp.CSS(`a[href*="/withdraw?t="]`)),
+		click(chromedp.CSS(`a[href*="/withdraw?t="]`)),
+		waitVisible(byID("erase")),
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -58,9 +58,9 @@ func TestWithdrawFromTheLinkInTheConfirmationEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := chromedp.Do(ctx,
-		chromedp.Click(byID("confirm")),
-		chromedp.Click(byID("erase")),
-		chromedp.WaitVisible(chromedp.CSS(".panel h1")),
+		click(byID("confirm")),
+		click(byID("erase")),
+		waitVisible(chromedp.CSS(".panel h1")),
 	); err != nil {
 		t.Fatal(err)
 	}
