@@ -29,8 +29,7 @@ import (
 // DescribeTimeToLive, ListTables and an ACTIVE TableStatus. It also injects
 // faults for tests and saves tables to disk.
 type dynamo struct {
-	inner  http.Handler
-	mini   *miniserver.Server // inner, for reads in process
+	mini   *miniserver.Server // served over HTTP, and read in process
 	faults *Faults
 	region string
 	iam    *IAM
@@ -74,7 +73,7 @@ type index struct {
 
 func newDynamo(region string, faults *Faults) *dynamo {
 	mini := miniserver.NewServer()
-	return &dynamo{inner: mini, mini: mini, faults: faults, region: region, tables: map[string]*table{}}
+	return &dynamo{mini: mini, faults: faults, region: region, tables: map[string]*table{}}
 }
 
 func (d *dynamo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -211,7 +210,7 @@ func (d *dynamo) forward(r *http.Request, body []byte) *httptest.ResponseRecorde
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	req.ContentLength = int64(len(body))
 	rec := httptest.NewRecorder()
-	d.inner.ServeHTTP(rec, req)
+	d.mini.ServeHTTP(rec, req)
 	return rec
 }
 
@@ -223,7 +222,7 @@ func (d *dynamo) call(op string, in any) (map[string]json.RawMessage, error) {
 	req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+op)
 	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 	rec := httptest.NewRecorder()
-	d.inner.ServeHTTP(rec, req)
+	d.mini.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		return nil, fmt.Errorf("%s: %s", op, rec.Body.String())
 	}
