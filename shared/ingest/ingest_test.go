@@ -27,6 +27,7 @@ import (
 type env struct {
 	s3     *s3.Client
 	store  *store.Store
+	cfg    ingest.Config
 	h      *ingest.Handler
 	ev     events.S3Event
 	bucket string
@@ -59,7 +60,7 @@ func newEnv(t *testing.T, settings map[string]string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.h = h
+	e.cfg, e.h = cfg, h
 	return e
 }
 

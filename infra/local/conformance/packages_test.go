@@ -30,6 +30,7 @@ var packageSuites = []struct {
 	{"./shared/uploads/", true, true},
 	{"./shared/ingest/", true, true},
 	{"./shared/withdraw/", true, true},
+	{"./shared/privacy/", true, true},
 	{"./shared/download/", true, true},
 	// Beyond the list, the other handlers whose tests read and
 	// write the table.
@@ -40,7 +41,7 @@ var packageSuites = []struct {
 }
 
 // TestPackagesOnIndependentImplementations runs the store, bucket, uploads,
-// ingest, withdraw and download tests, and submit's, notify's, digest's
+// ingest, withdraw, privacy (erasure) and download tests, and submit's, notify's, digest's
 // and pages' (the same tests of each package, each binary built once) with their
 // DynamoDB on dynalite (behind independent.DynaliteFront) and, apart, their
 // S3 on versitygw: one run per package and implementation, each with a
