@@ -53,21 +53,21 @@ func literals(r route) int {
 	return n
 }
 
-func (a *api) match(method, path string) (*route, map[string]string, bool) {
+// match finds the route for method and path. As on API Gateway's HTTP
+// APIs, a path with routes for other methods only is no route at all: the
+// request gets 404, not 405.
+func (a *api) match(method, path string) (*route, map[string]string) {
 	segs := split(path)
-	pathMatched := false
 	for i := range a.routes {
 		r := &a.routes[i]
-		params, ok := matchSegments(r.segments, segs)
-		if !ok {
+		if r.method != method && r.method != "ANY" {
 			continue
 		}
-		pathMatched = true
-		if r.method == method || r.method == "ANY" {
-			return r, params, true
+		if params, ok := matchSegments(r.segments, segs); ok {
+			return r, params
 		}
 	}
-	return nil, nil, pathMatched
+	return nil, nil
 }
 
 func matchSegments(pattern, segs []string) (map[string]string, bool) {
@@ -126,13 +126,9 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Routes match the path as sent: no cleaning of "..", "." or "//"
 	// (Go's ServeMux would redirect), so such a path matches no route.
-	rt, params, pathMatched := a.match(r.Method, r.URL.Path)
+	rt, params := a.match(r.Method, r.URL.Path)
 	if rt == nil {
-		status := http.StatusNotFound
-		if pathMatched {
-			status = http.StatusMethodNotAllowed
-		}
-		apiError(w, status, http.StatusText(status))
+		apiError(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))

@@ -415,4 +415,25 @@ func TestRequestLimits(t *testing.T) {
 	}
 }
 
+// TestUnroutedIsNotFoundAsOnHTTPAPI: the API answers a request no route
+// takes as API Gateway's HTTP APIs do, 404 {"message":"Not Found"}, also
+// when the path has routes for other methods (no 405).
+func TestUnroutedIsNotFoundAsOnHTTPAPI(t *testing.T) {
+	t.Parallel()
+	for _, r := range []struct{ method, path string }{
+		{http.MethodDelete, "/api/stories"}, {http.MethodPut, "/thanks"}, {http.MethodGet, "/api/nothing-here"},
+	} {
+		req, _ := http.NewRequest(r.method, st.URL+r.path, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || string(body) != `{"message":"Not Found"}` {
+			t.Errorf("%s %s = %d %s, want 404 {\"message\":\"Not Found\"}", r.method, r.path, resp.StatusCode, body)
+		}
+	}
+}
+
 var _ = story.NewID
