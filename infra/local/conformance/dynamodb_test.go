@@ -286,7 +286,8 @@ func TestDynamoDBQueryPagesAt1MB(t *testing.T) {
 }
 
 // A transaction whose condition fails writes nothing: an item it put is
-// absent, one it updated is as it was, and neither shows in an index.
+// absent, one it updated is as it was, one it deleted is still there, and
+// the indexes show each as it was.
 func TestDynamoDBTransactionIsAllOrNothing(t *testing.T) {
 	each(t, dynamos, func(t *testing.T, tg *target) {
 		ctx := context.Background()
@@ -296,11 +297,17 @@ func TestDynamoDBTransactionIsAllOrNothing(t *testing.T) {
 			Item: item{"pk": s("STORY#6"), "sk": s("STORY"), "n": n("1"), "emailKey": s("kept@example.org")}}); err != nil {
 			t.Fatal(err)
 		}
+		deleted := item{"pk": s("STORY#7"), "sk": s("STORY")}
+		if _, err := tg.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table),
+			Item: item{"pk": s("STORY#7"), "sk": s("STORY"), "emailKey": s("deleted@example.org")}}); err != nil {
+			t.Fatal(err)
+		}
 		_, err := tg.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 			{Put: &types.Put{TableName: aws.String(table), Item: item{"pk": s("STORY#4"), "sk": s("STORY"), "emailKey": s("put@example.org")}}},
 			{Update: &types.Update{TableName: aws.String(table), Key: kept,
 				UpdateExpression:          aws.String("SET emailKey = :e ADD n :one"),
 				ExpressionAttributeValues: item{":e": s("updated@example.org"), ":one": n("1")}}},
+			{Delete: &types.Delete{TableName: aws.String(table), Key: deleted}},
 			{ConditionCheck: &types.ConditionCheck{TableName: aws.String(table), Key: item{"pk": s("STORY#5"), "sk": s("STORY")},
 				ConditionExpression: aws.String("attribute_exists(pk)")}},
 		}})
@@ -314,7 +321,14 @@ func TestDynamoDBTransactionIsAllOrNothing(t *testing.T) {
 		if v, _ := got["n"].(*types.AttributeValueMemberN); v == nil || v.Value != "1" {
 			t.Fatalf("the cancelled transaction's Update was applied: %v", got)
 		}
-		for email, want := range map[string]int{"put@example.org": 0, "updated@example.org": 0, "kept@example.org": 1} {
+		if get(t, tg, table, deleted) == nil {
+			t.Fatal("the cancelled transaction's Delete was applied")
+		}
+		scan, err := tg.db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+		if err != nil || len(scan.Items) != 2 {
+			t.Fatalf("scan after the cancelled transaction: %d items, want 2 (%v)", len(scan.Items), err)
+		}
+		for email, want := range map[string]int{"put@example.org": 0, "updated@example.org": 0, "kept@example.org": 1, "deleted@example.org": 1} {
 			out, err := tg.db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(table), IndexName: aws.String("byEmail"),
 				KeyConditionExpression: aws.String("emailKey = :e"), ExpressionAttributeValues: item{":e": s(email)}})
 			if err != nil {

@@ -44,14 +44,12 @@ func (i *index) Clear() {
 }
 
 type indexSnapshot struct {
-	sortedKeys []string
-	refs       map[string]*string // at the snapshot's keys; nil: none
+	refs map[string]*string // at the snapshot's keys; nil: none
 }
 
+// snapshot keeps the index's references of keys; the table records the
+// changes to its sorted keys (patched: they were copied whole).
 func (i *index) snapshot(keys []string) indexSnapshot {
-	sorted := make([]string, len(i.sortedKeys))
-	copy(sorted, i.sortedKeys)
-
 	refs := make(map[string]*string, len(keys))
 	for _, k := range keys {
 		if v, ok := i.refs[k]; ok {
@@ -61,12 +59,10 @@ func (i *index) snapshot(keys []string) indexSnapshot {
 		}
 	}
 
-	return indexSnapshot{sortedKeys: sorted, refs: refs}
+	return indexSnapshot{refs: refs}
 }
 
 func (i *index) restore(s indexSnapshot) {
-	i.sortedKeys = s.sortedKeys
-
 	for k, v := range s.refs {
 		if v == nil {
 			delete(i.refs, k)
@@ -136,8 +132,7 @@ func (i *index) putData(key string, item map[string]*types.Item) error {
 	i.refs[key] = indexKey
 
 	if !exists {
-		i.sortedKeys = append(i.sortedKeys, indexKey)
-		sort.Strings(i.sortedKeys)
+		i.Table.insertSorted(&i.sortedKeys, indexKey)
 
 		return nil
 	}
@@ -145,17 +140,20 @@ func (i *index) putData(key string, item map[string]*types.Item) error {
 	// On overwrite, reconcile sortedKeys so a changed index key does not leave
 	// a stale projection behind (and the new projection becomes searchable).
 	if old != indexKey {
-		pos := sort.SearchStrings(i.sortedKeys, old)
-		if pos >= len(i.sortedKeys) {
-			i.sortedKeys = append(i.sortedKeys, indexKey)
-		} else {
-			i.sortedKeys[pos] = indexKey
-		}
-
-		sort.Strings(i.sortedKeys)
+		i.replaceKey(old, indexKey)
 	}
 
 	return nil
+}
+
+// replaceKey replaces the index key at old's place in sortedKeys (or, past
+// the end, none) with indexKey, keeping the keys sorted.
+func (i *index) replaceKey(old, indexKey string) {
+	if pos := sort.SearchStrings(i.sortedKeys, old); pos < len(i.sortedKeys) {
+		i.Table.removeAt(&i.sortedKeys, pos)
+	}
+
+	i.Table.insertSorted(&i.sortedKeys, indexKey)
 }
 
 func (i *index) updateData(key string, item, oldItem map[string]*types.Item) error {
@@ -168,14 +166,7 @@ func (i *index) updateData(key string, item, oldItem map[string]*types.Item) err
 	i.refs[key] = indexKey
 
 	if old != indexKey {
-		pos := sort.SearchStrings(i.sortedKeys, old)
-		if pos >= len(i.sortedKeys) {
-			i.sortedKeys = append(i.sortedKeys, indexKey)
-		} else {
-			i.sortedKeys[pos] = indexKey
-		}
-
-		sort.Strings(i.sortedKeys)
+		i.replaceKey(old, indexKey)
 	}
 
 	return nil
@@ -194,9 +185,7 @@ func (i *index) delete(key string, item map[string]*types.Item) error {
 		return err
 	}
 
-	copy(i.sortedKeys[pos:], i.sortedKeys[pos+1:])
-	i.sortedKeys[len(i.sortedKeys)-1] = ""
-	i.sortedKeys = i.sortedKeys[:len(i.sortedKeys)-1]
+	i.Table.removeAt(&i.sortedKeys, pos)
 
 	return nil
 }

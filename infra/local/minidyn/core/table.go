@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"time"
 
@@ -48,6 +49,9 @@ type Table struct {
 	NativeInterpreter    interpreter.Native
 	LangInterpreter      interpreter.Language
 	IndexActivationDelay time.Duration
+	// undo holds, while a transaction runs, the inverse of each change it
+	// made to the sorted keys (see Snapshot); nil otherwise.
+	undo []func()
 }
 
 // NewTable creates a new Table
@@ -639,8 +643,34 @@ func (t *Table) setItem(key string, item map[string]*types.Item) {
 	t.Data[key] = item
 
 	if !exists {
-		t.SortedKeys = append(t.SortedKeys, key)
-		sort.Strings(t.SortedKeys)
+		t.insertSorted(&t.SortedKeys, key)
+	}
+}
+
+// Sorted keys (the table's, and each index's) change only through
+// insertSorted and removeAt (patched: a new key was appended and the
+// whole slice sorted again, so each write cost time in proportion to the
+// table's size). While a transaction runs, each change also records its
+// inverse, so a rollback undoes the transaction's changes alone.
+
+// insertSorted inserts v into the sorted slice *s, before any equal value
+// (where sort.Strings would put it).
+func (t *Table) insertSorted(s *[]string, v string) {
+	pos := sort.SearchStrings(*s, v)
+	*s = slices.Insert(*s, pos, v)
+
+	if t.undo != nil {
+		t.undo = append(t.undo, func() { *s = slices.Delete(*s, pos, pos+1) })
+	}
+}
+
+// removeAt removes the value at pos from the sorted slice *s.
+func (t *Table) removeAt(s *[]string, pos int) {
+	v := (*s)[pos]
+	*s = slices.Delete(*s, pos, pos+1)
+
+	if t.undo != nil {
+		t.undo = append(t.undo, func() { *s = slices.Insert(*s, pos, v) })
 	}
 }
 
@@ -660,19 +690,21 @@ func (t *Table) Clear() {
 }
 
 // TableSnapshot captures what a transaction can change, for its rollback:
-// the items at the keys it touches (nil: absent), the sorted keys, and each
-// index's sorted keys and its references of those keys.
+// the items at the keys it touches (nil: absent), each index's references
+// of those keys, and (in the table) the inverse of each change the
+// transaction makes to the sorted keys.
 //
-// patched: it used to deep-copy every item of the table, so each
-// transaction cost time in proportion to the table's size.
+// patched: it used to deep-copy every item of the table, and then to copy
+// the table's and each index's sorted keys, so each transaction cost time
+// in proportion to the table's size.
 type TableSnapshot struct {
-	items      map[string]map[string]*types.Item
-	sortedKeys []string
-	indexes    map[string]indexSnapshot
+	items   map[string]map[string]*types.Item
+	indexes map[string]indexSnapshot
 }
 
 // Snapshot returns a copy of the table's state at keys (the primary keys
-// a transaction touches), enough to restore the table after it.
+// a transaction touches), enough to restore the table after it, and starts
+// recording the changes to its sorted keys. Restore or Release ends it.
 func (t *Table) Snapshot(keys ...string) TableSnapshot {
 	items := make(map[string]map[string]*types.Item, len(keys))
 	for _, k := range keys {
@@ -683,15 +715,14 @@ func (t *Table) Snapshot(keys ...string) TableSnapshot {
 		}
 	}
 
-	sorted := make([]string, len(t.SortedKeys))
-	copy(sorted, t.SortedKeys)
-
 	indexes := make(map[string]indexSnapshot, len(t.Indexes))
 	for name, idx := range t.Indexes {
 		indexes[name] = idx.snapshot(keys)
 	}
 
-	return TableSnapshot{items: items, sortedKeys: sorted, indexes: indexes}
+	t.undo = []func(){}
+
+	return TableSnapshot{items: items, indexes: indexes}
 }
 
 // Restore puts the table back as it was when s was taken (only the keys
@@ -705,13 +736,23 @@ func (t *Table) Restore(s TableSnapshot) {
 		}
 	}
 
-	t.SortedKeys = s.sortedKeys
+	undo := t.undo
+	t.undo = nil
+
+	for i := len(undo) - 1; i >= 0; i-- {
+		undo[i]()
+	}
 
 	for name, idx := range t.Indexes {
 		if snap, ok := s.indexes[name]; ok {
 			idx.restore(snap)
 		}
 	}
+}
+
+// Release ends a snapshot whose transaction went through: its changes stay.
+func (t *Table) Release() {
+	t.undo = nil
 }
 
 // Put puts items into table
@@ -1032,9 +1073,7 @@ func (t *Table) Delete(input *types.DeleteItemInput) (map[string]*types.Item, er
 		return item, nil
 	}
 
-	copy(t.SortedKeys[pos:], t.SortedKeys[pos+1:])
-	t.SortedKeys[len(t.SortedKeys)-1] = ""
-	t.SortedKeys = t.SortedKeys[:len(t.SortedKeys)-1]
+	t.removeAt(&t.SortedKeys, pos)
 
 	for _, index := range t.Indexes {
 		err := index.delete(key, item)

@@ -870,9 +870,11 @@ func (c *Client) TransactWriteItems(ctx context.Context, input *TransactWriteIte
 	var execErr error
 
 	defer func() {
-		if execErr != nil {
-			for name, snap := range snapshots {
+		for name, snap := range snapshots {
+			if execErr != nil {
 				c.tables[name].Restore(snap)
+			} else {
+				c.tables[name].Release()
 			}
 		}
 	}()

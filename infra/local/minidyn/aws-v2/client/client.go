@@ -875,9 +875,11 @@ func (fd *Client) TransactWriteItems(ctx context.Context, input *dynamodb.Transa
 	var execErr error
 
 	defer func() {
-		if execErr != nil {
-			for name, snap := range snapshots {
+		for name, snap := range snapshots {
+			if execErr != nil {
 				fd.tables[name].Restore(snap)
+			} else {
+				fd.tables[name].Release()
 			}
 		}
 	}()
