@@ -216,6 +216,37 @@ func TestDynamoDBKeyTypeIsChecked(t *testing.T) {
 	})
 }
 
+// PutItem answers with no attributes, unless ReturnValues is ALL_OLD: then
+// with the item it replaced (none for a new item).
+func TestDynamoDBPutItemReturnValues(t *testing.T) {
+	each(t, dynamos, func(t *testing.T, tg *target) {
+		ctx := context.Background()
+		table := newTable(t, tg)
+		put := func(v string, rv types.ReturnValue) item {
+			out, err := tg.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), ReturnValues: rv,
+				Item: item{"pk": s("STORY#8"), "sk": s("STORY"), "v": s(v)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out.Attributes
+		}
+		if got := put("1", ""); len(got) != 0 {
+			t.Fatalf("a new item, no ReturnValues: attributes %v, want none", keys(got))
+		}
+		if got := put("2", types.ReturnValueNone); len(got) != 0 {
+			t.Fatalf("an item replaced, ReturnValues NONE: attributes %v, want none", keys(got))
+		}
+		if got := put("3", types.ReturnValueAllOld); len(got) != 3 || got["v"].(*types.AttributeValueMemberS).Value != "2" {
+			t.Fatalf("an item replaced, ReturnValues ALL_OLD: %v, want the item as it was (v 2)", got)
+		}
+		out, err := tg.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), ReturnValues: types.ReturnValueAllOld,
+			Item: item{"pk": s("STORY#9"), "sk": s("STORY")}})
+		if err != nil || len(out.Attributes) != 0 {
+			t.Fatalf("a new item, ReturnValues ALL_OLD: %v %v, want no attributes", out, err)
+		}
+	})
+}
+
 // An empty string for a secondary index key is refused, by PutItem and by
 // UpdateItem, and the item is left as it was.
 func TestDynamoDBEmptyIndexKeyIsRefused(t *testing.T) {

@@ -755,6 +755,17 @@ func (t *Table) Release() {
 	t.undo = nil
 }
 
+// Stored returns the item stored at item's key, or nil (patched: for
+// PutItem's ReturnValues ALL_OLD).
+func (t *Table) Stored(item map[string]*types.Item) map[string]*types.Item {
+	key, err := t.KeySchema.GetKey(t.AttributesDef, item)
+	if err != nil {
+		return nil
+	}
+
+	return t.Data[key]
+}
+
 // Put puts items into table
 func (t *Table) Put(input *types.PutItemInput) (map[string]*types.Item, error) { //nolint:gocognit // conditional write, key resolution, GSI updates
 	if err := types.ValidateItemMap(input.Item); err != nil {

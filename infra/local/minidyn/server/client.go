@@ -330,22 +330,35 @@ func (c *Client) PutItem(ctx context.Context, input *PutItemInput) (*PutItemOutp
 		return nil, err
 	}
 
-	item, err := table.Put(&types.PutItemInput{
+	item := mapAttributeValueMapToTypes(input.Item)
+
+	// patched: PutItem answers with the item it replaced under ReturnValues
+	// ALL_OLD, and with no attributes otherwise, as DynamoDB does (it used
+	// to send the new item back whatever ReturnValues said).
+	var old map[string]*types.Item
+	if input.ReturnValues == ddbtypes.ReturnValueAllOld {
+		old = table.Stored(item)
+	}
+
+	if _, err := table.Put(&types.PutItemInput{
 		TableName:                   input.TableName,
 		ConditionExpression:         input.ConditionExpression,
 		ConditionalOperator:         toStringPtr(string(input.ConditionalOperator)),
 		ExpressionAttributeNames:    input.ExpressionAttributeNames,
 		ExpressionAttributeValues:   mapAttributeValueMapToTypes(input.ExpressionAttributeValues),
-		Item:                        mapAttributeValueMapToTypes(input.Item),
+		Item:                        item,
 		ReturnConsumedCapacity:      toStringPtr(string(input.ReturnConsumedCapacity)),
 		ReturnItemCollectionMetrics: toStringPtr(string(input.ReturnItemCollectionMetrics)),
 		ReturnValues:                toStringPtr(string(input.ReturnValues)),
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, mapKnownError(err)
 	}
 
-	return &PutItemOutput{Attributes: mapTypesMapToAttributeValue(item)}, nil
+	if old == nil {
+		return &PutItemOutput{}, nil
+	}
+
+	return &PutItemOutput{Attributes: mapTypesMapToAttributeValue(old)}, nil
 }
 
 // DeleteItem removes an item and optionally returns old values.

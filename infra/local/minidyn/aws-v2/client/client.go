@@ -373,11 +373,24 @@ func (fd *Client) PutItem(ctx context.Context, input *dynamodb.PutItemInput, opt
 		return nil, mapKnownError(err)
 	}
 
-	item, err := table.Put(mapDynamoToTypesPutItemInput(input))
+	in := mapDynamoToTypesPutItemInput(input)
 
-	return &dynamodb.PutItemOutput{
-		Attributes: mapTypesToDynamoMapItem(item),
-	}, mapKnownError(err)
+	// patched: PutItem answers with the item it replaced under ReturnValues
+	// ALL_OLD, and with no attributes otherwise, as DynamoDB does (it used
+	// to send the new item back whatever ReturnValues said).
+	var old map[string]*mtypes.Item
+	if input.ReturnValues == types.ReturnValueAllOld {
+		old = table.Stored(in.Item)
+	}
+
+	_, err = table.Put(in)
+	out := &dynamodb.PutItemOutput{}
+
+	if old != nil {
+		out.Attributes = mapTypesToDynamoMapItem(old)
+	}
+
+	return out, mapKnownError(err)
 }
 
 // DeleteItem mock response for dynamodb
