@@ -1,6 +1,7 @@
 package uploads_test
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -62,6 +63,30 @@ func FuzzParseQuery(f *testing.F) {
 					t.Fatalf("%q: value %q is not UTF-8", raw, v)
 				}
 			}
+		}
+	})
+}
+
+// FuzzParsePartNumbers: an accepted list is 1 to MaxBatch distinct part
+// numbers, each from 1 to the last part, in the order asked.
+func FuzzParsePartNumbers(f *testing.F) {
+	for _, s := range []string{"1,2,3", "3,1", "1,1", "0", "9", "", ",", "1,,2", "+1", "-1", "1e3", "01", "99999999999"} {
+		f.Add(s, int64(8))
+	}
+	f.Fuzz(func(t *testing.T, raw string, last int64) {
+		ns, err := uploads.ParsePartNumbers([]string{raw}, last)
+		if err != nil {
+			return
+		}
+		if len(ns) < 1 || len(ns) > uploads.MaxBatch || len(ns) != strings.Count(raw, ",")+1 {
+			t.Fatalf("%q: %d numbers accepted", raw, len(ns))
+		}
+		seen := map[int32]bool{}
+		for _, n := range ns {
+			if n < 1 || int64(n) > last || seen[n] {
+				t.Fatalf("%q (last %d): %v accepted", raw, last, ns)
+			}
+			seen[n] = true
 		}
 	})
 }

@@ -64,9 +64,15 @@ func newFlow(t *testing.T) *flow {
 // a 200's JSON into out.
 func (f *flow) call(t *testing.T, route, path string, params map[string]string, query, body string, out any) int {
 	t.Helper()
+	return f.callAs(t, f.token, route, path, params, query, body, out).StatusCode
+}
+
+// callAs is call with another token, giving the whole response.
+func (f *flow) callAs(t *testing.T, token, route, path string, params map[string]string, query, body string, out any) apigw.Response {
+	t.Helper()
 	method, _, _ := strings.Cut(route, " ")
 	resp, err := f.h.Handle(context.Background(), apigw.Request{RouteKey: route, RawPath: path, RawQueryString: query, Body: body,
-		PathParameters: params, Headers: map[string]string{strings.ToLower(uploads.TokenHeader): f.token},
+		PathParameters: params, Headers: map[string]string{strings.ToLower(uploads.TokenHeader): token},
 		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path}}})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +82,7 @@ func (f *flow) call(t *testing.T, route, path string, params map[string]string, 
 			t.Fatalf("%s: %v: %s", route, err, resp.Body)
 		}
 	}
-	return resp.StatusCode
+	return resp
 }
 
 // send PUTs data to a presigned URL, as the browser does.
@@ -177,6 +183,136 @@ func TestMultipartUploadOnS3(t *testing.T) {
 	// Once completed, the upload is over.
 	if code := f.call(t, "GET /api/s3/multipart/{uploadId}", "/api/s3/multipart/x", upload, q, "", nil); code != http.StatusNotFound {
 		t.Fatalf("list parts of a completed upload = %d, want 404", code)
+	}
+}
+
+// The batch route signs several parts in one call, each exactly as the
+// one-part route does (its own number, its own length, the same expiry),
+// and the parts sent with those URLs make the clip whole. Bad part lists,
+// other stories and finished uploads get a 4xx that says what is wrong.
+func TestBatchSignedPartsOnS3(t *testing.T) {
+	f := newFlow(t)
+	size := 2*partSize + 7
+	data := bytes.Repeat([]byte("fedcba9876543210"), size/16+1)[:size]
+	var created struct{ Key, UploadID string }
+	if code := f.call(t, "POST /api/s3/multipart", "/api/s3/multipart", nil, "",
+		fmt.Sprintf(`{"filename":"a.mp4","type":"video/mp4","metadata":{"size":"%d"}}`, size), &created); code != http.StatusOK {
+		t.Fatalf("create = %d", code)
+	}
+	const route = "GET /api/s3/multipart/{uploadId}/batch"
+	upload := map[string]string{"uploadId": created.UploadID}
+	batch := func(token, numbers string) (apigw.Response, map[string]string) {
+		t.Helper()
+		var out struct {
+			PresignedURLs map[string]string `json:"presignedUrls"`
+			Expires       int               `json:"expires"`
+		}
+		q := url.Values{"key": {created.Key}, "partNumbers": {numbers}}.Encode()
+		resp := f.callAs(t, token, route, "/api/s3/multipart/x/batch", upload, q, "", &out)
+		if resp.StatusCode == http.StatusOK && out.Expires != 300 {
+			t.Errorf("batch %s: expires %d, want 300", numbers, out.Expires)
+		}
+		return resp, out.PresignedURLs
+	}
+	resp, urls := batch(f.token, "3,1,2")
+	if resp.StatusCode != http.StatusOK || len(urls) != 3 {
+		t.Fatalf("batch 3,1,2 = %d %s", resp.StatusCode, resp.Body)
+	}
+	parts := []uploads.Part{}
+	for n := 1; n <= 3; n++ {
+		u := urls[fmt.Sprint(n)]
+		q, _ := url.ParseQuery(u[strings.IndexByte(u, '?')+1:])
+		if q.Get("partNumber") != fmt.Sprint(n) || q.Get("uploadId") != created.UploadID || q.Get("X-Amz-Expires") != "300" ||
+			q.Get("X-Amz-SignedHeaders") != "content-length;host" || !strings.HasSuffix(u[:strings.IndexByte(u, '?')], "/"+created.Key) {
+			t.Fatalf("part %d's URL = %s", n, u)
+		}
+		part := data[(n-1)*partSize : min(n*partSize, size)]
+		if n == 3 {
+			if code, _ := send(t, u, append(part[:len(part):len(part)], 'x')); code != http.StatusForbidden {
+				t.Fatalf("part 3 one byte longer than signed: %d, want 403", code)
+			}
+		}
+		code, etag := send(t, u, part)
+		if code != http.StatusOK || etag == "" {
+			t.Fatalf("part %d: %d %q", n, code, etag)
+		}
+		parts = append(parts, uploads.Part{PartNumber: int32(n), ETag: etag})
+	}
+
+	for _, tc := range []struct{ numbers, title string }{
+		{"", "Bad part numbers"},
+		{"0", "Bad part number"},
+		{"4", "Bad part number"},
+		{"1,4", "Bad part number"},
+		{"-1", "Bad part numbers"},
+		{"+1", "Bad part numbers"},
+		{"1,1", "Bad part numbers"},
+		{"1,,2", "Bad part numbers"},
+		{"1,2,", "Bad part numbers"},
+		{"a", "Bad part numbers"},
+		{"1.5", "Bad part numbers"},
+		{"99999999999", "Bad part numbers"},
+		{strings.Repeat("1,", uploads.MaxBatch) + "1", "Bad part numbers"},
+	} {
+		resp, _ := batch(f.token, tc.numbers)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(resp.Body, `"title":"`+tc.title+`"`) {
+			t.Errorf("batch %q = %d %s, want 400 %s", tc.numbers, resp.StatusCode, resp.Body, tc.title)
+		}
+	}
+	if resp, _ := batch(f.token, "1,1"); !strings.Contains(resp.Body, "Part 1 is asked for twice.") {
+		t.Errorf("batch 1,1 says %s", resp.Body)
+	}
+	if resp, _ := batch(f.token, strings.Repeat("1,", uploads.MaxBatch)+"1"); !strings.Contains(resp.Body, fmt.Sprintf("at most %d parts", uploads.MaxBatch)) {
+		t.Errorf("batch of %d says %s", uploads.MaxBatch+1, resp.Body)
+	}
+	twice := url.Values{"key": {created.Key}, "partNumbers": {"1", "2"}}.Encode()
+	if resp := f.callAs(t, f.token, route, "/api/s3/multipart/x/batch", upload, twice, "", nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("partNumbers given twice = %d %s", resp.StatusCode, resp.Body)
+	}
+	noNumbers := url.Values{"key": {created.Key}}.Encode()
+	if resp := f.callAs(t, f.token, route, "/api/s3/multipart/x/batch", upload, noNumbers, "", nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("no partNumbers = %d %s", resp.StatusCode, resp.Body)
+	}
+
+	// Another story's token: not its clip.
+	other := story.NewID()
+	if _, _, err := f.clips.PutStory(context.Background(), story.Story{ID: other, Name: "B", SubmittedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	otherToken, err := testenv.Signer(t).Sign(context.Background(), links.UploadPurpose, other, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := batch(otherToken, "1"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("batch with another story's token = %d %s, want 403", resp.StatusCode, resp.Body)
+	}
+	if resp, _ := batch("", "1"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("batch with no token = %d %s, want 401", resp.StatusCode, resp.Body)
+	}
+	if resp := f.callAs(t, f.token, route, "/api/s3/multipart/x/batch", map[string]string{"uploadId": "nosuchupload"},
+		url.Values{"key": {created.Key}, "partNumbers": {"1"}}.Encode(), "", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("batch of an unknown upload id = %d %s, want 404", resp.StatusCode, resp.Body)
+	}
+
+	body, _ := json.Marshal(map[string]any{"parts": parts})
+	if code := f.call(t, "POST /api/s3/multipart/{uploadId}/complete", "/api/s3/multipart/x/complete", upload, "key="+url.QueryEscape(created.Key), string(body), nil); code != http.StatusOK {
+		t.Fatalf("complete = %d", code)
+	}
+	got, err := f.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(created.Key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, _ := io.ReadAll(got.Body)
+	got.Body.Close()
+	if !bytes.Equal(back, data) {
+		t.Fatal("the clip read back differs from what was sent")
+	}
+	// Once completed, S3 takes no more parts for it, signed or not (the
+	// handler refuses to sign once ingest has recorded the clip).
+	if resp, urls := batch(f.token, "1"); resp.StatusCode == http.StatusOK {
+		if code, _ := send(t, urls["1"], data[:partSize]); code != http.StatusNotFound {
+			t.Errorf("a part sent after complete = %d, want 404", code)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@
 //	POST   /api/s3/multipart                                  create a multipart upload (metadata.size: the file's size)
 //	GET    /api/s3/multipart/{uploadId}?key=                  list the uploaded parts (resume)
 //	GET    /api/s3/multipart/{uploadId}/{partNumber}?key=     presigned UploadPart, its Content-Length signed
+//	GET    /api/s3/multipart/{uploadId}/batch?key=&partNumbers=1,2,3   the same for up to MaxBatch parts at once
 //	POST   /api/s3/multipart/{uploadId}/complete?key=         complete
 //	DELETE /api/s3/multipart/{uploadId}?key=                  abort
 //	GET    /api/clips                                         the story's clips and their checks
@@ -146,6 +147,8 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 		return h.abort(ctx, req), nil
 	case "GET /api/s3/multipart/{uploadId}/{partNumber}":
 		return h.signPart(ctx, req), nil
+	case "GET /api/s3/multipart/{uploadId}/batch":
+		return h.signParts(ctx, req), nil
 	case "POST /api/s3/multipart/{uploadId}/complete":
 		return h.complete(ctx, req), nil
 	case "GET /api/clips":
@@ -416,29 +419,125 @@ func PartLength(size, partSize int64, n int64) (int64, bool) {
 // declared size: its Content-Length is signed, so S3 refuses a part of
 // any other length, and there is no part past the last.
 func (h *Handler) signPart(ctx context.Context, req apigw.Request) apigw.Response {
+	rec, fail := h.signable(ctx, req)
+	if fail != nil {
+		return *fail
+	}
+	n, err := strconv.ParseInt(req.PathParameters["partNumber"], 10, 32)
+	if _, ok := PartLength(rec.DeclaredSize, h.limits.PartSize, n); err != nil || !ok || n > int64(h.maxParts) {
+		return h.badPartNumber(rec)
+	}
+	signed, fail := h.presignParts(ctx, rec, []int32{int32(n)})
+	if fail != nil {
+		return *fail
+	}
+	return apigw.JSON(http.StatusOK, partURL{URL: signed[0], Expires: int(h.cfg.URLExpiry / time.Second)})
+}
+
+// MaxBatch is the most parts one batch call signs: more than the
+// uploader keeps signed ahead of its transfers, and few enough that every
+// URL is used well within its expiry.
+const MaxBatch = 20
+
+type partURLs struct {
+	PresignedURLs map[string]string `json:"presignedUrls"`
+	Expires       int               `json:"expires"`
+}
+
+// signParts signs the PUTs of several parts in one call, as Companion's
+// batch route does ({presignedUrls: {"1": url, …}}), each exactly as
+// signPart signs it alone: so the uploader can have a part's URL ready
+// before the part's turn comes, at the cost of one call per batch.
+func (h *Handler) signParts(ctx context.Context, req apigw.Request) apigw.Response {
+	rec, fail := h.signable(ctx, req)
+	if fail != nil {
+		return *fail
+	}
+	q := apigw.Query(req)
+	count := (rec.DeclaredSize + h.limits.PartSize - 1) / h.limits.PartSize
+	ns, err := ParsePartNumbers(q["partNumbers"], min(count, int64(h.maxParts)))
+	if errors.Is(err, ErrPartRange) {
+		return h.badPartNumber(rec)
+	}
+	if err != nil {
+		return apigw.Problem(http.StatusBadRequest, "Bad part numbers", sentence(err.Error()))
+	}
+	signed, fail := h.presignParts(ctx, rec, ns)
+	if fail != nil {
+		return *fail
+	}
+	out := partURLs{PresignedURLs: make(map[string]string, len(ns)), Expires: int(h.cfg.URLExpiry / time.Second)}
+	for i, n := range ns {
+		out.PresignedURLs[strconv.Itoa(int(n))] = signed[i]
+	}
+	return apigw.JSON(http.StatusOK, out)
+}
+
+// ErrPartRange is a part number under 1 or past the file's last part.
+var ErrPartRange = errors.New("a part number is outside the file")
+
+// ParsePartNumbers reads the batch route's partNumbers: one parameter, a
+// comma-separated list of 1 to MaxBatch distinct part numbers, each from 1
+// to last. A number under 1 or past last is ErrPartRange; anything else
+// wrong is an error worded for the client, echoing none of the input.
+func ParsePartNumbers(values []string, last int64) ([]int32, error) {
+	if len(values) != 1 || values[0] == "" {
+		return nil, errors.New("send the parts to sign once, as partNumbers=1,2,3")
+	}
+	fields := strings.Split(values[0], ",")
+	if len(fields) > MaxBatch {
+		return nil, fmt.Errorf("ask for at most %d parts at a time", MaxBatch)
+	}
+	out := make([]int32, 0, len(fields))
+	for _, f := range fields {
+		n, err := strconv.ParseInt(f, 10, 32)
+		if err != nil || f[0] < '0' || f[0] > '9' {
+			return nil, errors.New("partNumbers must be whole numbers separated by commas")
+		}
+		if n < 1 || n > last {
+			return nil, ErrPartRange
+		}
+		if slices.Contains(out, int32(n)) {
+			return nil, fmt.Errorf("part %d is asked for twice", n)
+		}
+		out = append(out, int32(n))
+	}
+	return out, nil
+}
+
+// signable checks a call that signs parts: the upload is the token's
+// story's, in progress, and of a known size.
+func (h *Handler) signable(ctx context.Context, req apigw.Request) (store.ClipRecord, refusal) {
 	rec, fail := h.upload(ctx, req)
 	if fail == nil {
 		fail = inProgress(rec)
 	}
-	if fail != nil {
-		return *fail
+	if fail == nil && rec.DeclaredSize < 1 {
+		fail = problem(http.StatusConflict, "This upload has no size", "Add the file again to send it.")
 	}
-	if rec.DeclaredSize < 1 {
-		return apigw.Problem(http.StatusConflict, "This upload has no size", "Add the file again to send it.")
+	return rec, fail
+}
+
+func (h *Handler) badPartNumber(rec store.ClipRecord) apigw.Response {
+	return apigw.Problem(http.StatusBadRequest, "Bad part number",
+		fmt.Sprintf("This file of %s is sent in parts numbered 1 to %d.", story.HumanBytes(rec.DeclaredSize),
+			(rec.DeclaredSize+h.limits.PartSize-1)/h.limits.PartSize))
+}
+
+// presignParts signs part ns of the upload, each for exactly its length.
+func (h *Handler) presignParts(ctx context.Context, rec store.ClipRecord, ns []int32) ([]string, refusal) {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		length, _ := PartLength(rec.DeclaredSize, h.limits.PartSize, int64(n))
+		signed, err := h.objects.PresignPart(ctx, rec.Key, rec.UploadID, n, length, h.cfg.URLExpiry)
+		if err != nil {
+			slog.ErrorContext(ctx, "presign part failed", "error", err.Error())
+			r := unavailable()
+			return nil, &r
+		}
+		out[i] = signed
 	}
-	n, err := strconv.ParseInt(req.PathParameters["partNumber"], 10, 32)
-	length, ok := PartLength(rec.DeclaredSize, h.limits.PartSize, n)
-	if err != nil || !ok || n > int64(h.maxParts) {
-		return apigw.Problem(http.StatusBadRequest, "Bad part number",
-			fmt.Sprintf("This file of %s is sent in parts numbered 1 to %d.", story.HumanBytes(rec.DeclaredSize),
-				(rec.DeclaredSize+h.limits.PartSize-1)/h.limits.PartSize))
-	}
-	signed, err := h.objects.PresignPart(ctx, rec.Key, rec.UploadID, int32(n), length, h.cfg.URLExpiry)
-	if err != nil {
-		slog.ErrorContext(ctx, "presign part failed", "error", err.Error())
-		return unavailable()
-	}
-	return apigw.JSON(http.StatusOK, partURL{URL: signed, Expires: int(h.cfg.URLExpiry / time.Second)})
+	return out, nil
 }
 
 // Part is one uploaded part, as Uppy reads it.

@@ -620,7 +620,31 @@ func TestClips(t *testing.T) {
 				t.Errorf("PUT of %d bytes to a part signed for %d = %d %s", n, partSize, status, body)
 			}
 		}
-		u2, _ := sign(2)
+		// The uploader signs its parts ahead, several in one call: each
+		// URL is the one the one-part route gives.
+		var batch struct {
+			URLs    map[string]string `json:"presignedUrls"`
+			Expires int               `json:"expires"`
+		}
+		if status := v.call(t, http.MethodGet, uploadPath(c, "/batch")+"&partNumbers=2,1", nil, &batch); status != http.StatusOK ||
+			len(batch.URLs) != 2 || batch.Expires <= 0 || batch.Expires > 900 {
+			t.Fatalf("batch 2,1 = %d %+v", status, batch)
+		}
+		for n, u := range batch.URLs {
+			q, _ := url.ParseQuery(u[strings.IndexByte(u, '?')+1:])
+			if q.Get("partNumber") != n || q.Get("uploadId") != c.UploadID || q.Get("X-Amz-SignedHeaders") != "content-length;host" {
+				t.Errorf("batch part %s's URL = %s", n, u)
+			}
+		}
+		if status, body := put(batch.URLs["1"], partSize+1); status != http.StatusForbidden || !strings.Contains(body, "SignatureDoesNotMatch") {
+			t.Errorf("PUT of %d bytes to a batch part signed for %d = %d %s", partSize+1, partSize, status, body)
+		}
+		for _, ns := range []string{"3", "1,3", "0", "1,1"} {
+			if status := v.call(t, http.MethodGet, uploadPath(c, "/batch")+"&partNumbers="+ns, nil, nil); status != http.StatusBadRequest {
+				t.Errorf("batch %s of a 2-part file = %d, want 400", ns, status)
+			}
+		}
+		u2 := batch.URLs["2"]
 		if status, body := put(u2, partSize); status != http.StatusForbidden {
 			t.Errorf("last part of 4 MiB sent as 8 MiB = %d %s", status, body)
 		}
@@ -717,6 +741,7 @@ func TestClips(t *testing.T) {
 				}
 				for _, call := range []struct{ method, path string }{
 					{http.MethodGet, uploadPath(c, "/1")},
+					{http.MethodGet, uploadPath(c, "/batch") + "&partNumbers=1"},
 					{http.MethodGet, uploadPath(c, "")},
 					{http.MethodPost, uploadPath(c, "/complete")},
 					{http.MethodDelete, uploadPath(c, "")},
@@ -741,11 +766,18 @@ func TestClips(t *testing.T) {
 				if s := a.call(t, http.MethodGet, path, nil, nil); s != http.StatusForbidden {
 					t.Errorf("sign a part of %q = %d, want 403", key, s)
 				}
+				path = "/api/s3/multipart/" + url.PathEscape(c.UploadID) + "/batch?" + url.Values{"key": {key}, "partNumbers": {"1"}}.Encode()
+				if s := a.call(t, http.MethodGet, path, nil, nil); s != http.StatusForbidden {
+					t.Errorf("sign parts of %q = %d, want 403", key, s)
+				}
 			}
 			// A's upload id with B's token and B's own prefix: no such upload.
 			forB := created{UploadID: c.UploadID, Key: clipsbucket.NewClipKey(b.id, story.ClipTypes[0])}
 			if s := b.call(t, http.MethodGet, uploadPath(forB, "/1"), nil, nil); s != http.StatusNotFound {
 				t.Errorf("another story's upload id = %d, want 404", s)
+			}
+			if s := b.call(t, http.MethodGet, uploadPath(forB, "/batch")+"&partNumbers=1", nil, nil); s != http.StatusNotFound {
+				t.Errorf("another story's upload id, batch = %d, want 404", s)
 			}
 		})
 		t.Run("the metadata names another story", func(t *testing.T) {

@@ -284,6 +284,15 @@ func TestHostileInputs(t *testing.T) {
 		add("sign part "+n, http.MethodGet, "/api/s3/multipart/"+uid+"/"+n+"?key="+key, tokH(v.token), nil)
 	}
 	add("sign part: no token", http.MethodGet, "/api/s3/multipart/"+uid+"/1?key="+key, nil, nil)
+	for _, ns := range []string{"", "0", "3", "1,3", "1,1", "1,,2", "-1", "%2B1", "a", "1.5", "99999999999", "%ff",
+		strings.Repeat("1%2C", 20000) + "1", strings.Repeat("2,", 20) + "1"} {
+		add("sign parts "+ns[:min(len(ns), 12)], http.MethodGet, "/api/s3/multipart/"+uid+"/batch?key="+key+"&partNumbers="+ns, tokH(v.token), nil)
+	}
+	add("sign parts: numbers twice", http.MethodGet, "/api/s3/multipart/"+uid+"/batch?key="+key+"&partNumbers=1&partNumbers=2", tokH(v.token), nil)
+	add("sign parts: no numbers", http.MethodGet, "/api/s3/multipart/"+uid+"/batch?key="+key, tokH(v.token), nil)
+	add("sign parts: no token", http.MethodGet, "/api/s3/multipart/"+uid+"/batch?key="+key+"&partNumbers=1", nil, nil)
+	add("sign parts: another story's token", http.MethodGet, "/api/s3/multipart/"+uid+"/batch?key="+key+"&partNumbers=1", tokH(other.token), nil)
+	add("sign parts: another story's key", http.MethodGet, "/api/s3/multipart/"+uid+"/batch?key="+otherKey+"&partNumbers=1", tokH(v.token), nil)
 	add("sign part: another story's key", http.MethodGet, "/api/s3/multipart/"+uid+"/1?key="+otherKey, tokH(v.token), nil)
 	for name, body := range map[string]string{
 		"empty body": "", "null": "null", "open brace": "{", "parts a string": `{"parts":"x"}`, "no parts": `{"parts":[]}`,
