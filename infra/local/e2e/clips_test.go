@@ -144,6 +144,12 @@ func TestClipsFromTheThankYouPage(t *testing.T) {
 	if n := partsAtOnce(t, ctx); n < 2 {
 		t.Errorf("at most %d part PUT in flight at once, want the two parts together", n)
 	}
+	// Both were signed ahead by one batch call, none on its own.
+	if calls, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`performance.getEntriesByType('resource')
+		.map(e => new URL(e.name).pathname).filter(p => /^\/api\/s3\/multipart\/[^/]+\/[^/]+$/.test(p) && !p.endsWith('/complete'))
+		.map(p => p.replace(/^.*\//, ''))`)); err != nil || len(calls) != 1 || calls[0] != "batch" {
+		t.Errorf("signing calls %q (%v), want one batch", calls, err)
+	}
 	waitIdle(t)
 
 	// The page lists the three clips as received, once ingest has checked them.

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
 
 	"frontlinevoices/infra/local/stacktest"
@@ -107,16 +108,25 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 		for j := range order {
 			switch what := order[(i+j)%len(order)]; what {
 			case "uploader":
-				d := timeInPage(b, ctx, `window.frontlineUppy.upload().then(r => r.successful.length === 1 && !r.failed.length || JSON.stringify(r.failed.map(f => f.error)))`)
+				before := mainThread(b, ctx)
+				d := timeInPage(b, ctx, `(() => {
+					const u = window.frontlineUppy, count = () => window.benchStates++
+					window.benchStates = 0
+					u.on('state-update', count)
+					return u.upload().then(r => r.successful.length === 1 && !r.failed.length || JSON.stringify(r.failed.map(f => f.error))).finally(() => u.off('state-update', count))
+				})()`)
 				uppyTime += d
 				if testing.Verbose() {
-					b.Logf("uploader: %d ms", d.Milliseconds())
+					busy := mainThread(b, ctx) - before
+					states, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`window.benchStates`))
+					b.Logf("uploader: %d ms; the page's main thread busy %d ms, %d state updates", d.Milliseconds(), busy.Milliseconds(), states)
 				}
 			case "put":
+				before := mainThread(b, ctx)
 				d := timeInPage(b, ctx, fmt.Sprintf(`fetch(%q, {method: 'PUT', body: window.frontlineUppy.getFiles()[0].data}).then(async r => r.ok || r.status + ' ' + await r.text())`, req.URL))
 				putTime += d
 				if testing.Verbose() {
-					b.Logf("put: %d ms", d.Milliseconds())
+					b.Logf("put: %d ms; the page's main thread busy %d ms", d.Milliseconds(), (mainThread(b, ctx) - before).Milliseconds())
 				}
 			case "parts", "xhrparts":
 				// The same parts with fetch, or with XMLHttpRequest and an
@@ -134,6 +144,7 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 						x.send(body)
 					})`
 				}
+				before := mainThread(b, ctx)
 				d := timeInPage(b, ctx, fmt.Sprintf(`(async () => {
 					const f = window.frontlineUppy.getFiles()[0].data, urls = %s, size = %d
 					let next = 0
@@ -152,7 +163,7 @@ func BenchmarkClipUpload64MiB(b *testing.B) {
 					xhrTime += d
 				}
 				if testing.Verbose() {
-					b.Logf("raw %s: %d ms", what, d.Milliseconds())
+					b.Logf("raw %s: %d ms; the page's main thread busy %d ms", what, d.Milliseconds(), (mainThread(b, ctx) - before).Milliseconds())
 				}
 			case "peer":
 				peerTime += timeInPage(b, ctx, fmt.Sprintf(`(() => {
@@ -244,18 +255,18 @@ func startPeer(b *testing.B) peerServer {
 
 // uploaderPhases says, from the page's resource timing, where the
 // uploader's time went: create and first signature (until the first part
-// starts; with the create call's and the signatures' durations), the parts
+// starts; with the create call's and the signing calls' durations), the parts
 // (with the shortest and longest part request), and the complete call.
 const uploaderPhases = `(() => {
 	const rs = performance.getEntriesByType('resource')
 	const parts = rs.filter(e => /[?&]partNumber=\d/.test(e.name))
 	const complete = rs.find(e => /\/complete\?/.test(e.name))
 	const create = rs.find(e => /\/api\/s3\/multipart(\?|$)/.test(e.name))
-	const signs = rs.filter(e => /\/api\/s3\/multipart\/[^/?]+\/\d+(\?|$)/.test(e.name)).map(e => e.duration)
+	const signs = rs.filter(e => /\/api\/s3\/multipart\/[^/?]+\/(\d+|batch)(\?|$)/.test(e.name)).map(e => e.duration)
 	const first = Math.min(...parts.map(e => e.startTime)), last = Math.max(...parts.map(e => e.responseEnd))
 	const ms = x => Math.round(x) + ' ms'
 	return parts.length + ' parts; until the first part ' + ms(first - window.benchT0) +
-		' (create sent at ' + (create ? ms(create.startTime - window.benchT0) + ', took ' + ms(create.duration) : '?') + ', signatures ' + ms(Math.min(...signs)) + '–' + ms(Math.max(...signs)) + ')' +
+		' (create sent at ' + (create ? ms(create.startTime - window.benchT0) + ', took ' + ms(create.duration) : '?') + ', ' + signs.length + ' signing calls ' + ms(Math.min(...signs)) + '–' + ms(Math.max(...signs)) + ')' +
 		', parts ' + ms(last - first) + ' (each ' + ms(Math.min(...parts.map(e => e.duration))) + '–' + ms(Math.max(...parts.map(e => e.duration))) + ')' +
 		', then complete ' + ms(complete.responseEnd - last) + ' (its request ' + ms(complete.duration) + ')'
 })()`
@@ -315,6 +326,31 @@ func blobStored(b *testing.B, ctx context.Context, stored bool) {
 	if !r {
 		b.Fatalf("Golden Retriever's copy of the file: stored %t not reached in 60 s", stored)
 	}
+}
+
+// mainThread is how long the tab's main thread has been busy running
+// tasks so far (Chromium's TaskDuration), or 0 unless -v.
+func mainThread(b *testing.B, ctx context.Context) time.Duration {
+	b.Helper()
+	if !testing.Verbose() {
+		return 0
+	}
+	var busy float64
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, performance.Enable, performance.EnableParams{}); err != nil {
+			return err
+		}
+		m, err := cdp.Call(ctx, tg, performance.GetMetrics, cdp.Empty{})
+		for _, x := range m.Metrics {
+			if x.Name == "TaskDuration" {
+				busy = x.Value
+			}
+		}
+		return err
+	})); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(busy * float64(time.Second))
 }
 
 // timeInPage runs a promise-valued expression in the page and returns how

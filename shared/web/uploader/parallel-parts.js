@@ -6,9 +6,13 @@
 // Why: 6.3.1 awaits each part in turn (sign, send, sign, send) and its
 // `limit` counts files, not requests, so one clip uses one connection
 // (upstream issue transloadit/uppy#6547; pull request #6568 proposes the
-// same change). Only #uploadRemainingParts differs from upstream; drop this
-// file when a release sends parts in parallel. build.mjs refuses to build
-// if the upstream file is no longer the one this was copied from.
+// same change), and a part's signature is always on its path. Only
+// #uploadRemainingParts differs from upstream, with two methods added for
+// it (#partSigner: part URLs signed ahead, in batches, from Companion's
+// batch route; #putPart: the PUT s3Client.uploadPart makes once it has a
+// URL). Drop this file when a release sends parts in parallel with their
+// URLs signed ahead. build.mjs refuses to build if the upstream file is no
+// longer the one this was copied from.
 
 import { EventManager } from '@uppy/core';
 import { toError } from '@uppy/core/utils';
@@ -22,6 +26,10 @@ const MIN_CHUNK_SIZE = 5 * MB;
 const MAX_PARTS = 10000;
 /** Parts of one file on the wire at once (browsers open 6 connections per host). */
 const PARTS_IN_FLIGHT = 4;
+/** Parts signed in one call to the companion's batch route (it signs 20 at most). */
+const SIGN_AHEAD = 2 * PARTS_IN_FLIGHT;
+/** A part URL with less than this left before it expires is signed again. */
+const URL_MARGIN_MS = 60 * 1000;
 export default class S3Uploader {
     #data;
     /** Key the object is stored under: the signer's if it returned one, else the requested one. */
@@ -222,8 +230,9 @@ export default class S3Uploader {
         await this.#uploadRemainingParts(signal);
     }
     // Changed from upstream: the parts go up to PARTS_IN_FLIGHT at a time,
-    // each signed just before it is sent, so a part's signing overlaps the
-    // other parts' transfers. Upstream awaits each part in turn.
+    // their URLs signed ahead in batches (#partSigner), so no part waits
+    // for its signature once the first batch is in. Upstream awaits each
+    // part in turn, signing it just before it is sent.
     async #uploadRemainingParts(signal) {
         if (this.#resolvedKey == null) {
             throw new Error('Missing S3 object key for uploading part');
@@ -242,14 +251,16 @@ export default class S3Uploader {
         const attempt = new AbortController();
         const stop = () => attempt.abort(signal.reason);
         signal.addEventListener('abort', stop, { once: true });
+        const signed = this.#partSigner(pending.map((i) => i + 1), attempt.signal);
         let next = 0;
         const worker = async () => {
             while (next < pending.length) {
                 attempt.signal.throwIfAborted();
-                const i = pending[next++];
+                const k = next++;
+                const i = pending[k];
                 const chunk = this.#chunks[i];
                 const partNumber = i + 1;
-                const { etag } = await this.#options.s3Client.uploadPart({
+                const part = {
                     key: this.#resolvedKey,
                     uploadId: this.#uploadId,
                     data: this.#data.slice(chunk.start, chunk.end),
@@ -259,7 +270,10 @@ export default class S3Uploader {
                         this.#onProgress();
                     },
                     signal: attempt.signal,
-                });
+                };
+                const { etag } = signed
+                    ? await this.#putPart(await signed(k), part)
+                    : await this.#options.s3Client.uploadPart(part);
                 this.#chunkState[i].uploaded = chunk.size;
                 this.#chunkState[i].etag = etag;
                 this.#onProgress();
@@ -292,6 +306,63 @@ export default class S3Uploader {
             key,
             uploadId: this.#uploadId,
         });
+    }
+    // Added to upstream: the part URLs of one attempt, asked for from the
+    // companion's batch route (GET /s3/multipart/{uploadId}/batch
+    // ?key=&partNumbers=1,2,3, answering {presignedUrls: {"1": url, …},
+    // expires}) SIGN_AHEAD parts at a time, the next batch while the
+    // current one's last PARTS_IN_FLIGHT parts are on the wire. Returns a
+    // function giving the URL of numbers[k] (null without a companion: then
+    // each part is signed by s3Client.uploadPart, as upstream does). A URL
+    // too close to its expiry to start a transfer is signed again alone.
+    #partSigner(numbers, signal) {
+        const client = this.#options.s3Client;
+        if (typeof client.companionEndpoint !== 'string' || typeof client._fetch !== 'function' ||
+            typeof client._request !== 'function')
+            return null;
+        const urls = new Map(); // part number → Promise<{ url, until }>
+        const ask = (batch) => {
+            const query = new URLSearchParams({ key: this.#resolvedKey, partNumbers: batch.join(',') });
+            const reply = client
+                ._fetch(`/multipart/${encodeURIComponent(this.#uploadId)}/batch?${query}`, { method: 'GET', signal })
+                .then((res) => res.json())
+                .then(({ presignedUrls, expires }) => ({
+                    presignedUrls,
+                    until: performance.now() + (Number(expires) > 0 ? Number(expires) : 300) * 1000,
+                }));
+            for (const n of batch) {
+                const url = reply.then(({ presignedUrls, until }) => {
+                    if (typeof presignedUrls?.[n] !== 'string')
+                        throw new Error(`Companion request failed: no URL for part ${n}`);
+                    return { url: presignedUrls[n], until };
+                });
+                url.catch(() => { }); // awaited by the part's worker, if its turn comes
+                urls.set(n, url);
+            }
+        };
+        let asked = 0;
+        return async (k) => {
+            while (asked < numbers.length && k + PARTS_IN_FLIGHT >= asked) {
+                const batch = numbers.slice(asked, asked + SIGN_AHEAD);
+                asked += batch.length;
+                ask(batch);
+            }
+            const n = numbers[k];
+            const { url, until } = await urls.get(n);
+            if (performance.now() < until - URL_MARGIN_MS)
+                return url;
+            ask([n]);
+            return (await urls.get(n)).url;
+        };
+    }
+    // Added to upstream: what s3Client.uploadPart does once it has the URL.
+    async #putPart(url, { data, onProgress, signal }) {
+        const xhr = await this.#options.s3Client._request({ url, method: 'PUT', data, onProgress, signal });
+        const etag = xhr.getResponseHeader('etag')?.replace(/^"+|"+$/g, '');
+        if (etag == null) {
+            throw new Error('[s3mini] Missing ETag in uploadPart response headers');
+        }
+        return { etag };
     }
     #onProgress() {
         if (!this.#options.onProgress)
