@@ -388,25 +388,93 @@ func (d *dynamo) emit(tableName string, key, before, after map[string]json.RawMe
 }
 
 // sameItem reports whether a write left an item as it was (DynamoDB Streams
-// write no record then). Images read alike are compared byte for byte first;
-// only items that differ so are compared as JSON values.
+// write no record then). Both images are read by getItem, which writes an
+// attribute value the same way each time (encoding/json: struct fields in
+// order, map keys sorted), so values written alike are equal, and only
+// values written differently are decoded to be compared.
 func sameItem(a, b map[string]json.RawMessage) bool {
-	if (a == nil) != (b == nil) {
+	if (a == nil) != (b == nil) || len(a) != len(b) {
 		return false
 	}
-	if len(a) == len(b) {
-		same := true
-		for k, v := range a {
-			if w, ok := b[k]; !ok || !bytes.Equal(v, w) {
-				same = false
-				break
-			}
-		}
-		if same {
-			return true
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok || !bytes.Equal(v, w) && !sameValue(v, w) {
+			return false
 		}
 	}
-	return reflect.DeepEqual(canonical(a), canonical(b))
+	return true
+}
+
+// sameValue compares two attribute values written differently: a set (SS,
+// NS, BS) has no order on DynamoDB, and minidyn may hand one back in
+// another order after an update that left it as it was.
+func sameValue(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return equalValue(x, y)
+}
+
+func equalValue(x, y any) bool {
+	xm, ok := x.(map[string]any)
+	ym, ok2 := y.(map[string]any)
+	if !ok || !ok2 || len(xm) != len(ym) {
+		return reflect.DeepEqual(x, y)
+	}
+	for typ, xv := range xm {
+		yv, ok := ym[typ]
+		if !ok {
+			return false
+		}
+		switch typ {
+		case "SS", "NS", "BS":
+			xs, _ := xv.([]any)
+			ys, _ := yv.([]any)
+			if len(xs) != len(ys) {
+				return false
+			}
+			sorted := func(l []any) []string {
+				out := make([]string, len(l))
+				for i, e := range l {
+					out[i], _ = e.(string)
+				}
+				slices.Sort(out)
+				return out
+			}
+			if !slices.Equal(sorted(xs), sorted(ys)) {
+				return false
+			}
+		case "L":
+			xl, _ := xv.([]any)
+			yl, _ := yv.([]any)
+			if len(xl) != len(yl) {
+				return false
+			}
+			for i := range xl {
+				if !equalValue(xl[i], yl[i]) {
+					return false
+				}
+			}
+		case "M":
+			xs, _ := xv.(map[string]any)
+			ys, _ := yv.(map[string]any)
+			if len(xs) != len(ys) {
+				return false
+			}
+			for k, e := range xs {
+				f, ok := ys[k]
+				if !ok || !equalValue(e, f) {
+					return false
+				}
+			}
+		default:
+			if !reflect.DeepEqual(xv, yv) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func canonical(item map[string]json.RawMessage) string {
