@@ -88,10 +88,9 @@ func (d *dynamo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAWSJSONError(w, f.Status, f.Code, f.Message)
 		return
 	}
-	var req map[string]json.RawMessage
-	_ = json.Unmarshal(body, &req)
-	tableName := unquote(req["TableName"])
-	if err := d.iam.check(accessKeyOf(r), d.authz(op, body)...); err != nil {
+	in := parseRequest(body)
+	tableName := in.TableName
+	if err := d.iam.check(accessKeyOf(r), d.authz(op, in)...); err != nil {
 		code := "AccessDeniedException"
 		if err.unknownKey {
 			code = "UnrecognizedClientException"
@@ -101,7 +100,7 @@ func (d *dynamo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if op != "CreateTable" {
 		d.mu.Lock()
-		msg := d.validate(op, body)
+		msg := d.validate(op, body, in)
 		d.mu.Unlock()
 		if msg != "" {
 			writeAWSJSONError(w, http.StatusBadRequest, "ValidationException", msg)
@@ -162,7 +161,7 @@ func (d *dynamo) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems":
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		keys := d.writtenKeys(op, body)
+		keys := d.writtenKeys(op, body, in)
 		before := make([]map[string]json.RawMessage, len(keys))
 		for i, k := range keys {
 			before[i] = d.getItem(k.table, k.key)
@@ -237,7 +236,7 @@ type itemKey struct {
 }
 
 // writtenKeys lists the keys of the items a write request touches.
-func (d *dynamo) writtenKeys(op string, body []byte) []itemKey {
+func (d *dynamo) writtenKeys(op string, body []byte, in *request) []itemKey {
 	var out []itemKey
 	add := func(tableName string, item map[string]json.RawMessage) {
 		t := d.tables[tableName]
@@ -254,11 +253,6 @@ func (d *dynamo) writtenKeys(op string, body []byte) []itemKey {
 	}
 	switch op {
 	case "PutItem", "UpdateItem", "DeleteItem":
-		var in struct {
-			TableName string
-			Item, Key map[string]json.RawMessage
-		}
-		_ = json.Unmarshal(body, &in)
 		if in.Item != nil {
 			add(in.TableName, in.Item)
 		} else {
@@ -282,13 +276,6 @@ func (d *dynamo) writtenKeys(op string, body []byte) []itemKey {
 			}
 		}
 	case "TransactWriteItems":
-		var in struct {
-			TransactItems []map[string]struct {
-				TableName string
-				Item, Key map[string]json.RawMessage
-			}
-		}
-		_ = json.Unmarshal(body, &in)
 		for _, ti := range in.TransactItems {
 			for kind, x := range ti {
 				if kind == "ConditionCheck" {

@@ -79,22 +79,34 @@ func scalar(raw json.RawMessage) (string, bool) {
 	return "", false
 }
 
-// authz lists what one DynamoDB request asks IAM for.
-func (d *dynamo) authz(op string, body []byte) []authz {
-	var in struct {
-		TableName                 string
-		IndexName                 string
-		Key, Item                 map[string]json.RawMessage
-		KeyConditionExpression    string
-		ExpressionAttributeNames  map[string]string
-		ExpressionAttributeValues map[string]json.RawMessage
-		RequestItems              map[string]json.RawMessage
-		TransactItems             []map[string]struct {
-			TableName string
-			Key, Item map[string]json.RawMessage
-		}
+// request is what the local DynamoDB reads from a request's body for its
+// checks (IAM, keys) and for the keys a write touches, read once.
+type request struct {
+	TableName                 string
+	IndexName                 string
+	Key, Item                 map[string]json.RawMessage
+	KeyConditionExpression    string
+	ExpressionAttributeNames  map[string]string
+	ExpressionAttributeValues map[string]json.RawMessage
+	RequestItems              map[string]json.RawMessage
+	TransactItems             []map[string]struct {
+		TableName string
+		Key, Item map[string]json.RawMessage
 	}
-	_ = json.Unmarshal(body, &in)
+	// valid says the body was read whole without error; otherwise each
+	// field holds what could be read (as encoding/json leaves it).
+	valid bool
+}
+
+// parseRequest reads a request's body once.
+func parseRequest(body []byte) *request {
+	var in request
+	in.valid = json.Unmarshal(body, &in) == nil
+	return &in
+}
+
+// authz lists what one DynamoDB request asks IAM for.
+func (d *dynamo) authz(op string, in *request) []authz {
 	item := func(action, tableName string, key map[string]json.RawMessage) authz {
 		return authz{action: action, resource: d.tableARN(tableName), context: map[string][]string{"dynamodb:leadingkeys": d.leadingKey(tableName, key)}}
 	}
@@ -189,20 +201,25 @@ func (d *dynamo) queryPartition(tableName, expr string, names map[string]string,
 }
 
 // validate checks a request's keys and items against the key schemas; it
-// returns DynamoDB's message, or "" when the request may go ahead. d.mu
-// is held.
-func (d *dynamo) validate(op string, body []byte) string {
-	var in struct {
-		TableName     string
-		Key, Item     map[string]json.RawMessage
-		RequestItems  map[string]json.RawMessage
-		TransactItems []map[string]struct {
-			TableName string
-			Key, Item map[string]json.RawMessage
+// returns DynamoDB's message, or "" when the request may go ahead (a body
+// whose keys and items cannot be read is left to minidyn). d.mu is held.
+func (d *dynamo) validate(op string, body []byte, in *request) string {
+	if !in.valid {
+		// The checks go ahead only if the fields they read were read
+		// without error: an error elsewhere in the body does not stop them
+		// (encoding/json reads the rest all the same).
+		var part struct {
+			TableName     string
+			Key, Item     map[string]json.RawMessage
+			RequestItems  map[string]json.RawMessage
+			TransactItems []map[string]struct {
+				TableName string
+				Key, Item map[string]json.RawMessage
+			}
 		}
-	}
-	if json.Unmarshal(body, &in) != nil {
-		return ""
+		if json.Unmarshal(body, &part) != nil {
+			return ""
+		}
 	}
 	switch op {
 	case "GetItem", "DeleteItem", "UpdateItem":
