@@ -145,7 +145,7 @@ func (f *function) invoke(ctx context.Context, event, out any) error {
 		return err
 	}
 	// A caller that goes away does not stop the invocation, as on Lambda.
-	ctx = lambdacontext.NewContext(context.WithoutCancel(ctx), &lambdacontext.LambdaContext{
+	ctx = lambdacontext.NewContext(withLog(context.WithoutCancel(ctx), f.log), &lambdacontext.LambdaContext{
 		AwsRequestID:       newRequestID(),
 		InvokedFunctionArn: "arn:aws:lambda:" + Region + ":000000000000:function:" + f.name,
 	})

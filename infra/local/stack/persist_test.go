@@ -1,10 +1,13 @@
 package stack_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,23 +76,29 @@ func TestDataSurvivesARestart(t *testing.T) {
 }
 
 // Stacks side by side in one process (the tests run so) keep to their own
-// emulators: each stack's functions, cold-started after the other stack
-// started, write to their own table, and each stack's AWS config reaches
-// its own.
+// emulators and logs: each stack's functions, cold-started after the other
+// stack started, write to their own table and log to their own stack's
+// Log, and each stack's AWS config reaches its own table.
 func TestStacksSideBySideKeepToTheirOwnEmulators(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	other := startClipStack(t)
+	var firstLog, otherLog lockedBuffer
+	logTo := func(w io.Writer) func(*stack.Options) {
+		return func(o *stack.Options) { o.Log = slog.New(slog.NewJSONHandler(w, nil)) }
+	}
+	first := startClipStack(t, logTo(&firstLog))
+	other := startClipStack(t, logTo(&otherLog))
 	// The next request to each function is a cold start, made after the
 	// other stack started.
-	st.Recycle()
+	first.Recycle()
 	other.Recycle()
-	mine, theirs := submitStory(t, st), submitStory(t, other)
+	mine, theirs := submitStory(t, first), submitStory(t, other)
 	for _, c := range []struct {
 		name       string
 		s          *stack.Stack
 		own, other string
-	}{{"the shared stack", st, mine.id, theirs.id}, {"the other stack", other, theirs.id, mine.id}} {
+		log        *lockedBuffer
+	}{{"the first stack", first, mine.id, theirs.id, &firstLog}, {"the other stack", other, theirs.id, mine.id, &otherLog}} {
 		stories := store.New(dynamodb.NewFromConfig(c.s.AWS), c.s.Tables["StoriesTable"])
 		if _, err := stories.GetStory(ctx, c.own); err != nil {
 			t.Errorf("%s lacks the story sent to it: %v", c.name, err)
@@ -97,5 +106,29 @@ func TestStacksSideBySideKeepToTheirOwnEmulators(t *testing.T) {
 		if _, err := stories.GetStory(ctx, c.other); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s holds the story sent to the other (%v)", c.name, err)
 		}
+		// One story was sent to each: its submit function logged one
+		// request line, to its own stack's Log.
+		if n := strings.Count(c.log.String(), `"route":"POST /api/stories"`); n != 1 {
+			t.Errorf("%s's log has %d request lines of POST /api/stories, want the 1 sent to it:\n%s", c.name, n, c.log.String())
+		}
 	}
+}
+
+// lockedBuffer is a bytes.Buffer that functions may write while a test
+// reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -166,8 +166,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		}
 		opts.Template = p
 	}
-	// The functions log through slog's default logger, as on Lambda.
-	slog.SetDefault(opts.Log)
+	// The functions log through slog's default logger, as on Lambda; each
+	// invocation's records go to its own stack's Log (see routeLogs).
+	routeLogs(opts.Log)
 	tmpl, err := LoadTemplate(opts.Template)
 	if err != nil {
 		return nil, err
