@@ -744,9 +744,3 @@ func writeAWSJSONError(w http.ResponseWriter, status int, code, msg string) {
 	_ = json.NewEncoder(rec).Encode(map[string]string{"__type": "com.amazonaws.dynamodb.v20120810#" + code, "message": msg})
 	copyResponse(w, rec)
 }
-
-func unquote(raw json.RawMessage) string {
-	var s string
-	_ = json.Unmarshal(raw, &s)
-	return s
-}
