@@ -81,7 +81,7 @@ func (s *Store) ReserveClip(ctx context.Context, r ClipRecord, max int) error {
 	}
 	mergeAttrs(item, ClipKey(r.StoryID, r.Key))
 	item[AttrExpires] = number(s.ExpiresAt(r.At).Unix())
-	put := s.txPut(item, build(expression.NewBuilder().WithCondition(absent)))
+	put := s.txPut(item, freeExpr)
 	return s.withSlot(ctx, r.StoryID, max, func() error {
 		err := s.clipTx(ctx, r.StoryID, +1, max, put)
 		if errors.Is(err, errCondition) {

@@ -134,10 +134,9 @@ func (s *Store) BeginErasure(ctx context.Context, id string) (Tombstone, error) 
 	mark := build(expression.NewBuilder().
 		WithUpdate(expression.Set(nameErasing, expression.Value(now.Format(time.RFC3339Nano)))).
 		WithCondition(liveCond))
-	free := build(expression.NewBuilder().WithCondition(absent))
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		s.txUpdate(StoryKey(id), mark),
-		s.txPut(item, free),
+		s.txPut(item, freeExpr),
 	}})
 	if canceled(err) {
 		// Another erasure began meanwhile (or the story went): resume it.

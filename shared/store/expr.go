@@ -57,6 +57,10 @@ var (
 	absent = expression.AttributeNotExists(namePK)
 )
 
+// freeExpr is absent, built once: it has no values, and a request only
+// reads its names.
+var freeExpr = build(expression.NewBuilder().WithCondition(absent))
+
 // liveCond holds on a story item that exists and is not being erased.
 var liveCond = exists.And(expression.AttributeNotExists(nameErasing))
 

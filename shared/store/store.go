@@ -185,8 +185,7 @@ func (s *Store) PutStory(ctx context.Context, st story.Story, limits ...Limit) (
 	item[attrLedgerSize] = number(int64(len(st.Consents)))
 	// The story is kept only if its id has no tombstone: an erased story
 	// never comes back (a replay, an old form).
-	free := build(expression.NewBuilder().WithCondition(absent))
-	items := []types.TransactWriteItem{s.txPut(item, free), s.txCheck(tombstoneKey(st.ID), free)}
+	items := []types.TransactWriteItem{s.txPut(item, freeExpr), s.txCheck(tombstoneKey(st.ID), freeExpr)}
 	for _, l := range limits {
 		items = append(items, s.txCount(l, at))
 	}
