@@ -3,7 +3,7 @@
 // in companion mode), so the browser's Uppy works against it unchanged:
 //
 //	GET    /api/s3/params?filename=&type=&metadata[size]=…    presigned POST (small clips)
-//	POST   /api/s3/multipart                                  create a multipart upload (metadata.size: the file's size)
+//	POST   /api/s3/multipart                                  create a multipart upload (metadata.size: the file's size), with its first parts' URLs
 //	GET    /api/s3/multipart/{uploadId}?key=                  list the uploaded parts (resume)
 //	GET    /api/s3/multipart/{uploadId}/{partNumber}?key=     presigned UploadPart, its Content-Length signed
 //	GET    /api/s3/multipart/{uploadId}/batch?key=&partNumbers=1,2,3   the same for up to MaxBatch parts at once
@@ -277,7 +277,15 @@ type createResponse struct {
 	Key      string `json:"key"`
 	UploadID string `json:"uploadId"`
 	Bucket   string `json:"bucket"`
+	// The first FirstParts parts' URLs, as the batch route signs them, so
+	// the first parts can go without another call.
+	PresignedURLs map[string]string `json:"presignedUrls,omitempty"`
+	Expires       int               `json:"expires,omitempty"`
 }
+
+// FirstParts is how many parts' URLs create's answer carries: as many as
+// the uploader signs ahead in one batch call.
+const FirstParts = 8
 
 // create starts a multipart upload of one large clip.
 func (h *Handler) create(ctx context.Context, req apigw.Request) apigw.Response {
@@ -324,7 +332,20 @@ func (h *Handler) create(ctx context.Context, req apigw.Request) apigw.Response 
 		}
 		return *h.slotRefusal(ctx, err)
 	}
-	return apigw.JSON(http.StatusOK, createResponse{Key: key, UploadID: uploadID, Bucket: h.objects.Name()})
+	out := createResponse{Key: key, UploadID: uploadID, Bucket: h.objects.Name()}
+	count := min((size+h.limits.PartSize-1)/h.limits.PartSize, FirstParts, int64(h.maxParts))
+	ns := make([]int32, count)
+	for i := range ns {
+		ns[i] = int32(i + 1)
+	}
+	// Without them the uploader asks the batch route: the upload stands.
+	if signed, fail := h.presignParts(ctx, rec, ns); fail == nil {
+		out.PresignedURLs, out.Expires = make(map[string]string, len(ns)), int(h.cfg.URLExpiry/time.Second)
+		for i, n := range ns {
+			out.PresignedURLs[strconv.Itoa(int(n))] = signed[i]
+		}
+	}
+	return apigw.JSON(http.StatusOK, out)
 }
 
 // reserve records a pending upload at a new key, with the clip slot it takes.

@@ -10,5 +10,5 @@ var assetVersions = map[string]string{
 	"safeguard.js": "69d0fcccb2",
 	"site.css":     "a812611fe3",
 	"uploader.css": "af8348e897",
-	"uploader.js":  "d36b6c5910",
+	"uploader.js":  "6fd8661a78",
 }

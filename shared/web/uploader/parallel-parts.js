@@ -7,10 +7,12 @@
 // `limit` counts files, not requests, so one clip uses one connection
 // (upstream issue transloadit/uppy#6547; pull request #6568 proposes the
 // same change), and a part's signature is always on its path. Only
-// #uploadRemainingParts differs from upstream, with two methods added for
-// it (#partSigner: part URLs signed ahead, in batches, from Companion's
-// batch route; #putPart: the PUT s3Client.uploadPart makes once it has a
-// URL). Drop this file when a release sends parts in parallel with their
+// #uploadMultipart, #uploadRemainingParts and #onProgress differ from
+// upstream, with methods added for them (#createMultipartUpload: keeps the
+// first parts' URLs create's answer carries; #partSigner: the other part
+// URLs signed ahead, in batches, from Companion's batch route; #putPart:
+// the PUT s3Client.uploadPart makes once it has a URL; progress reported
+// to Uppy at most every PROGRESS_EVERY_MS). Drop this file when a release sends parts in parallel with their
 // URLs signed ahead. build.mjs refuses to build if the upstream file is no
 // longer the one this was copied from.
 
@@ -30,6 +32,8 @@ const PARTS_IN_FLIGHT = 4;
 const SIGN_AHEAD = 2 * PARTS_IN_FLIGHT;
 /** A part URL with less than this left before it expires is signed again. */
 const URL_MARGIN_MS = 60 * 1000;
+/** Progress goes to Uppy at most this often (Uppy's total progress: 500 ms). */
+const PROGRESS_EVERY_MS = 250;
 export default class S3Uploader {
     #data;
     /** Key the object is stored under: the signer's if it returned one, else the requested one. */
@@ -42,6 +46,9 @@ export default class S3Uploader {
     #uploadId;
     #uploadHasStarted = false;
     #abortController;
+    /** When progress last went to Uppy, and the timer of the next report. */
+    #progressAt = -Infinity;
+    #progressTimer;
     constructor(options) {
         if (options.file.data == null) {
             throw new Error(`File data is missing for file ${options.file.id}`);
@@ -214,26 +221,59 @@ export default class S3Uploader {
             key,
         });
     }
+    // Changed from upstream: create's answer may carry the first parts'
+    // URLs (#createMultipartUpload), handed on to #uploadRemainingParts.
     async #uploadMultipart(signal) {
-        const { uploadId, key } = await this.#options.s3Client.createMultipartUpload({
-            key: this.#options.requestedKey,
-            fileType: this.#options.file.type || 'application/octet-stream',
-            metadata: this.#options.metadata,
-            signal,
-        });
+        const { uploadId, key, first } = await this.#createMultipartUpload(signal);
         this.#resolvedKey = key;
         this.#uploadId = uploadId;
         // Persist resume state so Golden Retriever can restore it after page refresh
         this.#options.uppy.setFileState(this.#options.file.id, {
             s3Multipart: { uploadId, key },
         });
-        await this.#uploadRemainingParts(signal);
+        await this.#uploadRemainingParts(signal, first);
+    }
+    // Added to upstream: s3Client.createMultipartUpload, but through a
+    // companion the whole answer is read, to keep the first parts' URLs it
+    // may carry ({key, uploadId, presignedUrls, expires}).
+    async #createMultipartUpload(signal) {
+        const fileType = this.#options.file.type || 'application/octet-stream';
+        const client = this.#companion();
+        if (!client) {
+            return this.#options.s3Client.createMultipartUpload({
+                key: this.#options.requestedKey,
+                fileType,
+                metadata: this.#options.metadata,
+                signal,
+            });
+        }
+        const response = await client._fetch('/multipart', {
+            method: 'POST',
+            body: JSON.stringify({ filename: this.#options.requestedKey, metadata: this.#options.metadata, type: fileType }),
+            headers: { 'content-type': 'application/json' },
+            signal,
+        });
+        const { key, uploadId, presignedUrls, expires } = await response.json();
+        if (uploadId == null)
+            throw new Error('No uploadId returned');
+        if (key == null)
+            throw new Error('No key returned');
+        return { uploadId, key, first: { presignedUrls, expires } };
+    }
+    // The S3 client when it is the companion one this file knows, else null.
+    #companion() {
+        const client = this.#options.s3Client;
+        return typeof client.companionEndpoint === 'string' && typeof client._fetch === 'function' &&
+            typeof client._request === 'function'
+            ? client
+            : null;
     }
     // Changed from upstream: the parts go up to PARTS_IN_FLIGHT at a time,
     // their URLs signed ahead in batches (#partSigner), so no part waits
-    // for its signature once the first batch is in. Upstream awaits each
-    // part in turn, signing it just before it is sent.
-    async #uploadRemainingParts(signal) {
+    // for its signature once the first batch is in (or create's answer
+    // gave the first URLs). Upstream awaits each part in turn, signing it
+    // just before it is sent.
+    async #uploadRemainingParts(signal, first) {
         if (this.#resolvedKey == null) {
             throw new Error('Missing S3 object key for uploading part');
         }
@@ -251,7 +291,7 @@ export default class S3Uploader {
         const attempt = new AbortController();
         const stop = () => attempt.abort(signal.reason);
         signal.addEventListener('abort', stop, { once: true });
-        const signed = this.#partSigner(pending.map((i) => i + 1), attempt.signal);
+        const signed = this.#partSigner(pending.map((i) => i + 1), attempt.signal, first);
         let next = 0;
         const worker = async () => {
             while (next < pending.length) {
@@ -311,25 +351,31 @@ export default class S3Uploader {
     // companion's batch route (GET /s3/multipart/{uploadId}/batch
     // ?key=&partNumbers=1,2,3, answering {presignedUrls: {"1": url, …},
     // expires}) SIGN_AHEAD parts at a time, the next batch while the
-    // current one's last PARTS_IN_FLIGHT parts are on the wire. Returns a
-    // function giving the URL of numbers[k] (null without a companion: then
-    // each part is signed by s3Client.uploadPart, as upstream does). A URL
-    // too close to its expiry to start a transfer is signed again alone.
-    #partSigner(numbers, signal) {
-        const client = this.#options.s3Client;
-        if (typeof client.companionEndpoint !== 'string' || typeof client._fetch !== 'function' ||
-            typeof client._request !== 'function')
+    // current one's last PARTS_IN_FLIGHT parts are on the wire; `first`
+    // holds URLs already given (create's answer), used before any call.
+    // Returns a function giving the URL of numbers[k] (null without a
+    // companion: then each part is signed by s3Client.uploadPart, as
+    // upstream does). A URL too close to its expiry to start a transfer is
+    // signed again alone.
+    #partSigner(numbers, signal, first) {
+        const client = this.#companion();
+        if (!client)
             return null;
         const urls = new Map(); // part number → Promise<{ url, until }>
+        const lasts = (expires) => performance.now() + (Number(expires) > 0 ? Number(expires) : 300) * 1000;
+        if (first?.presignedUrls && typeof first.presignedUrls === 'object') {
+            const until = lasts(first.expires);
+            for (const [n, url] of Object.entries(first.presignedUrls)) {
+                if (typeof url === 'string')
+                    urls.set(Number(n), Promise.resolve({ url, until }));
+            }
+        }
         const ask = (batch) => {
             const query = new URLSearchParams({ key: this.#resolvedKey, partNumbers: batch.join(',') });
             const reply = client
                 ._fetch(`/multipart/${encodeURIComponent(this.#uploadId)}/batch?${query}`, { method: 'GET', signal })
                 .then((res) => res.json())
-                .then(({ presignedUrls, expires }) => ({
-                    presignedUrls,
-                    until: performance.now() + (Number(expires) > 0 ? Number(expires) : 300) * 1000,
-                }));
+                .then(({ presignedUrls, expires }) => ({ presignedUrls, until: lasts(expires) }));
             for (const n of batch) {
                 const url = reply.then(({ presignedUrls, until }) => {
                     if (typeof presignedUrls?.[n] !== 'string')
@@ -340,7 +386,9 @@ export default class S3Uploader {
                 urls.set(n, url);
             }
         };
-        let asked = 0;
+        let asked = 0; // numbers[0 … asked) have a URL or are asked for
+        while (asked < numbers.length && urls.has(numbers[asked]))
+            asked++;
         return async (k) => {
             while (asked < numbers.length && k + PARTS_IN_FLIGHT >= asked) {
                 const batch = numbers.slice(asked, asked + SIGN_AHEAD);
@@ -364,13 +412,32 @@ export default class S3Uploader {
         }
         return { etag };
     }
+    // Changed from upstream: progress goes to Uppy at most every
+    // PROGRESS_EVERY_MS (the latest figure, at the end of the wait), not on
+    // every XHR progress event of every part: each one is a state update
+    // and a redraw of the Dashboard on the page's main thread.
     #onProgress() {
         if (!this.#options.onProgress)
             return;
+        const wait = this.#progressAt + PROGRESS_EVERY_MS - performance.now();
+        if (wait > 0) {
+            this.#progressTimer ??= setTimeout(() => this.#emitProgress(), wait);
+            return;
+        }
+        this.#emitProgress();
+    }
+    #emitProgress() {
+        this.#stopProgress();
+        this.#progressAt = performance.now();
         const bytesUploaded = this.#chunkState.reduce((sum, state) => sum + state.uploaded, 0);
         this.#options.onProgress(bytesUploaded, this.#data.size);
     }
+    #stopProgress() {
+        clearTimeout(this.#progressTimer);
+        this.#progressTimer = undefined;
+    }
     #onSuccess(result) {
+        this.#stopProgress();
         // If the upload was aborted (file removed mid-upload), the network request
         // may still complete successfully. Don't emit success in this case since
         // the file no longer exists in Uppy's state.
@@ -382,6 +449,7 @@ export default class S3Uploader {
         this.#options.onSuccess?.(result);
     }
     #onError(err) {
+        this.#stopProgress();
         // ignore abort signals from intentional cancellation
         if (err.name === 'AbortError')
             return;
