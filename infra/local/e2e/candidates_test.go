@@ -15,33 +15,34 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/infra/local/stacktest"
 	"frontlinevoices/shared/store"
 	"frontlinevoices/shared/story"
 )
 
+// exampleList is the example list as the shared stack holds it.
 var exampleList story.CandidateList
 
 // loadExample imports the example list (infra/candidates/example.csv)
-// into the stack, as the import command does. TestMain does it once,
-// before any test runs.
-func loadExample() error {
+// into the stack s, as the import command does. startStack does it before
+// any test runs.
+func loadExample(ctx context.Context, s *stack.Stack) (story.CandidateList, error) {
 	f, err := os.Open(filepath.Join("..", "..", "candidates", "example.csv"))
 	if err != nil {
-		return err
+		return story.CandidateList{}, err
 	}
 	defer f.Close()
 	people, err := story.ParseCandidatesCSV(f)
 	if err != nil {
-		return err
+		return story.CandidateList{}, err
 	}
-	s := store.FromConfig(st.AWS, st.Tables["StoriesTable"])
-	kept, err := s.Candidates(context.Background(), true)
+	db := store.FromConfig(s.AWS, s.Tables["StoriesTable"])
+	kept, err := db.Candidates(ctx, true)
 	if err != nil {
-		return err
+		return story.CandidateList{}, err
 	}
-	exampleList, err = s.ReplaceCandidates(context.Background(), people, kept.Version)
-	return err
+	return db.ReplaceCandidates(ctx, people, kept.Version)
 }
 
 // importExample is the example list, which the stack holds.
