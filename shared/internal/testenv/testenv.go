@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -76,7 +77,7 @@ func Event(t testing.TB, name string, v any) {
 // refuses and pages as DynamoDB does) holding template.yaml's table.
 func Table(t testing.TB, logicalID string) *dynamodb.Client {
 	t.Helper()
-	tmpl, err := stack.LoadTemplate(filepath.Join(Root(t), "template.yaml"))
+	tmpl, err := template(Root(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +96,22 @@ func Table(t testing.TB, logicalID string) *dynamodb.Client {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// template is the repository's template.yaml, read once: tests make many
+// tables (each its own), and parsing the YAML cost more than the rest of
+// making one. CreateTableInput only reads it, so tests share it.
+func template(root string) (*stack.Template, error) {
+	parsed.once.Do(func() {
+		parsed.tmpl, parsed.err = stack.LoadTemplate(filepath.Join(root, "template.yaml"))
+	})
+	return parsed.tmpl, parsed.err
+}
+
+var parsed struct {
+	once sync.Once
+	tmpl *stack.Template
+	err  error
 }
 
 // S3 is a client of a fresh in-process S3 (the local stack's) holding the
