@@ -155,12 +155,17 @@ func randomText(r *rand.Rand) string {
 
 // TestScanMatchesRules runs Scan and its regular expressions over the
 // corpora, every test case and random texts made of the rules' own words.
+// 1,000 random texts, not more: of 36 bugs put in the matchers by hand,
+// the corpora caught 20 and these texts 5 more, the last at the 257th
+// text; 3,000 caught none of the other 11 either (most change nothing, as
+// when two alternatives that cannot both match are swapped).
+// FuzzScanMatchesRules goes further.
 func TestScanMatchesRules(t *testing.T) {
 	for _, text := range corpus(t) {
 		agree(t, text)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for range 3000 {
+	for range 1000 {
 		agree(t, randomText(r))
 	}
 }
