@@ -72,7 +72,9 @@ func BenchmarkDynamoTransactVsPut5000(b *testing.B) {
 		b.Fatal(err)
 	}
 	var tx struct {
-		TransactItems []struct{ Put *struct{ Item json.RawMessage } }
+		TransactItems []struct {
+			Put *struct{ Item json.RawMessage }
+		}
 	}
 	if err := json.Unmarshal(txBody, &tx); err != nil || len(tx.TransactItems) != 4 || tx.TransactItems[0].Put == nil {
 		b.Fatalf("the transaction's body: %v", err)
