@@ -5,6 +5,7 @@ package e2e_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -57,6 +58,16 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	// A test waits more than it computes (page loads, fill times, uploads,
+	// the stack's events), most of that in the browser: four tests at once
+	// unless -parallel says otherwise (go test's default is the number of
+	// CPUs, two on a small machine, which leaves them idle).
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", "4")
+	}
 	ctx := context.Background()
 	path, err := findBrowser()
 	if err != nil {
