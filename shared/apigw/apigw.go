@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -243,11 +244,23 @@ func Gzipped(resp Response, gz []byte) Response {
 	return resp
 }
 
-// Gzip compresses b at the best compression.
+// Gzip compresses b at the best compression. It is safe for concurrent
+// use.
 func Gzip(b []byte) []byte {
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(&buf)
 	_, _ = zw.Write(b)
 	_ = zw.Close()
+	zw.Reset(nil) // keep the writer's state, not the body
+	gzipWriters.Put(zw)
 	return buf.Bytes()
 }
+
+// gzipWriters keeps gzip writers from one response to the next: a new one
+// allocates and clears about a megabyte of compression state, more than
+// compressing a page costs.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestCompression)
+	return zw
+}}

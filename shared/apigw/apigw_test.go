@@ -6,9 +6,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -43,6 +45,28 @@ func TestProblem(t *testing.T) {
 	if err := json.Unmarshal([]byte(resp.Body), &p); err != nil || p["type"] != "about:blank" || p["errors"] == nil {
 		t.Fatalf("%s %v", resp.Body, err)
 	}
+}
+
+// Gzip reuses its writers: bodies compressed at once and one after another
+// each come back whole and alone.
+func TestGzipRoundTripsAtOnce(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 10 {
+				body := strings.Repeat(fmt.Sprintf("<p>body %d of writer %d</p>\n", i, g), 10+i*g)
+				zr, err := gzip.NewReader(bytes.NewReader(Gzip([]byte(body))))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if b, err := io.ReadAll(zr); err != nil || string(b) != body {
+					t.Errorf("writer %d, body %d: got %d bytes (%v), want its own %d", g, i, len(b), err, len(body))
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func TestWithCompression(t *testing.T) {
