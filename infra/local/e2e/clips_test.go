@@ -318,3 +318,69 @@ func TestClipUploadPausesAndResumes(t *testing.T) {
 		t.Errorf("clip list after the resumed upload:\n%s", list)
 	}
 }
+
+// TestClipUploadResumesAfterAReload: a multipart clip paused once its
+// first part is in S3, then the page reloaded, is restored by Golden
+// Retriever (the file from IndexedDB, the upload's id and key) and, once
+// the volunteer confirms, resumes: it lists the parts S3 holds, signs the
+// rest by one batch call, completes, and arrives whole.
+func TestClipUploadResumesAfterAReload(t *testing.T) {
+	t.Parallel()
+	ctx := tab(t, true)
+	big := bigMP4(t, 30<<20)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(st.URL+"/"),
+		fillStory(stacktest.Unique("clips.reload@example.org"), nil),
+		click(byID("send")),
+		waitVisible(chromedp.CSS("#uploader .uppy-Dashboard")),
+		chooseFiles(big),
+		until(`window.frontlineUppy.getFiles().length === 1`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	blobStored(t, ctx, true)
+	before, err := chromedp.Run(ctx, chromedp.Evaluate[string](`new Promise(resolve => {
+		const uppy = window.frontlineUppy, id = uppy.getFiles()[0].id
+		uppy.on('s3-multipart:part-uploaded', () => {
+			if (uppy.getFile(id).isPaused) return
+			uppy.pauseResume(id)
+			resolve(uppy.getFile(id).s3Multipart.uploadId)
+		})
+		uppy.upload()
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil || before == "" {
+		t.Fatalf("paused upload %q: %v", before, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Reload(), waitVisible(chromedp.CSS("#uploader .uppy-Dashboard")),
+		until(`window.frontlineUppy.getFiles().length === 1 && window.frontlineUppy.getFiles()[0].data instanceof Blob`)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`new Promise(resolve => {
+		const uppy = window.frontlineUppy
+		uppy.on('complete', r => {
+			const rs = performance.getEntriesByType('resource')
+			resolve([r.successful.length + ' sent, ' + r.failed.length + ' failed',
+				String(rs.filter(e => /[?&]partNumber=\d/.test(e.name)).length),
+				rs.map(e => new URL(e.name).pathname).filter(p => p.startsWith('/api/s3/')).join(' ')])
+		})
+		uppy.emit('restore-confirmed')
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The parts left (none if S3 had them all by the pause) signed by one
+	// batch call.
+	id := "/api/s3/multipart/" + before
+	want := id + " " + id + "/batch " + id + "/complete"
+	if got[1] == "0" {
+		want = id + " " + id + "/complete"
+	}
+	if got[0] != "1 sent, 0 failed" || got[2] != want {
+		t.Fatalf("after the reload: %s, %s parts sent, calls %q, want %q", got[0], got[1], got[2], want)
+	}
+	waitIdle(t)
+	if err := chromedp.Do(ctx, until(`document.body.dataset.clipsVerified === '1'`, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		list, _ := chromedp.Run(ctx, chromedp.Text(byID("clip-list")))
+		t.Fatalf("the resumed clip was never received: %v\n%s", err, list)
+	}
+}

@@ -298,7 +298,7 @@ func presignParts(b *testing.B, bucket, key string, size int) []string {
 
 // blobStored waits until Golden Retriever's copy of the uploader's file is
 // in the page's IndexedDB (stored true) or gone from it (false).
-func blobStored(b *testing.B, ctx context.Context, stored bool) {
+func blobStored(b testing.TB, ctx context.Context, stored bool) {
 	b.Helper()
 	r, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(async () => {
 		const key = window.frontlineUppy.getID() + '!' + window.frontlineUppy.getFiles()[0].id
