@@ -16,20 +16,6 @@ import (
 	"frontlinevoices/infra/local/stacktest"
 )
 
-// sendStory fills and sends the form in ctx (the short way, as fillStory
-// does) and waits for the thank-you page.
-func sendStory(t *testing.T, ctx context.Context, email string) {
-	t.Helper()
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(st.URL+"/"),
-		fillStory(email, nil),
-		click(byID("send")),
-		waitVisible(chromedp.CSS(".panel h1")),
-	); err != nil {
-		t.Fatal(err)
-	}
-}
-
 var withdrawLink = regexp.MustCompile(`/withdraw\?t=[^\s"<>]+`)
 
 // withdrawURL is the personal link of the confirmation sent to email.

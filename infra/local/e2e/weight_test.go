@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -92,12 +91,15 @@ func TestPageWeight(t *testing.T) {
 			t.Errorf("%s: %d bytes on the wire for %d: not compressed", page, wire, raw)
 		}
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+"/"), waitVisible(byID("name")), chromedp.Sleep(200*time.Millisecond)); err != nil {
+	// Every resource the page names is in once it has loaded.
+	if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+"/"), waitVisible(byID("name")), until(`document.readyState === 'complete'`)); err != nil {
 		t.Fatal(err)
 	}
 	check("form", formBudget)
-	sendStory(t, ctx, stacktest.Unique("weight@example.org"))
-	if err := chromedp.Do(ctx, waitVisible(chromedp.CSS("#uploader .uppy-Dashboard"))); err != nil {
+	// The thank-you page of a story sent just now (from Go, as the form's
+	// script sends it), once its uploader is drawn.
+	postStory(t, ctx, st, stacktest.Unique("weight@example.org"))
+	if err := chromedp.Do(ctx, chromedp.Navigate(st.URL+"/thanks"), waitVisible(chromedp.CSS("#uploader .uppy-Dashboard")), until(`document.readyState === 'complete'`)); err != nil {
 		t.Fatal(err)
 	}
 	check("thanks", thanksBudget)
