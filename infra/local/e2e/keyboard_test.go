@@ -34,6 +34,27 @@ func (k *keys) active() string {
 	return id
 }
 
+// focused waits until the control with id has the focus, and returns the
+// id of the one that has it: a page's autofocus control gets it at the
+// browser's next rendering step, which can come after the page shows. The
+// wait has a deadline for a page that never moves the focus, not a speed
+// check.
+func (k *keys) focused(id string) string {
+	ctx, cancel := context.WithTimeout(k.ctx, 20*time.Second)
+	defer cancel()
+	for {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ''`))
+		if got == id {
+			return got
+		}
+		select {
+		case <-ctx.Done():
+			return k.active()
+		case <-time.After(pollEvery):
+		}
+	}
+}
+
 // to presses Tab until the control with id has the focus.
 func (k *keys) to(id string) {
 	k.t.Helper()
@@ -180,7 +201,7 @@ func TestErrorSummaryLinksFocusInputs(t *testing.T) {
 			k.to("continue")
 			k.press("\r")
 			k.page("error-summary")
-			if got := k.active(); got != "error-summary" {
+			if got := k.focused("error-summary"); got != "error-summary" {
 				t.Fatalf("after the errors the focus is on #%s, not the error summary", got)
 			}
 			links, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#error-summary a')].map(a => a.getAttribute('href').slice(1))`))
