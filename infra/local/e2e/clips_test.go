@@ -147,7 +147,11 @@ func TestClipsFromTheThankYouPage(t *testing.T) {
 	done, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.uploadsComplete + ' ' + document.getElementById('uploader-status').textContent`))
 	if !strings.HasPrefix(done, "3 ") {
 		screenshot(t, ctx, "clips-upload-failed")
-		t.Fatalf("uploads complete: %q", done)
+		// Each file as the uploader holds it, to tell a file never sent from
+		// one that failed.
+		files, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.frontlineUppy.getFiles().map(f =>
+			[f.name, f.type, f.size, f.progress.uploadStarted ? 'started' : 'not started', f.progress.uploadComplete ? 'complete' : 'not complete', String(f.error || '')]))`))
+		t.Fatalf("uploads complete: %q; the uploader's files: %s", done, files)
 	}
 	// The 12 MiB clip's two 8 MiB parts were on the wire at the same time
 	// (the uploader sends a file's parts in parallel, not one after another).
