@@ -354,6 +354,31 @@ func TestClipUploadResumesAfterAReload(t *testing.T) {
 	if err != nil || before == "" {
 		t.Fatalf("paused upload %q: %v", before, err)
 	}
+	// Golden Retriever saves Uppy's state at most every 500 ms: a reload
+	// before it saved the upload's id starts the upload again (nothing is
+	// lost). The volunteer here reloads once it has.
+	saved, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(async () => {
+		const saved = () => new Promise((resolve, reject) => {
+			const open = indexedDB.open('uppy-blobs')
+			open.onerror = () => reject(open.error)
+			open.onsuccess = () => {
+				const db = open.result
+				if (!db.objectStoreNames.contains('metadata')) { db.close(); resolve(''); return }
+				const get = db.transaction('metadata').objectStore('metadata').get(window.frontlineUppy.getID())
+				get.onsuccess = () => { db.close(); resolve(get.result ? get.result.metadata : '') }
+				get.onerror = () => { db.close(); reject(get.error) }
+			}
+		})
+		const until = performance.now() + 10000
+		while (!(await saved()).includes(%q)) {
+			if (performance.now() > until) return false
+			await new Promise(r => setTimeout(r, 25))
+		}
+		return true
+	})()`, before), chromedp.EvalAwaitPromise))
+	if err != nil || !saved {
+		t.Fatalf("Golden Retriever never saved the paused upload's id (%v)", err)
+	}
 	if err := chromedp.Do(ctx, chromedp.Reload(), waitVisible(chromedp.CSS("#uploader .uppy-Dashboard")),
 		until(`window.frontlineUppy.getFiles().length === 1 && window.frontlineUppy.getFiles()[0].data instanceof Blob`)); err != nil {
 		t.Fatal(err)
