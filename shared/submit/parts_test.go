@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/config"
 	"frontlinevoices/shared/internal/testenv"
 	"frontlinevoices/shared/store"
@@ -31,23 +28,9 @@ import (
 // HTTP transport that answers at once. What BenchmarkSubmit5000 measures
 // beyond these is the local DynamoDB and the HTTP between them.
 func BenchmarkSubmitParts5000(b *testing.B) {
-	prose, err := os.ReadFile(filepath.Join(testenv.Root(b), "shared", "safeguard", "testdata", "clinical_prose.txt"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	text := []rune(strings.Join(strings.Fields(string(prose)), " "))
-	for len(text) < 5000 {
-		text = append(text, text...)
-	}
-	var req apigw.Request
-	testenv.Event(b, "submit-json.json", &req)
-	var body map[string]any
-	if err := json.Unmarshal([]byte(req.Body), &body); err != nil {
-		b.Fatal(err)
-	}
+	req, body := story5000(b)
 	signer := testenv.Signer(b)
 	id := story.NewID()
-	body["story"], body["safeguardingConfirmed"] = string(text[:5000]), true
 	body["id"], body["started"] = id, start(b, signer, id, testenv.SampleTime)
 	bb, _ := json.Marshal(body)
 	req.Body = string(bb)
