@@ -101,6 +101,20 @@ func send(t *testing.T, u string, data []byte) (int, string) {
 	return resp.StatusCode, resp.Header.Get("ETag")
 }
 
+// readsBack fails t unless the object at key holds data.
+func (f *flow) readsBack(t *testing.T, key string, data []byte) {
+	t.Helper()
+	got, err := f.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, _ := io.ReadAll(got.Body)
+	got.Body.Close()
+	if !bytes.Equal(back, data) {
+		t.Fatal("the clip read back differs from what was sent")
+	}
+}
+
 func (f *flow) tags(t *testing.T, key string) map[string]string {
 	t.Helper()
 	out, err := f.s3.GetObjectTagging(context.Background(), &s3.GetObjectTaggingInput{Bucket: aws.String(f.bucket), Key: aws.String(key)})
@@ -171,15 +185,7 @@ func TestMultipartUploadOnS3(t *testing.T) {
 	if tags := f.tags(t, created.Key); tags[bucket.StatusTag] != story.ClipPending {
 		t.Fatalf("the clip's tags = %v, want %s=%s", tags, bucket.StatusTag, story.ClipPending)
 	}
-	got, err := f.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(created.Key)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, _ := io.ReadAll(got.Body)
-	got.Body.Close()
-	if !bytes.Equal(back, data) {
-		t.Fatal("the clip read back differs from what was sent")
-	}
+	f.readsBack(t, created.Key, data)
 	// Once completed, the upload is over.
 	if code := f.call(t, "GET /api/s3/multipart/{uploadId}", "/api/s3/multipart/x", upload, q, "", nil); code != http.StatusNotFound {
 		t.Fatalf("list parts of a completed upload = %d, want 404", code)
@@ -311,15 +317,7 @@ func TestBatchSignedPartsOnS3(t *testing.T) {
 	if code := f.call(t, "POST /api/s3/multipart/{uploadId}/complete", "/api/s3/multipart/x/complete", upload, "key="+url.QueryEscape(created.Key), string(body), nil); code != http.StatusOK {
 		t.Fatalf("complete = %d", code)
 	}
-	got, err := f.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(created.Key)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, _ := io.ReadAll(got.Body)
-	got.Body.Close()
-	if !bytes.Equal(back, data) {
-		t.Fatal("the clip read back differs from what was sent")
-	}
+	f.readsBack(t, created.Key, data)
 }
 
 // An aborted upload is gone from S3 and gives its slot back.

@@ -259,14 +259,14 @@ func signingCalls(t *testing.T, ctx context.Context, since float64) []string {
 	return calls
 }
 
-// TestClipUploadPausesAndResumes: a multipart clip paused once its first
-// part is in S3 resumes where it stopped (it lists the parts S3 holds and
-// sends the rest) and arrives whole.
-func TestClipUploadPausesAndResumes(t *testing.T) {
-	t.Parallel()
+// bigClipChosen is a tab on the thank-you page of a story sent from Go
+// with a 17 MiB clip (three parts: two of 8 MiB, the last of 1 MiB)
+// chosen, not yet sent.
+func bigClipChosen(t *testing.T, email string) context.Context {
+	t.Helper()
 	ctx := tab(t, true)
-	big := bigMP4(t, 17<<20) // three parts: two of 8 MiB, the last of 1 MiB
-	postStory(t, ctx, st, stacktest.Unique("clips.pause@example.org"))
+	big := bigMP4(t, 17<<20)
+	postStory(t, ctx, st, stacktest.Unique(email))
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(st.URL+"/thanks"),
 		waitVisible(chromedp.CSS("#uploader .uppy-Dashboard")),
@@ -275,6 +275,15 @@ func TestClipUploadPausesAndResumes(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
+	return ctx
+}
+
+// TestClipUploadPausesAndResumes: a multipart clip paused once its first
+// part is in S3 resumes where it stopped (it lists the parts S3 holds and
+// sends the rest) and arrives whole.
+func TestClipUploadPausesAndResumes(t *testing.T) {
+	t.Parallel()
+	ctx := bigClipChosen(t, "clips.pause@example.org")
 	// Pause as soon as the first part is in S3, resume half a second later.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
 		const uppy = window.frontlineUppy, id = uppy.getFiles()[0].id
@@ -330,17 +339,7 @@ func TestClipUploadPausesAndResumes(t *testing.T) {
 // rest by one batch call, completes, and arrives whole.
 func TestClipUploadResumesAfterAReload(t *testing.T) {
 	t.Parallel()
-	ctx := tab(t, true)
-	big := bigMP4(t, 17<<20) // three parts: two of 8 MiB, the last of 1 MiB
-	postStory(t, ctx, st, stacktest.Unique("clips.reload@example.org"))
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(st.URL+"/thanks"),
-		waitVisible(chromedp.CSS("#uploader .uppy-Dashboard")),
-		chooseFiles(big),
-		until(`window.frontlineUppy.getFiles().length === 1`),
-	); err != nil {
-		t.Fatal(err)
-	}
+	ctx := bigClipChosen(t, "clips.reload@example.org")
 	blobStored(t, ctx, true)
 	before, err := chromedp.Run(ctx, chromedp.Evaluate[string](`new Promise(resolve => {
 		const uppy = window.frontlineUppy, id = uppy.getFiles()[0].id
