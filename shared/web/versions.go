@@ -9,6 +9,6 @@ var assetVersions = map[string]string{
 	"form.js":      "017f096d9c",
 	"safeguard.js": "69d0fcccb2",
 	"site.css":     "a812611fe3",
-	"uploader.css": "4b25959856",
+	"uploader.css": "05f6f9ee6d",
 	"uploader.js":  "6fd8661a78",
 }
