@@ -20,6 +20,7 @@ import (
 	"frontlinevoices/shared/story"
 	"frontlinevoices/shared/submit"
 	"frontlinevoices/shared/token"
+	"frontlinevoices/shared/turnstile"
 )
 
 // sample is the JSON sample's body as a map, to change and send again.
@@ -204,7 +205,7 @@ func TestTurnstile(t *testing.T) {
 		stories := store.New(testenv.Table(t, "StoriesTable"), "StoriesTable")
 		h, err := submit.New(submit.Config{Shared: config.Shared{TableName: "StoriesTable"}, MinFillTime: 3 * time.Second,
 			MaxBodyBytes: 64 << 10, PerIPPerHour: 20, PerAddressPerDay: 3,
-			TurnstileSiteKey: stack.TurnstilePassSiteKey, TurnstileSecret: tc.secret, TurnstileVerifyURL: srv.URL}, stories, testenv.Signer(t))
+			TurnstileSiteKey: stack.TurnstilePassSiteKey, TurnstileKey: turnstile.Fixed(tc.secret), TurnstileVerifyURL: srv.URL}, stories, testenv.Signer(t))
 		if err != nil {
 			t.Fatal(err)
 		}

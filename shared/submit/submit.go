@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"frontlinevoices/shared/apigw"
 	"frontlinevoices/shared/config"
@@ -46,9 +47,12 @@ type Config struct {
 	// PerAddressPerDay is how many stories, and so confirmations, one
 	// email address can be sent in a UTC day.
 	PerAddressPerDay int `env:"CONFIRMATIONS_PER_ADDRESS_PER_DAY" default:"3"`
-	// The optional bot check: both set turns it on.
-	TurnstileSiteKey string `env:"TURNSTILE_SITE_KEY"`
-	TurnstileSecret  string `env:"TURNSTILE_SECRET"`
+	// The optional bot check: a site key turns it on. Its secret key is
+	// read from the Secrets Manager secret TurnstileSecretARN names at
+	// first use (FromEnv), or given as TurnstileKey.
+	TurnstileSiteKey   string `env:"TURNSTILE_SITE_KEY"`
+	TurnstileSecretARN string `env:"TURNSTILE_SECRET_ARN"`
+	TurnstileKey       turnstile.Key
 	// TurnstileVerifyURL is siteverify (a local fake in the local stack).
 	TurnstileVerifyURL string `env:"TURNSTILE_VERIFY_URL"`
 }
@@ -84,12 +88,12 @@ func New(cfg Config, stories Stories, signer token.Signer) (*Handler, error) {
 	if cfg.PerIPPerHour < 1 || cfg.PerAddressPerDay < 1 {
 		return nil, errors.New("config: SUBMISSIONS_PER_IP_PER_HOUR and CONFIRMATIONS_PER_ADDRESS_PER_DAY must be at least 1")
 	}
-	if (cfg.TurnstileSiteKey == "") != (cfg.TurnstileSecret == "") {
-		return nil, errors.New("config: the bot check needs both TURNSTILE_SITE_KEY and TURNSTILE_SECRET")
+	if cfg.TurnstileSiteKey != "" && cfg.TurnstileKey == nil {
+		return nil, errors.New("config: the bot check (TURNSTILE_SITE_KEY) needs its secret key's secret, TURNSTILE_SECRET_ARN")
 	}
 	h := &Handler{cfg: cfg, stories: stories, signer: signer, csp: apigw.ContentSecurityPolicy(cfg.ConnectSrc...), now: time.Now}
-	if cfg.TurnstileSecret != "" {
-		h.bots = turnstile.Verifier{Secret: cfg.TurnstileSecret, URL: cfg.TurnstileVerifyURL}
+	if cfg.TurnstileSiteKey != "" {
+		h.bots = turnstile.Verifier{Key: cfg.TurnstileKey, URL: cfg.TurnstileVerifyURL}
 		h.csp = web.TurnstileCSP(h.csp)
 	}
 	return h, nil
@@ -105,6 +109,9 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (apigw.Handler, erro
 	signer, err := signing.New(cfg.SigningKeys, awsCfg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.TurnstileSiteKey != "" && cfg.TurnstileSecretARN != "" {
+		cfg.TurnstileKey = turnstile.NewStoredKey(secretsmanager.NewFromConfig(awsCfg).GetSecretValue, cfg.TurnstileSecretARN)
 	}
 	h, err := New(cfg, stories, signer)
 	if err != nil {

@@ -59,15 +59,21 @@ func secretARN(name string) string {
 	return "arn:aws:secretsmanager:" + Region + ":000000000000:secret:" + name + "-local"
 }
 
-// ensure creates the secret name from its CloudFormation properties unless
-// it exists already, and returns its ARN.
+// ensure creates the secret name from its CloudFormation properties (their
+// SecretString resolved) unless it exists already, and returns its ARN. A
+// kept secret whose SecretString the template now gives otherwise takes it,
+// as a stack update sets it; a generated one stays as it is.
 func (s *Secrets) ensure(name string, props map[string]any) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	value, given := props["SecretString"].(string)
 	if sec, ok := s.byName[name]; ok {
+		if given && sec.Value != value {
+			sec.Value, sec.Version = value, sec.Version+1
+			return sec.ARN, s.save()
+		}
 		return sec.ARN, nil
 	}
-	value := asString(props["SecretString"])
 	if gen := asMap(props["GenerateSecretString"]); gen != nil {
 		v, err := generateSecretString(gen)
 		if err != nil {

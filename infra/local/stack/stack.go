@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -499,7 +500,16 @@ func (s *Stack) resolve(dataDir string) error {
 		if r.Type != "AWS::SecretsManager::Secret" {
 			continue
 		}
-		arn, err := s.Secrets.ensure(name, r.Properties)
+		props := r.Properties
+		if v, ok := props["SecretString"]; ok {
+			value, err := s.res.Resolve(s.Template, v)
+			if err != nil {
+				return fmt.Errorf("%s: SecretString: %w", name, err)
+			}
+			props = maps.Clone(props)
+			props["SecretString"] = value
+		}
+		arn, err := s.Secrets.ensure(name, props)
 		if err != nil {
 			return err
 		}
