@@ -1,15 +1,12 @@
 package stack_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"frontlinevoices/infra/local/stack"
+	"frontlinevoices/infra/local/stacktest"
 )
 
 // With the bot check on, the submit function verifies each answer with the
@@ -33,31 +30,10 @@ func TestBotCheckKeyIsInASecretNotTheEnvironment(t *testing.T) {
 				}
 			}
 		}
-		resp, err := client.Get(s.URL + "/")
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		hidden := map[string]string{}
-		for _, m := range hiddenField.FindAllStringSubmatch(string(page), -1) {
-			hidden[m[1]] = m[2]
-		}
-		time.Sleep(fillTime + 50*time.Millisecond)
-		story := jsonStory(hidden, "bot.check."+hidden["id"]+"@example.org")
+		story := jsonStory(openFormOn(t, s), stacktest.Unique("bot.check@example.org"))
 		story["turnstile"] = stack.TurnstileDummyAnswer
-		b, _ := json.Marshal(story)
-		req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/stories", bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json")
-		resp, err = client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != tc.want {
-			t.Errorf("secret %s: %d %s, want %d", tc.secret, resp.StatusCode, body, tc.want)
+		if resp, out := postJSONOn(t, s, story); resp.StatusCode != tc.want {
+			t.Errorf("secret %s: %d %v, want %d", tc.secret, resp.StatusCode, out, tc.want)
 		}
 	}
 }

@@ -113,28 +113,16 @@ type volunteer struct {
 	cookie string
 }
 
-var hiddenField = regexp.MustCompile(`<input type="hidden" name="(\w+)" value="([^"]*)">`)
-
 // postStory fetches the form, waits the minimum fill time and sends a valid
 // story as JSON from an address made with emailPrefix and the form's id.
 func postStory(t testing.TB, s *stack.Stack, emailPrefix string) *http.Response {
 	t.Helper()
-	resp, err := client.Get(s.URL + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	hidden := map[string]string{}
-	for _, m := range hiddenField.FindAllStringSubmatch(string(page), -1) {
-		hidden[m[1]] = m[2]
-	}
-	time.Sleep(fillTime + 50*time.Millisecond)
+	hidden := openFormOn(t, s)
 	b, _ := json.Marshal(jsonStory(hidden, emailPrefix+"."+hidden["id"]+"@example.org"))
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/stories", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	resp, err = client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

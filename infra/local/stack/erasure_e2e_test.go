@@ -50,17 +50,7 @@ func (e *eraser) count(match func(to, subject string) bool) int {
 // sent, so that it can be sent again.
 func (e *eraser) submitJSON(t *testing.T, email string) (id string, body []byte) {
 	t.Helper()
-	resp, err := client.Get(e.s.URL + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	hidden := map[string]string{}
-	for _, m := range hiddenField.FindAllStringSubmatch(string(page), -1) {
-		hidden[m[1]] = m[2]
-	}
-	time.Sleep(fillTime + 50*time.Millisecond)
+	hidden := openFormOn(t, e.s)
 	s := jsonStory(hidden, email)
 	s["consent"] = map[string]bool{"contact": true, "store": true, "public": true, "clips": true}
 	body, _ = json.Marshal(s)

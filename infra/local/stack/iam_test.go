@@ -279,22 +279,12 @@ var iamCases = []iamCase{
 // postStoryFrom sends a story whose volunteer's email is email.
 func postStoryFrom(t *testing.T, s *stack.Stack, email string) *http.Response {
 	t.Helper()
-	resp, err := client.Get(s.URL + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	hidden := map[string]string{}
-	for _, m := range hiddenField.FindAllStringSubmatch(string(page), -1) {
-		hidden[m[1]] = m[2]
-	}
-	time.Sleep(fillTime + 50*time.Millisecond)
-	b, _ := json.Marshal(jsonStory(hidden, email))
+	b, _ := json.Marshal(jsonStory(openFormOn(t, s), email))
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/stories", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	if resp, err = client.Do(req); err != nil {
+	resp, err := client.Do(req)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return resp

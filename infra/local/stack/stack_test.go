@@ -77,7 +77,7 @@ func openForm(t *testing.T) map[string]string {
 }
 
 // openFormOn is openForm on stack s.
-func openFormOn(t *testing.T, s *stack.Stack) map[string]string {
+func openFormOn(t testing.TB, s *stack.Stack) map[string]string {
 	t.Helper()
 	resp, err := client.Get(s.URL + "/")
 	if err != nil {
