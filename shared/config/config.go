@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"frontlinevoices/shared/story"
@@ -157,7 +158,11 @@ type Mail struct {
 	ConfigurationSet string `env:"SES_CONFIGURATION_SET"`
 }
 
-var plainAddress = regexp.MustCompile(`^[^@\s,<>"()]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`)
+// plainAddress is compiled at first use: only functions that send email
+// have an address to check.
+var plainAddress = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[^@\s,<>"()]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`)
+})
 
 func check(f reflect.Value, rule string) error {
 	switch rule {
@@ -171,7 +176,7 @@ func check(f reflect.Value, rule string) error {
 			list = f.Interface().([]string)
 		}
 		for _, a := range list {
-			if !plainAddress.MatchString(a) {
+			if !plainAddress().MatchString(a) {
 				return fmt.Errorf("%q is not a plain email address such as stories@example.org (no display name, no angle brackets)", a)
 			}
 		}

@@ -310,13 +310,13 @@ func count(entries []Entry) Counts {
 			c.Flagged++
 		}
 	}
-	for _, a := range story.Options.ICBAreas {
+	for _, a := range story.Options().ICBAreas {
 		c.Areas = append(c.Areas, Count{a.Label, areaN[a.ID]})
 	}
 	if unknown > 0 {
 		c.Areas = append(c.Areas, Count{unknownArea, unknown})
 	}
-	for _, a := range story.Options.Activities {
+	for _, a := range story.Options().Activities {
 		c.Activities = append(c.Activities, Count{a.Label, actN[a.ID]})
 	}
 	for seat, n := range seatN {
@@ -375,7 +375,7 @@ func group(entries []Entry) []AreaGroup {
 		}
 		out = append(out, g)
 	}
-	for _, a := range story.Options.ICBAreas {
+	for _, a := range story.Options().ICBAreas {
 		add(a.Label, a.Boroughs, func(e Entry) bool { return e.areaID == a.ID })
 	}
 	add(unknownArea, nil, func(e Entry) bool { return e.areaID == "" })

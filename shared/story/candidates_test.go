@@ -19,7 +19,7 @@ func TestConstituencyData(t *testing.T) {
 		t.Errorf("%d constituencies, want London's 75", len(Constituencies()))
 	}
 	offered := map[string]bool{}
-	for _, a := range Options.ICBAreas {
+	for _, a := range Options().ICBAreas {
 		for _, b := range a.Boroughs {
 			offered[b.ID] = true
 		}
@@ -95,7 +95,7 @@ func TestParseTheExampleList(t *testing.T) {
 	}
 	// Every borough shows someone.
 	l := CandidateList{People: people}
-	for _, a := range Options.ICBAreas {
+	for _, a := range Options().ICBAreas {
 		for _, b := range a.Boroughs {
 			for _, cp := range l.ForBorough(b.ID) {
 				if len(cp.People) == 0 || cp.People[0].Status != StatusMP {

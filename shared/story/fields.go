@@ -155,7 +155,7 @@ var Fields = []Field{
 		Mine: "Name", Team: "Name", NotIn: ViewDigest,
 		one: func(s *Submission) *string { return &s.Name }, keep1: func(s *Story) *string { return &s.Name }},
 	{ID: "role", Step: StepAbout, Kind: KindSelect, Label: "Your role", Placeholder: "Choose your role",
-		Options:  func() []Option { return Options.Roles },
+		Options:  func() []Option { return Options().Roles },
 		Required: true, Missing: "Choose your role", Invalid: "Choose your role from the list",
 		Mine: "Role", Team: "Role", NotIn: ViewDigest,
 		Show: func(st Story, _ View) []string { return []string{st.RoleLabel()} },
@@ -169,7 +169,7 @@ var Fields = []Field{
 		Mine: "Practice", Team: "Practice", NotIn: ViewDigest,
 		one: func(s *Submission) *string { return &s.Practice }, keep1: func(s *Story) *string { return &s.Practice }},
 	{ID: "borough", Step: StepAbout, Kind: KindSelect, Label: "Borough", Hint: "The local medical committee area your practice is in.",
-		Placeholder: "Choose a borough", OptionGroups: func() []ICBArea { return Options.ICBAreas }, Options: boroughOptions,
+		Placeholder: "Choose a borough", OptionGroups: func() []ICBArea { return Options().ICBAreas }, Options: boroughOptions,
 		Required: true, Missing: "Choose the borough your practice is in", Invalid: "Choose a borough from the list",
 		Mine: "Borough", Team: "Borough", NotIn: ViewDigest,
 		Show: func(st Story, _ View) []string { return []string{st.BoroughLabel()} },
@@ -208,7 +208,7 @@ var Fields = []Field{
 		Mine:  "Phone", Team: "Phone", None: "Not given", NotIn: ViewDigest,
 		one: func(s *Submission) *string { return &s.Phone }, keep1: func(s *Story) *string { return &s.Phone }},
 	{ID: "preferredContact", Step: StepAbout, Kind: KindRadios, Label: "How should we contact you?", Inline: true,
-		Options:  func() []Option { return Options.ContactMethods },
+		Options:  func() []Option { return Options().ContactMethods },
 		Required: true, Missing: "Choose how you would like us to contact you", Invalid: "Choose email or phone",
 		Check: func(s Submission, errs *FieldErrors) {
 			if s.PreferredContact == "phone" && s.Phone == "" && errs.For("phone") == "" {
@@ -219,7 +219,7 @@ var Fields = []Field{
 		one: func(s *Submission) *string { return &s.PreferredContact }, keep1: func(s *Story) *string { return &s.PreferredContact }},
 
 	{ID: "topics", Step: StepStory, Kind: KindCheckboxes, Label: "What is your story about?", Hint: "Choose all that apply.",
-		Options:  func() []Option { return Options.Topics },
+		Options:  func() []Option { return Options().Topics },
 		Required: true, Missing: "Choose at least one topic your story is about", Invalid: "Choose topics from the list",
 		Mine: "Topics", Team: "Topics",
 		Show: func(st Story, _ View) []string { return st.TopicLabels() },
@@ -243,7 +243,7 @@ var Fields = []Field{
 		one: func(s *Submission) *string { return &s.Story }, keep1: func(s *Story) *string { return &s.Text }},
 	{ID: "activities", Step: StepStory, Kind: KindCheckboxes, Label: "What would you be willing to do? (optional)",
 		Hint:    "We will always ask before anything is arranged.",
-		Options: func() []Option { return Options.Activities }, Invalid: "Choose activities from the list",
+		Options: func() []Option { return Options().Activities }, Invalid: "Choose activities from the list",
 		Mine: "Willing to do", Team: "Would do", None: "None chosen",
 		list: func(s *Submission) *[]string { return &s.Activities }, keepN: func(s *Story) *[]string { return &s.Activities }},
 	{ID: "hadContact", Step: StepStory, Kind: KindRadios, Inline: true,
@@ -283,7 +283,7 @@ var Fields = []Field{
 		}},
 	{ID: "patientsWouldSpeak", Step: StepStory, Kind: KindRadios,
 		Label:    "Would any of your patients be willing to speak about the same topic?",
-		Options:  func() []Option { return Options.PatientsWouldSpeak },
+		Options:  func() []Option { return Options().PatientsWouldSpeak },
 		Required: true, Missing: "Tell us whether patients might speak about this too", Invalid: "Choose one of the answers",
 		Mine: "Patients would speak", Team: "Patients would speak",
 		one: func(s *Submission) *string { return &s.PatientsSpeak }, keep1: func(s *Story) *string { return &s.PatientsSpeak }},
@@ -309,7 +309,7 @@ func FindField(id string) (Field, bool) {
 
 func boroughOptions() []Option {
 	var out []Option
-	for _, a := range Options.ICBAreas {
+	for _, a := range Options().ICBAreas {
 		out = append(out, a.Boroughs...)
 	}
 	return out

@@ -92,3 +92,23 @@ func TestEveryAnswerIsShownInEveryView(t *testing.T) {
 		}
 	}
 }
+
+// Every choice question's list is in options.json (read at first use, so a
+// list a field names but options.json lacks shows here, not in production).
+func TestEveryFieldHasItsOptions(t *testing.T) {
+	for _, f := range Fields {
+		if f.Options == nil {
+			continue
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s: %v", f.ID, r)
+				}
+			}()
+			if len(f.Options()) == 0 {
+				t.Errorf("%s has no choices", f.ID)
+			}
+		}()
+	}
+}

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"sync"
 )
 
 // Option is one choice in a list the form offers: a stable id that is stored
@@ -35,13 +36,14 @@ type OptionLists struct {
 //go:embed options.json
 var optionsJSON []byte
 
-// Options are the lists the form offers.
-var Options = mustLoadOptions(optionsJSON)
+// Options are the lists the form offers, read from options.json at first
+// use: not at init, since several functions never need them.
+var Options = sync.OnceValue(func() OptionLists { return mustLoadOptions(optionsJSON) })
 
 // lists are options.json's plain lists by name, for the question
 // definitions (Fields) that name theirs: a question's new list is only
 // data.
-var lists = func() map[string][]Option {
+var lists = sync.OnceValue(func() map[string][]Option {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(optionsJSON, &raw); err != nil {
 		panic(fmt.Sprintf("story: options.json: %v", err))
@@ -54,16 +56,18 @@ var lists = func() map[string][]Option {
 		}
 	}
 	return out
-}()
+})
 
-// list is the choices of options.json's list name; it panics at start
-// on a name options.json lacks.
+// list is the choices of options.json's list name; it panics on a name
+// options.json lacks (TestEveryFieldHasItsOptions asks every field).
 func list(name string) func() []Option {
-	l, ok := lists[name]
-	if !ok || len(l) == 0 {
-		panic("story: options.json has no list " + name)
+	return func() []Option {
+		l := lists()[name]
+		if len(l) == 0 {
+			panic("story: options.json has no list " + name)
+		}
+		return l
 	}
-	return func() []Option { return l }
 }
 
 func mustLoadOptions(b []byte) OptionLists {
@@ -101,7 +105,7 @@ type Borough struct {
 
 // FindBorough looks a borough up by id.
 func FindBorough(id string) (Borough, bool) {
-	for _, a := range Options.ICBAreas {
+	for _, a := range Options().ICBAreas {
 		for _, b := range a.Boroughs {
 			if b.ID == id {
 				return Borough{Option: b, Area: Option{ID: a.ID, Label: a.Label}}, true

@@ -175,7 +175,7 @@ func (s Story) RoleLabel() string {
 	if s.Role == "other" && s.RoleOther != "" {
 		return s.RoleOther
 	}
-	return Label(Options.Roles, s.Role)
+	return Label(Options().Roles, s.Role)
 }
 
 // BoroughLabel is the borough as people read it.
@@ -191,13 +191,15 @@ func (s Story) AreaLabel() string {
 }
 
 // TopicLabels are the topics as people read them.
-func (s Story) TopicLabels() []string { return labels(Options.Topics, s.Topics, s.TopicOther) }
+func (s Story) TopicLabels() []string { return labels(Options().Topics, s.Topics, s.TopicOther) }
 
 // ActivityLabels are the activities as people read them.
-func (s Story) ActivityLabels() []string { return labels(Options.Activities, s.Activities, "") }
+func (s Story) ActivityLabels() []string { return labels(Options().Activities, s.Activities, "") }
 
 // PatientsSpeakLabel is the answer about patients as people read it.
-func (s Story) PatientsSpeakLabel() string { return Label(Options.PatientsWouldSpeak, s.PatientsSpeak) }
+func (s Story) PatientsSpeakLabel() string {
+	return Label(Options().PatientsWouldSpeak, s.PatientsSpeak)
+}
 
 // Anonymous reports whether the volunteer asked to be featured anonymously
 // (they did not agree to be named).

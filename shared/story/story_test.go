@@ -23,14 +23,14 @@ func valid() Submission {
 
 func TestOptionsAreData(t *testing.T) {
 	n := 0
-	for _, a := range Options.ICBAreas {
+	for _, a := range Options().ICBAreas {
 		n += len(a.Boroughs)
 	}
-	if len(Options.ICBAreas) != 5 || n != 27 {
-		t.Fatalf("%d ICB areas and %d boroughs, want 5 and 27", len(Options.ICBAreas), n)
+	if len(Options().ICBAreas) != 5 || n != 27 {
+		t.Fatalf("%d ICB areas and %d boroughs, want 5 and 27", len(Options().ICBAreas), n)
 	}
-	if len(Options.Roles) != 12 || len(Options.Topics) != 10 || len(Options.Activities) != 4 {
-		t.Fatalf("roles %d topics %d activities %d", len(Options.Roles), len(Options.Topics), len(Options.Activities))
+	if len(Options().Roles) != 12 || len(Options().Topics) != 10 || len(Options().Activities) != 4 {
+		t.Fatalf("roles %d topics %d activities %d", len(Options().Roles), len(Options().Topics), len(Options().Activities))
 	}
 	b, ok := FindBorough("kensington_chelsea_westminster")
 	if !ok || b.Area.ID != "nwl" {

@@ -196,7 +196,7 @@ func TestStepErrorsFollowTheDesignSystem(t *testing.T) {
 	for _, m := range summaryLink.FindAllStringSubmatch(resp.Body, -1) {
 		links = append(links, m[1])
 	}
-	if want := []string{"topics-" + story.Options.Topics[0].ID, "story", "mpContacts.0.name", "patientsWouldSpeak-" + story.Options.PatientsWouldSpeak[0].ID}; !slices.Equal(links, want) {
+	if want := []string{"topics-" + story.Options().Topics[0].ID, "story", "mpContacts.0.name", "patientsWouldSpeak-" + story.Options().PatientsWouldSpeak[0].ID}; !slices.Equal(links, want) {
 		t.Errorf("story step summary links %v, want %v", links, want)
 	}
 	if !strings.Contains(resp.Body, `<details class="contact" open>`) {

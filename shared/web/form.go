@@ -501,7 +501,7 @@ func newFormView(step string, sub story.Submission, errs story.FieldErrors, star
 		Errors:         mine,
 		Started:        started,
 		ConsentVersion: story.ConsentVersion(),
-		Options:        story.Options,
+		Options:        story.Options(),
 		Consents:       story.ConsentStatements,
 		ContactSlots:   slots,
 	}
