@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"frontlinevoices/infra/local/stack"
 	"frontlinevoices/shared/store"
@@ -131,4 +133,48 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// A secret the template gives a value keeps a value put since across a
+// restart, and takes the template's new value when that changes, as a
+// CloudFormation stack update does.
+func TestTemplateSecretFollowsTheTemplate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	start := func(secret string) *stack.Stack {
+		t.Helper()
+		s, err := stack.Start(ctx, stack.Options{DataDir: dir, Log: slog.New(slog.DiscardHandler), Params: map[string]string{"TurnstileSecret": secret}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	value := func(s *stack.Stack) string {
+		t.Helper()
+		out, err := secretsmanager.NewFromConfig(s.AWS).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.SecretARNs["TurnstileSecretKey"])})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.SecretString)
+	}
+	s := start("first")
+	if got := value(s); got != `{"secret":"first"}` {
+		t.Fatalf("made from the template: %s", got)
+	}
+	if _, err := secretsmanager.NewFromConfig(s.AWS).PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+		SecretId: aws.String(s.SecretARNs["TurnstileSecretKey"]), SecretString: aws.String(`{"secret":"put"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close(ctx)
+	s = start("first")
+	if got := value(s); got != `{"secret":"put"}` {
+		t.Errorf("after a restart with the same template: %s, want the value put", got)
+	}
+	_ = s.Close(ctx)
+	s = start("second")
+	defer s.Close(ctx)
+	if got := value(s); got != `{"secret":"second"}` {
+		t.Errorf("after a restart with a new TurnstileSecret: %s, want the template's", got)
+	}
 }

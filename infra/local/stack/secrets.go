@@ -32,6 +32,8 @@ type localSecret struct {
 	Value   string    `json:"value"`
 	Version int       `json:"version"`
 	Created time.Time `json:"created"`
+	// Template is the SecretString the template last gave it.
+	Template string `json:"template,omitempty"`
 }
 
 // NewSecrets returns a local Secrets Manager keeping its secrets in path
@@ -61,27 +63,30 @@ func secretARN(name string) string {
 
 // ensure creates the secret name from its CloudFormation properties (their
 // SecretString resolved) unless it exists already, and returns its ARN. A
-// kept secret whose SecretString the template now gives otherwise takes it,
-// as a stack update sets it; a generated one stays as it is.
+// kept secret takes a SecretString the template now gives otherwise, as a
+// stack update sets it (a value put since is kept while the template's is
+// unchanged); a generated one stays as it is.
 func (s *Secrets) ensure(name string, props map[string]any) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	value, given := props["SecretString"].(string)
 	if sec, ok := s.byName[name]; ok {
-		if given && sec.Value != value {
-			sec.Value, sec.Version = value, sec.Version+1
+		if given && sec.Template != value {
+			sec.Value, sec.Template, sec.Version = value, value, sec.Version+1
 			return sec.ARN, s.save()
 		}
 		return sec.ARN, nil
 	}
+	template := value
 	if gen := asMap(props["GenerateSecretString"]); gen != nil {
+		template = ""
 		v, err := generateSecretString(gen)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", name, err)
 		}
 		value = v
 	}
-	s.byName[name] = &localSecret{Name: name, ARN: secretARN(name), Value: value, Version: 1, Created: time.Now().UTC()}
+	s.byName[name] = &localSecret{Name: name, ARN: secretARN(name), Value: value, Version: 1, Created: time.Now().UTC(), Template: template}
 	return secretARN(name), s.save()
 }
 
