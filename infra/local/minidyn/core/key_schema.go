@@ -118,3 +118,18 @@ func (ks *keySchema) getKeyItem(item map[string]*types.Item) map[string]*types.I
 
 	return keyItem
 }
+
+// KeyAttributes is the part of item holding the key attributes named
+// (patched: the server and the in-memory client find a Put's key from
+// these alone, not from the whole item converted).
+func KeyAttributes[V any](item map[string]V, names ...string) map[string]V {
+	out := make(map[string]V, len(names))
+
+	for _, n := range names {
+		if v, ok := item[n]; ok && n != "" {
+			out[n] = v
+		}
+	}
+
+	return out
+}

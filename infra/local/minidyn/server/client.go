@@ -841,7 +841,7 @@ func (c *Client) prepareTransact(items []TransactWriteItem) (map[string]core.Tab
 		table := c.tables[tableName]
 		// patched: only the key attributes are converted (a Put's item
 		// was converted whole just to find its key).
-		internalKeyMap := mapAttributeValueMapToTypes(keyAttributes(rawKeyMap, table.KeySchema.HashKey, table.KeySchema.RangeKey))
+		internalKeyMap := mapAttributeValueMapToTypes(core.KeyAttributes(rawKeyMap, table.KeySchema.HashKey, table.KeySchema.RangeKey))
 
 		if key, err := table.KeySchema.GetKey(table.AttributesDef, internalKeyMap); err == nil {
 			id := tableName + "|" + key
@@ -1231,19 +1231,6 @@ func toStringPtrMap(in map[string]string) map[string]*string {
 
 	for k, v := range in {
 		out[k] = aws.String(v)
-	}
-
-	return out
-}
-
-// keyAttributes is the part of item holding the key attributes named.
-func keyAttributes[V any](item map[string]V, names ...string) map[string]V {
-	out := make(map[string]V, len(names))
-
-	for _, n := range names {
-		if v, ok := item[n]; ok && n != "" {
-			out[n] = v
-		}
 	}
 
 	return out

@@ -847,7 +847,7 @@ func (fd *Client) prepareTransact(items []types.TransactWriteItem) (map[string]c
 		table := fd.tables[tableName]
 		// patched: only the key attributes are converted (a Put's item
 		// was converted whole just to find its key).
-		internalKeyMap := mapDynamoToTypesMapItem(keyAttributes(rawKeyMap, table.KeySchema.HashKey, table.KeySchema.RangeKey))
+		internalKeyMap := mapDynamoToTypesMapItem(core.KeyAttributes(rawKeyMap, table.KeySchema.HashKey, table.KeySchema.RangeKey))
 
 		if key, err := table.KeySchema.GetKey(table.AttributesDef, internalKeyMap); err == nil {
 			id := tableName + "|" + key
@@ -1281,17 +1281,4 @@ func getMissingSubstrs(s string, substrs []string) []string {
 	}
 
 	return missingSubstrs
-}
-
-// keyAttributes is the part of item holding the key attributes named.
-func keyAttributes[V any](item map[string]V, names ...string) map[string]V {
-	out := make(map[string]V, len(names))
-
-	for _, n := range names {
-		if v, ok := item[n]; ok && n != "" {
-			out[n] = v
-		}
-	}
-
-	return out
 }
